@@ -1,0 +1,230 @@
+"""The one registry of Front Door's Kafka topics: names, partitions, retention and compaction.
+
+Every service and command asks this module for topic names; nothing spells a topic by hand.
+A prefix (``FRONTDOOR_TOPIC_PREFIX``) places a whole deployment, or one test, in its own
+namespace on a shared cluster.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+FOREVER = -1
+DAY_MS = 24 * 60 * 60 * 1000
+
+ORGANISATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+
+
+class Cleanup(StrEnum):
+    """Kafka's ``cleanup.policy`` for a topic."""
+
+    DELETE = "delete"
+    COMPACT = "compact"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """How one topic is created: its name (before any prefix) and its storage settings."""
+
+    name: str
+    partitions: int
+    retention_ms: int
+    cleanup: Cleanup
+    description: str
+
+    def configs(self) -> dict[str, str]:
+        """Topic-level configuration to send with ``CreateTopics``."""
+        return {"cleanup.policy": self.cleanup.value, "retention.ms": str(self.retention_ms)}
+
+
+INBOUND_PREFIX = "referrals.inbound."
+STATUS_PREFIX = "status."
+
+CORE_TOPICS: tuple[TopicSpec, ...] = (
+    TopicSpec(
+        "referrals.accepted",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Validated, normalised referrals, keyed by local authority.",
+    ),
+    TopicSpec(
+        "referrals.invalid",
+        3,
+        FOREVER,
+        Cleanup.DELETE,
+        "Rejected messages: the original bytes, every error and where they came from.",
+    ),
+    TopicSpec(
+        "referrals.status",
+        6,
+        90 * DAY_MS,
+        Cleanup.DELETE,
+        "Status events for referrers, keyed by contact id; the notifier turns them into updates.",
+    ),
+    TopicSpec(
+        "triage.queue.enquiry-assessment",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Cases for the enquiry and assessment team, keyed by local authority.",
+    ),
+    TopicSpec(
+        "triage.queue.early-help",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Cases for the early help team, keyed by local authority.",
+    ),
+    TopicSpec(
+        "triage.decisions",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "The audit trail: every decision, who or what made it, from what to what, and why.",
+    ),
+    TopicSpec(
+        "triage.cases",
+        6,
+        FOREVER,
+        Cleanup.COMPACT,
+        "Compacted case state, keyed by case id; triage restores itself from it.",
+    ),
+    TopicSpec(
+        "triage.actions",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Duty managers' actions: allocate, override, close, confirm or reject a match.",
+    ),
+    TopicSpec(
+        "notifier.sequences",
+        6,
+        FOREVER,
+        Cleanup.COMPACT,
+        "Compacted last status sequence per contact, so updates never repeat after a restart.",
+    ),
+    TopicSpec(
+        "notifier.dead-letter",
+        1,
+        FOREVER,
+        Cleanup.DELETE,
+        "Webhook deliveries that failed every attempt, with the reason.",
+    ),
+)
+
+INBOUND_TEMPLATE = TopicSpec(
+    INBOUND_PREFIX + "{org}",
+    3,
+    30 * DAY_MS,
+    Cleanup.DELETE,
+    "Referrals published by one partner organisation (write-only for that organisation).",
+)
+STATUS_TEMPLATE = TopicSpec(
+    STATUS_PREFIX + "{org}",
+    3,
+    90 * DAY_MS,
+    Cleanup.DELETE,
+    "Status updates for one partner organisation (read-only for that organisation).",
+)
+
+
+def check_organisation_id(org: str) -> str:
+    """Return ``org`` if it can name a partner's topics, else raise ``ValueError``."""
+    if not ORGANISATION_ID.fullmatch(org):
+        raise ValueError(
+            f"organisation id {org!r} must be 2-63 lower-case letters, digits or hyphens",
+        )
+    return org
+
+
+@dataclass(frozen=True, slots=True)
+class Topics:
+    """Topic names for one deployment (or one test), all under the same prefix."""
+
+    prefix: str = ""
+
+    def name(self, spec: TopicSpec) -> str:
+        """The full name of a core topic."""
+        return self.prefix + spec.name
+
+    @property
+    def accepted(self) -> str:
+        """Validated referrals, for triage."""
+        return self.prefix + "referrals.accepted"
+
+    @property
+    def invalid(self) -> str:
+        """Rejected messages with their errors."""
+        return self.prefix + "referrals.invalid"
+
+    @property
+    def status_events(self) -> str:
+        """Internal status events, for the notifier."""
+        return self.prefix + "referrals.status"
+
+    @property
+    def queue_enquiry_assessment(self) -> str:
+        """The enquiry and assessment team's queue."""
+        return self.prefix + "triage.queue.enquiry-assessment"
+
+    @property
+    def queue_early_help(self) -> str:
+        """The early help team's queue."""
+        return self.prefix + "triage.queue.early-help"
+
+    @property
+    def decisions(self) -> str:
+        """The audit trail."""
+        return self.prefix + "triage.decisions"
+
+    @property
+    def cases(self) -> str:
+        """Compacted case state."""
+        return self.prefix + "triage.cases"
+
+    @property
+    def actions(self) -> str:
+        """Duty managers' actions."""
+        return self.prefix + "triage.actions"
+
+    @property
+    def notifier_sequences(self) -> str:
+        """Compacted status sequence per contact."""
+        return self.prefix + "notifier.sequences"
+
+    @property
+    def dead_letter(self) -> str:
+        """Undeliverable webhooks."""
+        return self.prefix + "notifier.dead-letter"
+
+    def inbound(self, org: str) -> str:
+        """The topic a partner publishes its referrals to."""
+        return self.prefix + INBOUND_PREFIX + check_organisation_id(org)
+
+    def status(self, org: str) -> str:
+        """The topic a partner reads its status updates from."""
+        return self.prefix + STATUS_PREFIX + check_organisation_id(org)
+
+    @property
+    def inbound_pattern(self) -> str:
+        """A regular expression matching every partner's inbound topic, new ones included."""
+        return "^" + re.escape(self.prefix + INBOUND_PREFIX) + r"[a-z0-9][a-z0-9-]*$"
+
+    def organisation_of_inbound(self, topic: str) -> str | None:
+        """The organisation id an inbound topic belongs to, or None if it is not one."""
+        head = self.prefix + INBOUND_PREFIX
+        if not topic.startswith(head):
+            return None
+        org = topic[len(head) :]
+        return org if ORGANISATION_ID.fullmatch(org) else None
+
+    def specs_for(self, organisations: list[str]) -> list[tuple[str, TopicSpec]]:
+        """Every topic this deployment needs: the core ones and each partner's two."""
+        named = [(self.name(spec), spec) for spec in CORE_TOPICS]
+        for org in organisations:
+            named.append((self.inbound(org), INBOUND_TEMPLATE))
+            named.append((self.status(org), STATUS_TEMPLATE))
+        return named

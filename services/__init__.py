@@ -1,0 +1,1 @@
+"""Front Door's services: intake, triage, notifier, and the runtime they share."""

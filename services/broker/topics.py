@@ -1,0 +1,67 @@
+"""Create the registry's topics on the cluster, idempotently; broker auto-creation stays off."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import structlog
+from aiokafka.admin import NewTopic
+from aiokafka.errors import for_code
+
+from schemas.topics import TopicSpec
+from services.broker.clients import make_admin
+from services.broker.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+TOPIC_ALREADY_EXISTS = 36
+
+
+@dataclass(frozen=True, slots=True)
+class TopicsReport:
+    """What ``ensure_topics`` found and did."""
+
+    created: list[str]
+    existing: list[str]
+
+
+async def ensure_topics(
+    kafka: KafkaSettings,
+    named_specs: list[tuple[str, TopicSpec]],
+    *,
+    partitions: int | None = None,
+) -> TopicsReport:
+    """Create each named topic that does not exist yet; leave existing ones as they are.
+
+    ``partitions`` overrides every spec's partition count (scale-out runs and benchmarks).
+    """
+    admin = make_admin(kafka)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        missing = [(name, spec) for name, spec in named_specs if name not in existing]
+        created: list[str] = []
+        if missing:
+            response = await admin.create_topics(
+                [
+                    NewTopic(
+                        name,
+                        partitions or spec.partitions,
+                        kafka.replication_factor,
+                        topic_configs=spec.configs(),
+                    )
+                    for name, spec in missing
+                ],
+            )
+            for name, code, *_ in response.topic_errors:
+                if code == 0:
+                    created.append(name)
+                elif code != TOPIC_ALREADY_EXISTS:
+                    raise for_code(code)(f"could not create topic {name}")
+    finally:
+        await admin.close()
+    log.info("topics ensured", created=len(created), existing=len(named_specs) - len(created))
+    return TopicsReport(
+        created=sorted(created),
+        existing=sorted(name for name, _ in named_specs if name not in created),
+    )

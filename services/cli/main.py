@@ -1,0 +1,69 @@
+"""``frontdoor``: one command for partners, duty managers and operators."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import importlib
+
+import typer
+from rich.console import Console
+
+from schemas.partners import load_registry
+from services.broker.settings import KafkaSettings
+from services.broker.topics import ensure_topics
+from services.cli import broker, stack
+from services.observability.logging import configure_logging
+from services.streaming.runner import run_service
+
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Front Door: the multi-agency referral front door for children's services.",
+    no_args_is_help=True,
+)
+app.add_typer(broker.app, name="broker")
+topics_app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Kafka topics, from the registry in schemas/topics.py.",
+)
+app.add_typer(topics_app, name="topics")
+app.command(name="up")(stack.up)
+app.command(name="simulate")(stack.simulate)
+console = Console(stderr=True)
+
+
+class ServiceName(enum.StrEnum):
+    """The pipeline services that run as their own processes."""
+
+    INTAKE = "intake"
+    TRIAGE = "triage"
+    NOTIFIER = "notifier"
+
+
+@topics_app.command("create")
+def topics_create(
+    org: list[str] = typer.Option([], help="Also create this unregistered organisation's topics."),
+    partitions: int | None = typer.Option(None, help="Override every topic's partitions."),
+) -> None:
+    """Create every topic that does not exist yet, with each registered partner's (idempotent)."""
+    kafka = KafkaSettings()
+    orgs = sorted({*load_registry().ids, *org})
+    report = asyncio.run(
+        ensure_topics(kafka, kafka.topics.specs_for(orgs), partitions=partitions),
+    )
+    for name in report.created:
+        console.print(f"created {name}")
+    console.print(f"{len(report.created)} created, {len(report.existing)} already there")
+
+
+@app.command()
+def run(service: ServiceName) -> None:
+    """Run one service in the foreground until SIGTERM or Ctrl-C."""
+    module = importlib.import_module(f"services.{service.value}.app")
+    settings = module.Settings()
+    configure_logging(service.value, level=settings.log_level)
+    asyncio.run(run_service(module.create_app(settings)))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,39 @@
+"""Composition root of the intake service."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.broker.topics import ensure_topics
+from services.intake.handler import IntakeHandler
+from services.observability.health import Health
+from services.streaming.processor import Subscription, TransactionalProcessor
+from services.streaming.runner import ServiceApp, ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    """Intake's settings, from ``FRONTDOOR_INTAKE_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDOOR_INTAKE_", extra="ignore")
+
+
+Settings = IntakeSettings
+
+
+def create_app(settings: IntakeSettings) -> ServiceApp:
+    """Wire the intake service; nothing connects until it runs."""
+    topics = settings.kafka.topics
+    health = Health("intake")
+    processor = TransactionalProcessor(
+        kafka=settings.kafka,
+        service="intake",
+        instance_id=settings.instance_id,
+        subscription=Subscription(pattern=topics.inbound_pattern),
+        handler=IntakeHandler(topics),
+        health=health,
+    )
+
+    async def prepare() -> None:
+        await ensure_topics(settings.kafka, topics.specs_for([]))
+
+    return ServiceApp("intake", processor, health, settings.health_port, prepare)

@@ -1,0 +1,1 @@
+"""Notifier: tells every referrer how its referral is progressing."""

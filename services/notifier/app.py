@@ -1,0 +1,39 @@
+"""Composition root of the notifier service."""
+
+from __future__ import annotations
+
+from pydantic_settings import SettingsConfigDict
+
+from services.broker.topics import ensure_topics
+from services.notifier.handler import NotifierHandler
+from services.observability.health import Health
+from services.streaming.processor import Subscription, TransactionalProcessor
+from services.streaming.runner import ServiceApp, ServiceSettings
+
+
+class NotifierSettings(ServiceSettings):
+    """Notifier's settings, from ``FRONTDOOR_NOTIFIER_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDOOR_NOTIFIER_", extra="ignore")
+
+
+Settings = NotifierSettings
+
+
+def create_app(settings: NotifierSettings) -> ServiceApp:
+    """Wire the notifier service; nothing connects until it runs."""
+    topics = settings.kafka.topics
+    health = Health("notifier")
+    processor = TransactionalProcessor(
+        kafka=settings.kafka,
+        service="notifier",
+        instance_id=settings.instance_id,
+        subscription=Subscription(topics=(topics.status_events,)),
+        handler=NotifierHandler(topics),
+        health=health,
+    )
+
+    async def prepare() -> None:
+        await ensure_topics(settings.kafka, topics.specs_for([]))
+
+    return ServiceApp("notifier", processor, health, settings.health_port, prepare)

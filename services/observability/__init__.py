@@ -1,0 +1,1 @@
+"""Logging and health for every Front Door process."""

@@ -1,0 +1,81 @@
+"""A small HTTP health endpoint each service process serves on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+
+@dataclass
+class Health:
+    """What a service reports about itself: ready or not, and a few counters."""
+
+    service: str
+    ready: bool = False
+    counters: dict[str, int] = field(default_factory=dict)
+
+    def count(self, name: str, amount: int = 1) -> None:
+        """Add ``amount`` to a counter shown on the health endpoint."""
+        self.counters[name] = self.counters.get(name, 0) + amount
+
+    def as_json(self) -> dict[str, Any]:
+        """The health document."""
+        return {
+            "service": self.service,
+            "status": "ok" if self.ready else "starting",
+            "counters": dict(self.counters),
+        }
+
+
+def health_app(health: Health) -> Starlette:
+    """An ASGI app answering ``GET /health`` with 200 when ready and 503 otherwise."""
+
+    async def endpoint(_request: Request) -> JSONResponse:
+        return JSONResponse(health.as_json(), status_code=200 if health.ready else 503)
+
+    return Starlette(routes=[Route("/health", endpoint)])
+
+
+class _ServerWithoutSignals(uvicorn.Server):
+    """uvicorn server that leaves SIGTERM and SIGINT to the service that embeds it."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+@contextlib.asynccontextmanager
+async def serve_health(health: Health, port: int | None) -> AsyncIterator[None]:
+    """Serve the health endpoint for the duration of the block (not at all if port is None)."""
+    if port is None:
+        yield None
+        return
+    config = uvicorn.Config(
+        health_app(health),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = _ServerWithoutSignals(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():  # the port was taken, or the server failed: say so now
+            task.result()
+            raise RuntimeError(f"the health endpoint could not listen on port {port}")
+        await asyncio.sleep(0.01)
+    try:
+        yield None
+    finally:
+        server.should_exit = True
+        await task

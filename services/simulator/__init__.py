@@ -1,0 +1,1 @@
+"""Simulated partner agencies sending a realistic stream of referrals."""

@@ -1,0 +1,174 @@
+"""Made-up children, families and identifiers with valid formats (nothing here is real)."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+GIVEN_NAMES = (
+    "Jayden",
+    "Olivia",
+    "Mohammed",
+    "Amelia",
+    "Noah",
+    "Isla",
+    "Leo",
+    "Ava",
+    "Oscar",
+    "Freya",
+    "Katie",
+    "Harry",
+    "Lily",
+    "George",
+    "Sophia",
+    "Jack",
+    "Grace",
+    "Alfie",
+    "Ella",
+    "Charlie",
+    "Aisha",
+    "Kacper",
+    "Zara",
+    "Tyler",
+    "Maya",
+    "Reuben",
+    "Evie",
+    "Ibrahim",
+    "Poppy",
+    "Finley",
+)
+FAMILY_NAMES = (
+    "Smith",
+    "Jones",
+    "Taylor",
+    "Brown",
+    "Wilson",
+    "Khan",
+    "Walker",
+    "Robinson",
+    "Wright",
+    "Thompson",
+    "Hughes",
+    "Ali",
+    "Hussain",
+    "Kowalski",
+    "Clarke",
+    "Harrison",
+    "Scott",
+    "Turner",
+    "Hill",
+    "Ward",
+    "Morris",
+    "Moore",
+    "Cooper",
+    "Patel",
+    "Begum",
+    "Atkinson",
+    "Bell",
+    "Dixon",
+)
+TOWNS = {
+    "805": ("Hartlepool", "TS24", "TS25", "TS26"),
+    "806": ("Middlesbrough", "TS1", "TS3", "TS5"),
+    "807": ("Redcar", "TS10", "TS11", "TS6"),
+    "808": ("Stockton-on-Tees", "TS18", "TS19", "TS20"),
+}
+STREETS = (
+    "Church Street",
+    "Station Road",
+    "Victoria Road",
+    "Park Avenue",
+    "Mill Lane",
+    "York Road",
+)
+
+
+def nhs_check_digit(nine_digits: str) -> int | None:
+    """The modulus-11 check digit of the first nine digits; None when none is valid (10)."""
+    total = sum(int(d) * w for d, w in zip(nine_digits, range(10, 1, -1), strict=True))
+    check = 11 - total % 11
+    if check == 11:
+        return 0
+    return None if check == 10 else check
+
+
+def make_nhs_number(rng: random.Random) -> str:
+    """A 10-digit NHS number whose check digit is valid."""
+    while True:
+        nine = "".join(str(rng.randint(0, 9)) for _ in range(9))
+        check = nhs_check_digit(nine)
+        if check is not None and nine[0] != "0":
+            return nine + str(check)
+
+
+def make_upn(rng: random.Random) -> str:
+    """A UPN in the DfE's format: a letter, 11 digits, then a digit or letter."""
+    return (
+        rng.choice("ABCDEFGHJKLMNPQRTUVWXYZ")
+        + "".join(str(rng.randint(0, 9)) for _ in range(11))
+        + rng.choice("0123456789ABCDEFGHJKLMNPQRTUVWXYZ")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Child:
+    """A made-up child the simulated partners may all worry about."""
+
+    given_name: str
+    family_name: str
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    sex: str
+    nhs_number: str | None
+    upn: str | None
+    local_authority: str
+    line1: str
+    town: str
+    postcode: str
+
+    def as_referral_child(self) -> dict[str, object]:
+        """The ``child`` object of a referral about this child."""
+        child: dict[str, object] = {"sex": self.sex}
+        if self.date_of_birth is not None:
+            child |= {
+                "given_name": self.given_name,
+                "family_name": self.family_name,
+                "date_of_birth": self.date_of_birth.isoformat(),
+            }
+        else:
+            child |= {
+                "family_name": self.family_name,
+                "expected_date_of_birth": self.expected_date_of_birth.isoformat()
+                if self.expected_date_of_birth
+                else None,
+            }
+        if self.nhs_number:
+            child["nhs_number"] = self.nhs_number
+        if self.upn:
+            child["upn"] = self.upn
+        child["address"] = {"line1": self.line1, "town": self.town, "postcode": self.postcode}
+        return child
+
+
+def make_child(rng: random.Random, local_authority: str, today: date) -> Child:
+    """A child of 0-17 (sometimes unborn) living in the given LA."""
+    town, *districts = TOWNS[local_authority]
+    postcode = f"{rng.choice(districts)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
+    postcode += rng.choice("ABDEFGHJLNPQRSTUWXYZ")
+    unborn = rng.random() < 0.04
+    born = None if unborn else today - timedelta(days=rng.randint(20, 17 * 365))
+    age_years = 0 if born is None else (today - born).days // 365
+    return Child(
+        given_name=rng.choice(GIVEN_NAMES),
+        family_name=rng.choice(FAMILY_NAMES),
+        date_of_birth=born,
+        expected_date_of_birth=today + timedelta(days=rng.randint(20, 200)) if unborn else None,
+        sex=rng.choice("FMFMU") if not unborn else "U",
+        nhs_number=None if unborn or rng.random() < 0.25 else make_nhs_number(rng),
+        upn=make_upn(rng) if age_years >= 4 and rng.random() < 0.6 else None,
+        local_authority=local_authority,
+        line1=f"{rng.randint(1, 180)} {rng.choice(STREETS)}",
+        town=town,
+        postcode=postcode,
+    )

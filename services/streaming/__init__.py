@@ -1,0 +1,1 @@
+"""The consume-transform-produce loop every Front Door service runs on."""

@@ -1,0 +1,179 @@
+"""Exactly-once batches: consume, transform, and write outputs plus offsets in one transaction.
+
+Every pipeline service is a pure batch handler inside this loop. Outputs and the consumed
+offsets commit together, so a crash at any point either loses the whole batch's effects
+(it is read again) or keeps all of them (it is never read again). Downstream readers use
+``read_committed`` and never see an aborted batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from services.broker.clients import make_consumer, make_producer, safe_client_id
+from services.broker.settings import KafkaSettings
+from services.observability.health import Health
+
+log = structlog.get_logger(__name__)
+
+Record: TypeAlias = ConsumerRecord  # aiokafka ships no type information
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record a handler wants written, in the same transaction as its input's offset."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+class BatchHandler(Protocol):
+    """Turns a batch of consumed records into the records to write; never does I/O itself."""
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        """Outputs for ``records``, in the order they must be written."""
+        ...
+
+
+PartitionsHook = Callable[[set[TopicPartition]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What a processor reads: fixed topics, or every topic matching a pattern."""
+
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Finishes the batch in flight before partitions move, then lets the service restore."""
+
+    def __init__(self, lock: asyncio.Lock, on_assigned: PartitionsHook | None) -> None:
+        self._lock = lock
+        self._on_assigned = on_assigned
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:
+            log.info("partitions revoked", partitions=len(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        log.info("partitions assigned", partitions=len(assigned))
+        if self._on_assigned is not None:
+            await self._on_assigned(set(assigned))
+
+
+class TransactionalProcessor:
+    """Runs one service's handler over its subscription with one transaction per batch."""
+
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        service: str,
+        instance_id: str,
+        subscription: Subscription,
+        handler: BatchHandler,
+        health: Health,
+        on_assigned: PartitionsHook | None = None,
+        max_batch: int = 500,
+    ) -> None:
+        """Wire the processor; nothing connects until :meth:`run`."""
+        self.kafka = kafka
+        self.group_id = safe_client_id(kafka.topic_prefix + "frontdoor", service)
+        # Stable per instance, so a restarted process fences its killed predecessor's
+        # open transaction at once instead of waiting for it to time out.
+        self.transactional_id = safe_client_id(self.group_id, instance_id)
+        self.subscription = subscription
+        self.handler = handler
+        self.health = health
+        self.max_batch = max_batch
+        self._lock = asyncio.Lock()
+        self._rebalance = _Rebalance(self._lock, on_assigned)
+        self._consumer: AIOKafkaConsumer | None = None
+        self._producer: AIOKafkaProducer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process batches until ``stop`` is set, then finish the batch in hand and close."""
+        producer = make_producer(
+            self.kafka,
+            client_id=self.transactional_id,
+            transactional_id=self.transactional_id,
+        )
+        consumer = make_consumer(self.kafka, group_id=self.group_id, client_id=self.group_id)
+        self._producer, self._consumer = producer, consumer
+        await producer.start()
+        try:
+            await consumer.start()
+            try:
+                self._subscribe(consumer)
+                self.health.ready = True
+                log.info("processing", group=self.group_id, transactional_id=self.transactional_id)
+                await self._loop(consumer, producer, stop)
+            finally:
+                self.health.ready = False
+                await consumer.stop()
+        finally:
+            await producer.stop()
+
+    def _subscribe(self, consumer: AIOKafkaConsumer) -> None:
+        if self.subscription.pattern is not None:
+            consumer.subscribe(pattern=self.subscription.pattern, listener=self._rebalance)
+        else:
+            consumer.subscribe(topics=list(self.subscription.topics), listener=self._rebalance)
+
+    async def _loop(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        stop: asyncio.Event,
+    ) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                fetch = asyncio.create_task(
+                    consumer.getmany(timeout_ms=500, max_records=self.max_batch),
+                )
+                done, _ = await asyncio.wait({fetch, stopping}, return_when="FIRST_COMPLETED")
+                if fetch not in done:
+                    fetch.cancel()
+                    break
+                batch = fetch.result()
+                if batch:
+                    async with self._lock:
+                        await self._process(batch, producer)
+        finally:
+            stopping.cancel()
+
+    async def _process(
+        self,
+        batch: dict[TopicPartition, list[Record]],
+        producer: AIOKafkaProducer,
+    ) -> None:
+        started = time.perf_counter()
+        records = [record for partition_records in batch.values() for record in partition_records]
+        outputs = await self.handler(records)
+        async with producer.transaction():
+            for out in outputs:
+                await producer.send(out.topic, out.value, key=out.key, headers=list(out.headers))
+            offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
+            await producer.send_offsets_to_transaction(offsets, self.group_id)
+        self.health.count("records_in", len(records))
+        self.health.count("records_out", len(outputs))
+        self.health.count("batches")
+        log.debug(
+            "batch committed",
+            records=len(records),
+            outputs=len(outputs),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+        )

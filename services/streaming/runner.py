@@ -1,0 +1,62 @@
+"""Runs one service process: settings, logging, health endpoint, topics, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import structlog
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.broker.settings import KafkaSettings
+from services.observability.health import Health, serve_health
+from services.streaming.processor import TransactionalProcessor
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; each service subclasses it with its own env prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDOOR_SERVICE_", extra="ignore")
+
+    instance_id: str = Field(
+        default="0",
+        description="Stable id of this process among its service's replicas (fences zombies).",
+    )
+    health_port: int | None = Field(
+        default=None,
+        description="Port of the /health endpoint on 127.0.0.1; none if unset.",
+    )
+    log_level: str = Field(default="INFO", description="Lowest log level written.")
+    kafka: KafkaSettings = Field(
+        default_factory=KafkaSettings,
+        description="How to reach Kafka (KAFKA_* variables).",
+    )
+
+
+@dataclass
+class ServiceApp:
+    """A wired service: its processor, its health, and what it must do before processing."""
+
+    name: str
+    processor: TransactionalProcessor
+    health: Health
+    health_port: int | None
+    prepare: Callable[[], Awaitable[None]]
+
+
+async def run_service(app: ServiceApp) -> None:
+    """Run ``app`` until SIGTERM or SIGINT, finishing the batch in hand before exiting."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with serve_health(app.health, app.health_port):
+        await app.prepare()
+        log.info("service started", health_port=app.health_port)
+        await app.processor.run(stop)
+    log.info("service stopped", counters=app.health.counters)

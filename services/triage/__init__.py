@@ -1,0 +1,1 @@
+"""Triage: one case per child, the threshold policy, the right queue, exactly once."""

@@ -1,0 +1,205 @@
+"""Test fixtures: one real Kafka broker per test session, and a fresh namespace per test.
+
+The broker is, in order of preference: ``KAFKA_BOOTSTRAP_SERVERS`` if set; a testcontainers
+Kafka when a Docker engine answers; otherwise the local broker from ``deploy/kafka`` started
+once for the session. Every test gets its own topic prefix, so tests run in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from services.broker.clients import make_consumer
+from services.broker.local import LocalBroker, LocalBrokerSettings
+from services.broker.settings import KafkaSettings
+from services.broker.topics import ensure_topics
+
+ROOT = Path(__file__).resolve().parents[1]
+_started: dict[str, Any] = {}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _docker_answers() -> bool:
+    if shutil.which("docker") is None:
+        return False
+    try:
+        return (
+            subprocess.run(
+                ["docker", "info"], capture_output=True, timeout=10, check=False
+            ).returncode
+            == 0
+        )
+    except subprocess.TimeoutExpired:
+        return False
+
+
+def _start_testcontainers() -> str:
+    from testcontainers.kafka import KafkaContainer  # noqa: PLC0415 - only with Docker
+
+    container = KafkaContainer("confluentinc/cp-kafka:7.8.0").with_kraft()
+    container.start()
+    _started["container"] = container
+    return str(container.get_bootstrap_server())
+
+
+def _start_local_broker() -> str:
+    data_dir = Path(tempfile.mkdtemp(prefix="frontdoor-test-kafka-"))
+    port = _free_port()
+    broker = LocalBroker(
+        LocalBrokerSettings(
+            port=port, controller_port=_free_port(), data_dir=data_dir, heap="768m"
+        ),
+    )
+    broker.start()
+    asyncio.run(broker.wait_ready(timeout=120))
+    _started["broker"], _started["data_dir"] = broker, data_dir
+    return broker.bootstrap_servers
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Start the session's broker in the controlling process; xdist workers inherit it."""
+    if hasattr(config, "workerinput") or os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return
+    bootstrap = _start_testcontainers() if _docker_answers() else _start_local_broker()
+    os.environ["KAFKA_BOOTSTRAP_SERVERS"] = bootstrap
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop whatever :func:`pytest_configure` started."""
+    if hasattr(config, "workerinput"):
+        return
+    if "broker" in _started:
+        _started.pop("broker").stop()
+        shutil.rmtree(_started.pop("data_dir"), ignore_errors=True)
+    if "container" in _started:
+        _started.pop("container").stop()
+
+
+@pytest.fixture
+def kafka() -> KafkaSettings:
+    """Settings for the session's broker with a topic prefix of this test's own."""
+    return KafkaSettings(
+        bootstrap_servers=os.environ["KAFKA_BOOTSTRAP_SERVERS"],
+        topic_prefix=f"t{uuid.uuid4().hex[:10]}.",
+    )
+
+
+@pytest.fixture
+async def topics_ready(kafka: KafkaSettings) -> KafkaSettings:
+    """The test's namespace with every core topic and the registry's partner topics."""
+    from schemas.partners import load_registry  # noqa: PLC0415
+
+    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids), partitions=2)
+    return kafka
+
+
+class ServiceProcesses:
+    """Runs services as real processes (``frontdoor run NAME``) in the test's namespace."""
+
+    def __init__(self, kafka: KafkaSettings, log_dir: Path) -> None:
+        self.kafka = kafka
+        self.log_dir = log_dir
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
+            "FRONTDOOR_TOPIC_PREFIX": self.kafka.topic_prefix,
+        }
+
+    def start(self, name: str) -> subprocess.Popen[bytes]:
+        with (self.log_dir / f"{name}.log").open("ab") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "services.cli.main", "run", name],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env(),
+                cwd=ROOT,
+            )
+        self.processes[name] = process
+        return process
+
+    def kill(self, name: str) -> None:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
+    def terminate(self, name: str, timeout: float = 30) -> int:
+        process = self.processes.pop(name)
+        process.send_signal(signal.SIGTERM)
+        return process.wait(timeout)
+
+    def logs(self, name: str) -> str:
+        return (self.log_dir / f"{name}.log").read_text()
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.kill(name)
+
+
+@pytest.fixture
+def services(kafka: KafkaSettings, tmp_path: Path) -> Iterator[ServiceProcesses]:
+    """Start and stop service processes; all are killed when the test ends."""
+    runner = ServiceProcesses(kafka, tmp_path)
+    yield runner
+    runner.stop_all()
+
+
+async def read_topics(
+    kafka: KafkaSettings,
+    topics: list[str],
+    *,
+    count: int,
+    timeout: float = 30.0,
+    settle: float = 1.0,
+) -> list[Any]:
+    """Read at least ``count`` committed records from ``topics`` (from the start), or fail after
+    ``timeout``; then keep reading for ``settle`` seconds, so extra records show up too."""
+    consumer = make_consumer(kafka, group_id=None, client_id="test-reader", topics=topics)
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(records) < count:
+                batch = await consumer.getmany(timeout_ms=200)
+                for partition_records in batch.values():
+                    records.extend(partition_records)
+        deadline = asyncio.get_running_loop().time() + settle
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    except TimeoutError:
+        pytest.fail(f"read {len(records)} of {count} records from {topics} in {timeout}s")
+    finally:
+        await consumer.stop()
+    return records
+
+
+@pytest.fixture
+def reader(kafka: KafkaSettings) -> Any:
+    """``await reader(topics, count=N)`` reads N committed records from the test's topics."""
+
+    async def read(topics: list[str], *, count: int, timeout: float = 30.0) -> list[Any]:
+        return await read_topics(kafka, topics, count=count, timeout=timeout)
+
+    return read

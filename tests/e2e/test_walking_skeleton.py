@@ -1,0 +1,48 @@
+"""A referral published by a partner travels intake -> triage -> notifier on the real broker."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from schemas.contact import contact_id_for
+from schemas.partners import load_registry
+from schemas.status import StatusUpdate
+from services.broker.clients import make_producer
+from services.simulator.stream import ReferralStream
+
+pytestmark = pytest.mark.kafka
+
+
+async def test_referral_reaches_queue_and_referrer_hears_each_step(
+    topics_ready,
+    services,
+    reader,
+) -> None:
+    kafka = topics_ready
+    stream = ReferralStream(load_registry(), seed=11)
+    publication = next(p for p in stream if p.kind == "new")
+    referral = json.loads(publication.value)
+    org = publication.organisation_id
+    for name in ("intake", "triage", "notifier"):
+        services.start(name)
+
+    producer = make_producer(kafka, client_id="test-partner")
+    await producer.start()
+    try:
+        await producer.send_and_wait(kafka.topics.inbound(org), publication.value)
+    finally:
+        await producer.stop()
+
+    queue = await reader([kafka.topics.queue_early_help], count=1, timeout=60)
+    assert json.loads(queue[0].value)["local_authority"] == referral["local_authority"]
+
+    updates = await reader([kafka.topics.status(org)], count=2, timeout=30)
+    parsed = [StatusUpdate.model_validate_json(r.value) for r in updates]
+    contact_id = contact_id_for(org, referral["referral_id"])
+    assert [(u.contact_id, u.sequence, u.status.value) for u in parsed] == [
+        (contact_id, 1, "received"),
+        (contact_id, 2, "triaged"),
+    ]
+    assert all(r.key == contact_id.encode() for r in updates)

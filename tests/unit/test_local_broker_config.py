@@ -1,0 +1,46 @@
+"""The local broker is configured as DESIGN.md section 5 requires."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from services.broker.local import DEPLOY_KAFKA, LocalBroker, LocalBrokerSettings
+
+
+def _properties(tmp_path: Path) -> dict[str, str]:
+    broker = LocalBroker(LocalBrokerSettings(port=19092, data_dir=tmp_path, cache_dir=tmp_path))
+    tmp_path.mkdir(exist_ok=True)
+    text = broker._write_properties().read_text()
+    return dict(line.split("=", 1) for line in text.splitlines())
+
+
+def test_single_node_overrides_and_loopback_only(tmp_path: Path) -> None:
+    props = _properties(tmp_path)
+    assert props["process.roles"] == "broker,controller"
+    assert props["listeners"] == "PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["auto.create.topics.enable"] == "false"
+    for key in (
+        "offsets.topic.replication.factor",
+        "transaction.state.log.replication.factor",
+        "transaction.state.log.min.isr",
+        "share.coordinator.state.topic.replication.factor",
+        "share.coordinator.state.topic.min.isr",
+    ):
+        assert props[key] == "1", key
+    assert props["group.initial.rebalance.delay.ms"] == "0"
+
+
+def test_pom_has_kafka_and_the_logging_binding() -> None:
+    pom = (DEPLOY_KAFKA / "pom.xml").read_text()
+    assert "<artifactId>kafka_2.13</artifactId>" in pom
+    assert "<artifactId>log4j-slf4j-impl</artifactId>" in pom
+
+
+def test_jar_cache_is_keyed_by_the_pom(tmp_path: Path) -> None:
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "pom.xml").write_text("<project>one</project>")
+    settings = LocalBrokerSettings(data_dir=tmp_path, cache_dir=tmp_path / "cache")
+    first = LocalBroker(settings, deploy).libs_dir
+    (deploy / "pom.xml").write_text("<project>two</project>")
+    assert LocalBroker(settings, deploy).libs_dir != first

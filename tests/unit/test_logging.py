@@ -1,0 +1,54 @@
+"""Logs never carry personal data, whatever a caller passes."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+import structlog
+
+from services.observability.logging import configure_logging
+
+
+@pytest.fixture
+def json_log():
+    stream = io.StringIO()
+    configure_logging("test", json=True, stream=stream)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines() if line]
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+
+
+def test_personal_fields_are_redacted_at_any_depth(json_log) -> None:
+    log = structlog.get_logger("t")
+    log.info(
+        "handled",
+        contact_id="c-1",
+        given_name="Jayden",
+        extra={"child": {"family_name": "Smith"}, "nested": [{"nhs_number": "9434765919"}]},
+    )
+    (line,) = json_log()
+    text = json.dumps(line)
+    assert line["contact_id"] == "c-1"
+    for secret in ("Jayden", "Smith", "9434765919"):
+        assert secret not in text
+
+
+def test_identifier_shaped_values_are_masked_under_any_key(json_log) -> None:
+    structlog.get_logger("t").warning(
+        "odd",
+        note="born 2015-03-02 at TS18 1AB, nhs 943 476 5919, upn A12345678901B",
+    )
+    (line,) = json_log()
+    for secret in ("2015-03-02", "TS18 1AB", "943 476 5919", "A12345678901B"):
+        assert secret not in line["note"]
+
+
+def test_output_is_one_json_object_per_line_with_level_and_service(json_log) -> None:
+    structlog.get_logger("t").info("hello", count=3)
+    (line,) = json_log()
+    assert line["event"] == "hello"
+    assert line["level"] == "info"
+    assert line["service"] == "test"
+    assert line["count"] == 3
