@@ -46,3 +46,18 @@ async def test_referral_reaches_queue_and_referrer_hears_each_step(
         (contact_id, 2, "triaged"),
     ]
     assert all(r.key == contact_id.encode() for r in updates)
+
+
+async def test_service_stops_cleanly_on_sigterm(topics_ready, services, reader) -> None:
+    kafka = topics_ready
+    services.start("intake")
+    producer = make_producer(kafka, client_id="test-partner")
+    await producer.start()
+    try:
+        await producer.send_and_wait(kafka.topics.inbound("cleveland-police"), b"not json")
+    finally:
+        await producer.stop()
+    await reader([kafka.topics.invalid], count=1, timeout=60)
+
+    assert services.terminate("intake", timeout=30) == 0
+    assert '"event": "service stopped"' in services.logs("intake")
