@@ -13,6 +13,12 @@ from enum import StrEnum
 
 FOREVER = -1
 DAY_MS = 24 * 60 * 60 * 1000
+MIB = 1024 * 1024
+# Partners' topics take messages far over the 256 KiB a referral may be, so that intake sees
+# an oversized message and tells the partner, instead of the partner's client failing alone.
+INBOUND_MAX_MESSAGE_BYTES = 16 * MIB
+# A rejected message is kept whole, with its errors in a header.
+INVALID_MAX_MESSAGE_BYTES = INBOUND_MAX_MESSAGE_BYTES + 2 * MIB
 
 ORGANISATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -33,10 +39,14 @@ class TopicSpec:
     retention_ms: int
     cleanup: Cleanup
     description: str
+    max_message_bytes: int | None = None
 
     def configs(self) -> dict[str, str]:
         """Topic-level configuration to send with ``CreateTopics``."""
-        return {"cleanup.policy": self.cleanup.value, "retention.ms": str(self.retention_ms)}
+        configs = {"cleanup.policy": self.cleanup.value, "retention.ms": str(self.retention_ms)}
+        if self.max_message_bytes is not None:
+            configs["max.message.bytes"] = str(self.max_message_bytes)
+        return configs
 
 
 INBOUND_PREFIX = "referrals.inbound."
@@ -56,6 +66,7 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         FOREVER,
         Cleanup.DELETE,
         "Rejected messages: the original bytes, every error and where they came from.",
+        INVALID_MAX_MESSAGE_BYTES,
     ),
     TopicSpec(
         "referrals.status",
@@ -121,6 +132,7 @@ INBOUND_TEMPLATE = TopicSpec(
     30 * DAY_MS,
     Cleanup.DELETE,
     "Referrals published by one partner organisation (write-only for that organisation).",
+    INBOUND_MAX_MESSAGE_BYTES,
 )
 STATUS_TEMPLATE = TopicSpec(
     STATUS_PREFIX + "{org}",

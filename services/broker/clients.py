@@ -10,8 +10,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from services.broker.settings import KafkaSettings
 
-# Larger than the biggest record we ever write (a rejected message keeps at most 256 KiB of
-# the original plus its errors), with room for batching.
+# Larger than any record but a rejected oversized message (intake raises it for those),
+# with room for batching.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 
 
@@ -21,6 +21,7 @@ def make_producer(
     client_id: str,
     transactional_id: str | None = None,
     linger_ms: int = 5,
+    max_request_bytes: int | None = None,
 ) -> AIOKafkaProducer:
     """A producer with ``acks=all`` and idempotence; transactional when given an id."""
     options: dict[str, Any] = kafka.client_options()
@@ -35,7 +36,7 @@ def make_producer(
         transaction_timeout_ms=15_000,
         linger_ms=linger_ms,
         max_batch_size=256 * 1024,
-        max_request_size=MAX_REQUEST_BYTES,
+        max_request_size=max(max_request_bytes or 0, MAX_REQUEST_BYTES),
         compression_type=None,
     )
 
@@ -46,7 +47,7 @@ def make_consumer(
     group_id: str | None,
     client_id: str,
     topics: list[str] | None = None,
-    max_partition_fetch_bytes: int = MAX_REQUEST_BYTES,
+    max_partition_fetch_bytes: int | None = None,
 ) -> AIOKafkaConsumer:
     """A ``read_committed`` consumer that never commits on its own."""
     return AIOKafkaConsumer(
@@ -57,7 +58,7 @@ def make_consumer(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         isolation_level="read_committed",
-        max_partition_fetch_bytes=max_partition_fetch_bytes,
+        max_partition_fetch_bytes=max_partition_fetch_bytes or MAX_REQUEST_BYTES,
         # New partner topics are found within this many milliseconds, without a restart.
         metadata_max_age_ms=5_000,
     )

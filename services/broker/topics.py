@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 import structlog
-from aiokafka.admin import NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import for_code
 
 from schemas.topics import TopicSpec
@@ -58,6 +59,7 @@ async def ensure_topics(
                     created.append(name)
                 elif code != TOPIC_ALREADY_EXISTS:
                     raise for_code(code)(f"could not create topic {name}")
+            await _wait_for_leaders(admin, [name for name, _ in missing])
     finally:
         await admin.close()
     log.info("topics ensured", created=len(created), existing=len(named_specs) - len(created))
@@ -65,3 +67,20 @@ async def ensure_topics(
         created=sorted(created),
         existing=sorted(name for name, _ in named_specs if name not in created),
     )
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30
+) -> None:
+    """Return once every partition of ``names`` has a leader, so writers do not race creation."""
+    async with asyncio.timeout(timeout):
+        while True:
+            described = await admin.describe_topics(names)
+            if all(
+                topic["error_code"] == 0
+                and topic["partitions"]
+                and all(p["leader"] >= 0 for p in topic["partitions"])
+                for topic in described
+            ):
+                return
+            await asyncio.sleep(0.1)

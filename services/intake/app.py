@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from schemas.partners import PartnerDirectory
+from schemas.topics import INVALID_MAX_MESSAGE_BYTES
 from services.broker.topics import ensure_topics
 from services.intake.handler import IntakeHandler
 from services.observability.health import Health
 from services.streaming.processor import Subscription, TransactionalProcessor
 from services.streaming.runner import ServiceApp, ServiceSettings
+
+# Room for one whole oversized message per fetch, so it is read and rejected, never stuck.
+INTAKE_FETCH_BYTES = INVALID_MAX_MESSAGE_BYTES
 
 
 class IntakeSettings(ServiceSettings):
@@ -23,17 +28,19 @@ Settings = IntakeSettings
 def create_app(settings: IntakeSettings) -> ServiceApp:
     """Wire the intake service; nothing connects until it runs."""
     topics = settings.kafka.topics
+    partners = PartnerDirectory()
     health = Health("intake")
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="intake",
         instance_id=settings.instance_id,
         subscription=Subscription(pattern=topics.inbound_pattern),
-        handler=IntakeHandler(topics),
+        handler=IntakeHandler(topics, partners),
+        fetch_bytes=INTAKE_FETCH_BYTES,
         health=health,
     )
 
     async def prepare() -> None:
-        await ensure_topics(settings.kafka, topics.specs_for([]))
+        await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
 
     return ServiceApp("intake", processor, health, settings.health_port, prepare)

@@ -1,81 +1,125 @@
-"""Turns a batch of inbound messages into accepted referrals, rejections and status events."""
+"""Turns a batch of inbound messages into accepted referrals, rejections and status events.
+
+Every inbound record yields exactly two outputs, written in one transaction with its offset:
+the accepted referral (or the rejection) and the referrer's status event.
+"""
 
 from __future__ import annotations
 
-import base64
-import json
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 import structlog
 
 from schemas.contact import contact_id_for
+from schemas.intake import AcceptedReferral, Origin, Rejection, content_hash
+from schemas.partners import PartnerDirectory
 from schemas.status import Status, StatusEvent
 from schemas.topics import Topics
-from services.intake.validation import Accepted, validate_message
+from services.intake.validation import Accepted, validate_referral
 from services.streaming.processor import Outgoing, Record
 
 log = structlog.get_logger(__name__)
 
+REJECTION_HEADER = "frontdoor-rejection"
+UNKNOWN_ORGANISATION = "unknown"
+
 
 class IntakeHandler:
-    """Validates inbound records; every record yields a status event and one other output."""
+    """Validates inbound records against the contract and the partner registry."""
 
-    def __init__(self, topics: Topics) -> None:
-        """Write to the topics of this deployment."""
+    def __init__(
+        self,
+        topics: Topics,
+        partners: PartnerDirectory,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        """Write to ``topics``; check partners against ``partners``; tell time by ``clock``."""
         self.topics = topics
+        self.partners = partners
+        self.clock = clock
 
     async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
         """Outputs for a batch of inbound records, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            outputs.extend(self._one(record))
+            outputs.extend(self.handle(record))
         return outputs
 
-    def _one(self, record: Record) -> list[Outgoing]:
-        org = self.topics.organisation_of_inbound(record.topic) or "unknown"
-        now = datetime.now(UTC)
-        verdict = validate_message(record.value or b"", org)
-        referral_id = verdict.referral_id or f"{record.topic}/{record.partition}/{record.offset}"
-        contact_id = contact_id_for(org, referral_id)
-        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+    def handle(self, record: Record) -> list[Outgoing]:
+        """The two outputs of one inbound record."""
+        org = self.topics.organisation_of_inbound(record.topic) or UNKNOWN_ORGANISATION
+        now = self.clock()
+        raw: bytes = record.value or b""
+        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        verdict = validate_referral(
+            raw,
+            organisation_id=org,
+            registry=self.partners.registry,
+            now=now,
+        )
         if isinstance(verdict, Accepted):
+            referral = verdict.referral
+            contact_id = contact_id_for(org, referral.referral_id)
+            accepted = AcceptedReferral(
+                contact_id=contact_id,
+                organisation_id=org,
+                received_at=now,
+                content_hash=content_hash(referral),
+                origin=origin,
+                referral=referral,
+            )
+            main = Outgoing(
+                self.topics.accepted,
+                accepted.model_dump_json().encode(),
+                key=referral.local_authority.encode(),
+            )
             event = StatusEvent(
                 contact_id=contact_id,
-                referral_id=referral_id,
+                referral_id=referral.referral_id,
                 organisation_id=org,
                 status=Status.RECEIVED,
                 occurred_at=now,
             )
-            accepted = {
-                "contact_id": contact_id,
-                "organisation_id": org,
-                "received_at": now.isoformat(),
-                "referral": verdict.document,
-            }
-            main = Outgoing(
-                self.topics.accepted,
-                json.dumps(accepted).encode(),
-                key=verdict.local_authority.encode(),
-            )
         else:
+            referral_id = verdict.referral_id
+            contact_id = contact_id_for(
+                org,
+                referral_id or f"{record.topic}/{record.partition}/{record.offset}",
+            )
+            rejection = Rejection(
+                contact_id=contact_id,
+                organisation_id=org,
+                referral_id=referral_id,
+                received_at=now,
+                origin=origin,
+                size_bytes=len(raw),
+                sha256=hashlib.sha256(raw).hexdigest(),
+                errors=verdict.errors,
+            )
+            main = Outgoing(
+                self.topics.invalid,
+                raw,
+                key=org.encode(),
+                headers=((REJECTION_HEADER, rejection.model_dump_json().encode()),),
+            )
             event = StatusEvent(
                 contact_id=contact_id,
-                referral_id=referral_id,
+                referral_id=referral_id or "(unreadable)",
                 organisation_id=org,
                 status=Status.REJECTED,
                 errors=verdict.errors,
                 occurred_at=now,
             )
-            invalid = {
-                "contact_id": contact_id,
-                "organisation_id": org,
-                "source": where,
-                "errors": [error.model_dump() for error in verdict.errors],
-                "original_base64": base64.b64encode(record.value or b"").decode(),
-            }
-            main = Outgoing(self.topics.invalid, json.dumps(invalid).encode(), key=org.encode())
-        log.info("inbound handled", contact_id=contact_id, status=event.status.value, **where)
+        log.info(
+            "inbound handled",
+            contact_id=contact_id,
+            status=event.status.value,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
         status = Outgoing(
             self.topics.status_events,
             event.model_dump_json().encode(),

@@ -1,59 +1,174 @@
-"""Decides, for one inbound message, whether it is a referral Front Door accepts.
+"""Decides, for one inbound message, whether Front Door accepts it, and says exactly why not.
 
-Walking skeleton: checks the envelope only (JSON object, referral id, local authority, the
-referrer's organisation). The full Referral v1 contract replaces it (issue: intake).
+Pure functions: the intake service, ``frontdoor validate`` and ``frontdoor replay`` all call
+:func:`validate_referral`. Every problem found is reported, each located by a dotted path
+(``child.nhs_number``, ``concerns[2].factor``) and worded for a partner's developer. No error
+message repeats the value it complains about, so no personal data leaks into errors.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any
+from datetime import UTC, datetime
 
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from schemas.local_authorities import LOCAL_AUTHORITIES
+from schemas.partners import PartnerRegistry
+from schemas.referral import MAX_REFERRAL_BYTES, Referral
 from schemas.status import FieldError
+
+MAX_ERRORS = 200
+WHOLE_MESSAGE = "message"
+_REFERRAL_ID = re.compile(rb'"referral_id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"')
+_FRIENDLY = {
+    "missing": "this field is required",
+    "extra_forbidden": "unknown field: Referral v1 has no field of this name",
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "list_type": "must be a JSON array",
+    "string_type": "must be a JSON string",
+    "bool_type": "must be true or false",
+    "date_from_datetime_inexact": "must be a date (YYYY-MM-DD)",
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A referral that passed validation, normalised."""
+    """A referral that passed every check, normalised."""
 
-    referral_id: str
-    local_authority: str
-    document: dict[str, Any]
+    referral: Referral
 
 
 @dataclass(frozen=True, slots=True)
 class Rejected:
-    """A message that did not, with every problem found."""
+    """A message that did not, with every problem found and its referral id if one was legible."""
 
     referral_id: str | None
     errors: list[FieldError]
 
 
-def validate_message(raw: bytes, organisation_id: str) -> Accepted | Rejected:
-    """Validate the raw bytes a partner of ``organisation_id`` published."""
+def validate_referral(
+    raw: bytes,
+    *,
+    organisation_id: str | None = None,
+    registry: PartnerRegistry | None = None,
+    now: datetime | None = None,
+) -> Accepted | Rejected:
+    """Validate the bytes of one message.
+
+    With ``organisation_id`` (the topic's organisation) the referrer must be that organisation;
+    with ``registry`` too, it must be registered and serve the referral's local authority.
+    """
+    now = now or datetime.now(UTC)
+    if len(raw) > MAX_REFERRAL_BYTES:
+        size = f"{len(raw) / 1024:,.0f} KiB"
+        return Rejected(
+            _sniff_referral_id(raw),
+            [FieldError(loc=WHOLE_MESSAGE, msg=f"the message is {size}; the limit is 256 KiB")],
+        )
     try:
-        document = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
-        return Rejected(None, [FieldError(loc="", msg="the message is not valid UTF-8 JSON")])
-    if not isinstance(document, dict):
-        return Rejected(None, [FieldError(loc="", msg="the message must be a JSON object")])
-    referral_id = document.get("referral_id")
+        referral = Referral.model_validate_json(raw, context={"now": now})
+    except ValidationError as invalid:
+        document = _parse_leniently(raw)
+        errors = [_field_error(detail) for detail in invalid.errors(include_url=False)]
+        errors += _partner_errors(document, organisation_id, registry)
+        return Rejected(_sniff_referral_id(raw, document), _capped(errors))
+    partner_errors = _partner_errors(
+        referral.model_dump(mode="json"),
+        organisation_id,
+        registry,
+    )
+    if partner_errors:
+        return Rejected(referral.referral_id, partner_errors)
+    return Accepted(referral)
+
+
+def _partner_errors(
+    document: object,
+    organisation_id: str | None,
+    registry: PartnerRegistry | None,
+) -> list[FieldError]:
+    if organisation_id is None:
+        return []
+    referrer = document.get("referrer") if isinstance(document, dict) else None
+    claimed = referrer.get("organisation_id") if isinstance(referrer, dict) else None
     errors: list[FieldError] = []
-    if not isinstance(referral_id, str) or not referral_id:
-        errors.append(FieldError(loc="referral_id", msg="a referral id is required"))
-        referral_id = None
-    local_authority = document.get("local_authority")
-    if not isinstance(local_authority, str):
-        errors.append(FieldError(loc="local_authority", msg="a local authority is required"))
-    referrer = document.get("referrer")
-    if not isinstance(referrer, dict) or referrer.get("organisation_id") != organisation_id:
+    if claimed is not None and claimed != organisation_id:
         errors.append(
             FieldError(
                 loc="referrer.organisation_id",
-                msg="must equal the organisation whose topic the message was sent to",
-            ),
+                msg=f"must be {organisation_id!r}, the organisation whose topic this was sent to",
+            )
         )
-    if errors or referral_id is None or not isinstance(local_authority, str):
-        return Rejected(referral_id, errors)
-    return Accepted(referral_id, local_authority, document)
+    if registry is None:
+        return errors
+    partner = registry.get(organisation_id)
+    if partner is None:
+        errors.append(
+            FieldError(
+                loc="referrer.organisation_id",
+                msg=f"organisation {organisation_id!r} is not registered with this front door; "
+                "ask the local authority to register it",
+            )
+        )
+        return errors
+    la = document.get("local_authority") if isinstance(document, dict) else None
+    if isinstance(la, str) and la in LOCAL_AUTHORITIES and la not in partner.local_authorities:
+        errors.append(
+            FieldError(
+                loc="local_authority",
+                msg=f"{partner.name} is not registered to refer to local authority {la} "
+                f"({LOCAL_AUTHORITIES[la]}); it refers to {', '.join(partner.local_authorities)}",
+            )
+        )
+    return errors
+
+
+def _field_error(detail: ErrorDetails) -> FieldError:
+    loc = "".join(
+        f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"]
+    ).lstrip(".")
+    kind = detail["type"]
+    if kind == "json_invalid":
+        reason = str(detail.get("ctx", {}).get("error", "not JSON"))
+        return FieldError(loc=WHOLE_MESSAGE, msg=f"the message is not valid JSON ({reason})")
+    if kind == "enum" and loc.endswith(".factor"):
+        return FieldError(loc=loc, msg="not a CIN census factor code (e.g. 3B, 16A, 21)")
+    if kind == "enum" and loc == "referrer.source":
+        return FieldError(loc=loc, msg="not a CIN census referral source code (e.g. 2A, 3A, 6)")
+    if kind in _FRIENDLY:
+        return FieldError(loc=loc or WHOLE_MESSAGE, msg=_FRIENDLY[kind])
+    message = detail["msg"].removeprefix("Value error, ")
+    return FieldError(loc=loc or WHOLE_MESSAGE, msg=message[0].lower() + message[1:])
+
+
+def _capped(errors: list[FieldError]) -> list[FieldError]:
+    if len(errors) <= MAX_ERRORS:
+        return errors
+    more = len(errors) - MAX_ERRORS + 1
+    return [
+        *errors[: MAX_ERRORS - 1],
+        FieldError(loc=WHOLE_MESSAGE, msg=f"and {more} more problems"),
+    ]
+
+
+def _parse_leniently(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return None
+
+
+def _sniff_referral_id(raw: bytes, document: object = None) -> str | None:
+    """The referral id of a rejected message, if it carries a legible one."""
+    if isinstance(document, dict):
+        value = document.get("referral_id")
+        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._:/-]{1,64}", value):
+            return value
+        return None
+    found = _REFERRAL_ID.search(raw[:65536])
+    return found.group(1).decode() if found else None

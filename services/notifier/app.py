@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
+from schemas.partners import PartnerDirectory
 from services.broker.topics import ensure_topics
 from services.notifier.handler import NotifierHandler
 from services.observability.health import Health
@@ -23,17 +24,18 @@ Settings = NotifierSettings
 def create_app(settings: NotifierSettings) -> ServiceApp:
     """Wire the notifier service; nothing connects until it runs."""
     topics = settings.kafka.topics
+    partners = PartnerDirectory()
     health = Health("notifier")
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="notifier",
         instance_id=settings.instance_id,
         subscription=Subscription(topics=(topics.status_events,)),
-        handler=NotifierHandler(topics),
+        handler=NotifierHandler(topics, partners),
         health=health,
     )
 
     async def prepare() -> None:
-        await ensure_topics(settings.kafka, topics.specs_for([]))
+        await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
 
     return ServiceApp("notifier", processor, health, settings.health_port, prepare)

@@ -6,6 +6,8 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from schemas.identifiers import nhs_check_digit
+
 GIVEN_NAMES = (
     "Jayden",
     "Olivia",
@@ -82,15 +84,6 @@ STREETS = (
     "Mill Lane",
     "York Road",
 )
-
-
-def nhs_check_digit(nine_digits: str) -> int | None:
-    """The modulus-11 check digit of the first nine digits; None when none is valid (10)."""
-    total = sum(int(d) * w for d, w in zip(nine_digits, range(10, 1, -1), strict=True))
-    check = 11 - total % 11
-    if check == 11:
-        return 0
-    return None if check == 10 else check
 
 
 def make_nhs_number(rng: random.Random) -> str:

@@ -112,8 +112,14 @@ class ReferralStream:
             "concerns": [{"factor": f, "detail": "Observed by the referrer."} for f in chosen],
             "summary": self.rng.choice(SUMMARIES),
             "risk": risk,
-            "consent": {"status": self.rng.choice(("given", "given", "refused", "not_sought"))},
+            "consent": self._consent(),
         }
+
+    def _consent(self) -> dict[str, str]:
+        status = self.rng.choice(("given", "given", "given", "refused", "not_sought"))
+        if status == "not_sought":
+            return {"status": status, "reason": "Seeking consent could place the child at risk."}
+        return {"status": status}
 
     def _invalid(self) -> Publication:
         partner = self.rng.choice(self.partners)

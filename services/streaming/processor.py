@@ -87,6 +87,7 @@ class TransactionalProcessor:
         health: Health,
         on_assigned: PartitionsHook | None = None,
         max_batch: int = 500,
+        fetch_bytes: int | None = None,
     ) -> None:
         """Wire the processor; nothing connects until :meth:`run`."""
         self.kafka = kafka
@@ -98,6 +99,7 @@ class TransactionalProcessor:
         self.handler = handler
         self.health = health
         self.max_batch = max_batch
+        self.fetch_bytes = fetch_bytes
         self._lock = asyncio.Lock()
         self._rebalance = _Rebalance(self._lock, on_assigned)
         self._consumer: AIOKafkaConsumer | None = None

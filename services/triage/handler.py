@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import structlog
 
+from schemas.intake import AcceptedReferral
 from schemas.status import Outcome, Status, StatusEvent
 from schemas.topics import Topics
 from services.streaming.processor import Outgoing, Record
@@ -30,10 +31,9 @@ class TriageHandler:
         """Outputs for a batch of accepted referrals, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            accepted = json.loads(record.value or b"{}")
-            contact_id = accepted["contact_id"]
-            referral = accepted["referral"]
-            la = referral["local_authority"]
+            accepted = AcceptedReferral.model_validate_json(record.value or b"")
+            contact_id = accepted.contact_id
+            la = accepted.referral.local_authority
             now = datetime.now(UTC)
             item = {
                 "case_id": contact_id,
@@ -50,8 +50,8 @@ class TriageHandler:
             }
             event = StatusEvent(
                 contact_id=contact_id,
-                referral_id=referral["referral_id"],
-                organisation_id=accepted["organisation_id"],
+                referral_id=accepted.referral.referral_id,
+                organisation_id=accepted.organisation_id,
                 status=Status.TRIAGED,
                 outcome=Outcome.EARLY_HELP,
                 occurred_at=now,

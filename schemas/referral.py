@@ -1,0 +1,210 @@
+"""Referral v1: what a partner publishes to ``referrals.inbound.<organisation_id>``.
+
+Partner input is validated strictly: unknown fields are refused at every level, types are not
+coerced, identifiers are checked (NHS number modulus 11, UPN and postcode shapes, DfE LA
+numbers) and normalised, and the dates have to make sense on the day the message arrives.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from typing import Annotated, Literal, Self
+
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
+
+from schemas.codes import ConsentStatus, DashRisk, Factor, ReferralSource, Sex
+from schemas.identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
+from schemas.local_authorities import LOCAL_AUTHORITIES
+
+MAX_REFERRAL_BYTES = 256 * 1024
+MAX_CONCERNS = 50
+OLDEST_AGE_YEARS = 25  # care leavers are supported to 25
+SUBMITTED_AT_SKEW = timedelta(minutes=10)
+OLDEST_SUBMISSION = timedelta(days=366)
+EXPECTED_BIRTH_GRACE = timedelta(days=31)
+LONGEST_PREGNANCY_AHEAD = timedelta(days=300)
+
+
+def age_on(born: date, day: date) -> int:
+    """Age in whole years on ``day`` of someone born on ``born``."""
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+def _known_la(value: str) -> str:
+    if value not in LOCAL_AUTHORITIES:
+        raise ValueError(
+            "not a DfE local authority number (three digits, e.g. 808 for Stockton-on-Tees)"
+        )
+    return value
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+ReferralId = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$"),
+    Field(description="The partner's own reference: 1-64 of A-Z a-z 0-9 . _ : / -"),
+]
+OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+LaNumber = Annotated[str, AfterValidator(_known_la)]
+NhsNumber = Annotated[str, AfterValidator(normalise_nhs_number)]
+Upn = Annotated[str, AfterValidator(normalise_upn)]
+Postcode = Annotated[str, AfterValidator(normalise_postcode)]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
+
+
+class PartnerModel(BaseModel):
+    """Base of every part of partner input: strict types, no unknown fields, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Address(PartnerModel):
+    """Where the child lives."""
+
+    line1: Text = Field(description="First line of the address.")
+    line2: Text | None = Field(default=None, description="Second line of the address.")
+    town: Text | None = Field(default=None, description="Town or city.")
+    postcode: Postcode = Field(description="UK postcode; normalised to upper case with one space.")
+
+
+class Child(PartnerModel):
+    """The child the referral is about (or the unborn child)."""
+
+    given_name: Name | None = Field(default=None, description="Given name; required once born.")
+    family_name: Name | None = Field(default=None, description="Family name; required once born.")
+    date_of_birth: date | None = Field(default=None, description="Date of birth (YYYY-MM-DD).")
+    expected_date_of_birth: date | None = Field(
+        default=None,
+        description="For an unborn child instead of date_of_birth (YYYY-MM-DD).",
+    )
+    sex: Sex = Field(description="F, M or U (unknown or not stated).")
+    nhs_number: NhsNumber | None = Field(
+        default=None,
+        description="10-digit NHS number with a valid modulus-11 check digit.",
+    )
+    upn: Upn | None = Field(default=None, description="Unique Pupil Number (13 characters).")
+    address: Address | None = Field(default=None, description="Where the child lives.")
+    first_language: Text | None = Field(default=None, description="The child's first language.")
+    interpreter_needed: bool | None = Field(
+        default=None,
+        description="Whether the family needs an interpreter.",
+    )
+
+    @model_validator(mode="after")
+    def _born_or_expected(self) -> Self:
+        if (self.date_of_birth is None) == (self.expected_date_of_birth is None):
+            raise ValueError("give exactly one of date_of_birth and expected_date_of_birth")
+        if self.date_of_birth is not None and (self.given_name is None or self.family_name is None):
+            raise ValueError("given_name and family_name are required for a child who is born")
+        return self
+
+    @property
+    def unborn(self) -> bool:
+        """True for an unborn child."""
+        return self.date_of_birth is None
+
+
+class Referrer(PartnerModel):
+    """Who is making the referral."""
+
+    organisation_id: OrganisationId = Field(
+        description="The referring organisation; must be the organisation of the topic.",
+    )
+    source: ReferralSource = Field(description="CIN census referral source code, e.g. 6 police.")
+    name: Name | None = Field(default=None, description="The referrer's name.")
+    role: Text | None = Field(default=None, description="The referrer's role.")
+    email: Email | None = Field(default=None, description="Where the referrer can be reached.")
+    phone: Phone | None = Field(default=None, description="The referrer's phone number.")
+
+
+class Concern(PartnerModel):
+    """One worry about the child, as a CIN factor code with the referrer's detail."""
+
+    factor: Factor = Field(description="CIN census factor code, e.g. 3B domestic abuse.")
+    detail: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] = Field(
+        default="",
+        description="What the referrer saw or was told.",
+    )
+
+
+class Risk(PartnerModel):
+    """The referrer's view of immediate risk."""
+
+    immediate_risk: bool = Field(description="The referrer believes the child is at risk now.")
+    dash_risk: DashRisk | None = Field(
+        default=None,
+        description="DASH domestic-abuse grade, when police graded one.",
+    )
+    injury_observed: bool = Field(description="The referrer saw an injury.")
+
+
+class Consent(PartnerModel):
+    """Whether the family consented, and why not when it was not sought."""
+
+    status: ConsentStatus = Field(description="given, refused or not_sought.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (
+        Field(default=None, description="Why consent was not sought (required then).")
+    )
+
+    @model_validator(mode="after")
+    def _reason_when_not_sought(self) -> Self:
+        if self.status is ConsentStatus.NOT_SOUGHT and not self.reason:
+            raise ValueError("say why consent was not sought (the decision must be recorded)")
+        return self
+
+
+class Referral(PartnerModel):
+    """Referral v1, as a partner publishes it."""
+
+    schema_version: Literal["1"] = Field(description='Always "1" for this version.')
+    referral_id: ReferralId
+    submitted_at: AwareDatetime = Field(description="When it was sent: RFC 3339 with an offset.")
+    local_authority: LaNumber = Field(description="DfE three-digit LA number, e.g. 808.")
+    referrer: Referrer = Field(description="Who is referring.")
+    child: Child = Field(description="The child.")
+    concerns: list[Concern] = Field(
+        min_length=1,
+        max_length=MAX_CONCERNS,
+        description="One or more concerns.",
+    )
+    summary: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20000)
+    ] = Field(description="The referrer's account of what happened.")
+    risk: Risk = Field(description="Immediate risk, injury and DASH grade.")
+    consent: Consent = Field(description="The family's consent.")
+
+    @model_validator(mode="after")
+    def _dates_make_sense(self, info: ValidationInfo) -> Self:
+        now: datetime = (info.context or {}).get("now") or datetime.now(UTC)
+        today = now.date()
+        if self.submitted_at > now + SUBMITTED_AT_SKEW:
+            raise ValueError("submitted_at is in the future")
+        if self.submitted_at < now - OLDEST_SUBMISSION:
+            raise ValueError("submitted_at is more than a year ago")
+        born, expected = self.child.date_of_birth, self.child.expected_date_of_birth
+        if born is not None and born > today:
+            raise ValueError("child.date_of_birth is in the future")
+        if born is not None and age_on(born, today) > OLDEST_AGE_YEARS:
+            raise ValueError(f"child.date_of_birth makes the child older than {OLDEST_AGE_YEARS}")
+        if expected is not None and not (
+            today - EXPECTED_BIRTH_GRACE <= expected <= today + LONGEST_PREGNANCY_AHEAD
+        ):
+            raise ValueError(
+                "child.expected_date_of_birth must lie between a month ago and 300 days ahead; "
+                "once the child is born, send date_of_birth",
+            )
+        return self
