@@ -27,7 +27,7 @@ class Origin(BaseModel):
 class AcceptedReferral(BaseModel):
     """A validated, normalised referral on ``referrals.accepted``, keyed by local authority."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
 
     contact_id: str = Field(description="Derived from (organisation id, referral id).")
     organisation_id: str = Field(description="The referring organisation (the topic's).")

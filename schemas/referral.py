@@ -69,7 +69,8 @@ Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0
 class PartnerModel(BaseModel):
     """Base of every part of partner input: strict types, no unknown fields, immutable."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    # hide_input_in_errors: a ValidationError's text never repeats the child's details.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
 
 
 class Address(PartnerModel):

@@ -126,13 +126,13 @@ class ServiceProcesses:
             "FRONTDOOR_TOPIC_PREFIX": self.kafka.topic_prefix,
         }
 
-    def start(self, name: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", "services.cli.main", "run", name],
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                env=self.env(),
+                env=self.env() | extra_env,
                 cwd=ROOT,
             )
         self.processes[name] = process
@@ -147,6 +147,9 @@ class ServiceProcesses:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGTERM)
         return process.wait(timeout)
+
+    def alive(self, name: str) -> bool:
+        return self.processes[name].poll() is None
 
     def logs(self, name: str) -> str:
         return (self.log_dir / f"{name}.log").read_text()

@@ -6,6 +6,7 @@ import asyncio
 import enum
 import importlib
 
+import structlog
 import typer
 from rich.console import Console
 
@@ -62,7 +63,13 @@ def run(service: ServiceName) -> None:
     module = importlib.import_module(f"services.{service.value}.app")
     settings = module.Settings()
     configure_logging(service.value, level=settings.log_level)
-    asyncio.run(run_service(module.create_app(settings)))
+    try:
+        asyncio.run(run_service(module.create_app(settings)))
+    except Exception:  # noqa: BLE001 - every crash is logged, then the process exits 1
+        # One structured line with the traceback (frames only, no local values), then exit 1
+        # so the supervisor restarts the service from its last committed offsets.
+        structlog.get_logger(__name__).exception("service crashed")
+        raise typer.Exit(1) from None
 
 
 if __name__ == "__main__":

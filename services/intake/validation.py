@@ -24,6 +24,7 @@ from schemas.status import FieldError
 MAX_ERRORS = 200
 WHOLE_MESSAGE = "message"
 _REFERRAL_ID = re.compile(rb'"referral_id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"')
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _FRIENDLY = {
     "missing": "this field is required",
     "extra_forbidden": "unknown field: Referral v1 has no field of this name",
@@ -129,9 +130,7 @@ def _partner_errors(
 
 
 def _field_error(detail: ErrorDetails) -> FieldError:
-    loc = "".join(
-        f"[{part}]" if isinstance(part, int) else f".{part}" for part in detail["loc"]
-    ).lstrip(".")
+    loc = "".join(_loc_part(part) for part in detail["loc"]).lstrip(".")
     kind = detail["type"]
     if kind == "json_invalid":
         reason = str(detail.get("ctx", {}).get("error", "not JSON"))
@@ -144,6 +143,14 @@ def _field_error(detail: ErrorDetails) -> FieldError:
         return FieldError(loc=loc or WHOLE_MESSAGE, msg=_FRIENDLY[kind])
     message = detail["msg"].removeprefix("Value error, ")
     return FieldError(loc=loc or WHOLE_MESSAGE, msg=message[0].lower() + message[1:])
+
+
+def _loc_part(part: int | str) -> str:
+    if isinstance(part, int):
+        return f"[{part}]"
+    if _IDENTIFIER.fullmatch(part):
+        return f".{part}"
+    return "[" + json.dumps(part[:40]) + "]"  # an odd unknown key: quoted, and kept short
 
 
 def _capped(errors: list[FieldError]) -> list[FieldError]:

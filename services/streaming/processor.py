@@ -111,8 +111,14 @@ class TransactionalProcessor:
             self.kafka,
             client_id=self.transactional_id,
             transactional_id=self.transactional_id,
+            max_request_bytes=self.fetch_bytes,
         )
-        consumer = make_consumer(self.kafka, group_id=self.group_id, client_id=self.group_id)
+        consumer = make_consumer(
+            self.kafka,
+            group_id=self.group_id,
+            client_id=self.group_id,
+            max_partition_fetch_bytes=self.fetch_bytes,
+        )
         self._producer, self._consumer = producer, consumer
         await producer.start()
         try:

@@ -1,0 +1,74 @@
+"""Builders of valid test messages; each test changes only what it is about."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+NOW = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)  # a Tuesday
+VALID_NHS = "9434765919"  # check digit valid (modulus 11)
+
+
+def referral(**overrides: Any) -> dict[str, Any]:
+    """A valid Referral v1 from Cleveland Police about a child in Stockton (LA 808)."""
+    document: dict[str, Any] = {
+        "schema_version": "1",
+        "referral_id": "CP-2026-000123",
+        "submitted_at": "2026-11-17T09:15:00+00:00",
+        "local_authority": "808",
+        "referrer": {
+            "organisation_id": "cleveland-police",
+            "source": "6",
+            "name": "PC Jane Example",
+            "role": "Domestic abuse officer",
+            "email": "jane.example@cleveland.police.example",
+            "phone": "+44 1642 000000",
+        },
+        "child": {
+            "given_name": "Jayden",
+            "family_name": "Smith",
+            "date_of_birth": "2018-04-02",
+            "sex": "M",
+            "nhs_number": VALID_NHS,
+            "upn": "A12345678901B",
+            "address": {
+                "line1": "12 Church Street",
+                "town": "Stockton-on-Tees",
+                "postcode": "TS18 1AB",
+            },
+            "first_language": "English",
+            "interpreter_needed": False,
+        },
+        "concerns": [{"factor": "3B", "detail": "Officers attended a domestic incident."}],
+        "summary": "Police called to the home overnight; the child was present.",
+        "risk": {"immediate_risk": False, "dash_risk": "medium", "injury_observed": False},
+        "consent": {"status": "not_sought", "reason": "Seeking consent could increase risk."},
+    }
+    document.update(copy.deepcopy(overrides))
+    return document
+
+
+def with_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+    """A copy of ``document`` with the dotted ``path`` set (or removed when value is DELETE)."""
+    changed = copy.deepcopy(document)
+    *parents, last = path.split(".")
+    target: Any = changed
+    for part in parents:
+        target = target[int(part)] if isinstance(target, list) else target[part]
+    if value is DELETE:
+        del target[last]
+    elif isinstance(target, list):
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return changed
+
+
+DELETE = object()
+
+
+def encode(document: Any) -> bytes:
+    """The message bytes a partner would publish."""
+    return json.dumps(document).encode()

@@ -1,0 +1,161 @@
+"""Referral v1: valid referrals pass; each malformed variant is rejected naming its field."""
+
+from __future__ import annotations
+
+import pytest
+from factories import DELETE, NOW, encode, referral, with_path
+
+from schemas.partners import load_registry
+from services.intake.validation import Accepted, Rejected, validate_referral
+
+REGISTRY = load_registry()
+
+
+def check(document: object, org: str | None = "cleveland-police") -> Accepted | Rejected:
+    return validate_referral(encode(document), organisation_id=org, registry=REGISTRY, now=NOW)
+
+
+def errors_of(document: object, org: str | None = "cleveland-police") -> dict[str, str]:
+    verdict = check(document, org)
+    assert isinstance(verdict, Rejected), "expected a rejection"
+    return {error.loc: error.msg for error in verdict.errors}
+
+
+def test_valid_referral_is_accepted_and_normalised() -> None:
+    verdict = check(
+        referral(
+            child=referral()["child"]
+            | {
+                "nhs_number": "943 476 5919",
+                "upn": "a12345678901b",
+                "address": {"line1": " 12 Church Street ", "postcode": "ts181ab"},
+            },
+        ),
+    )
+    assert isinstance(verdict, Accepted)
+    child = verdict.referral.child
+    assert child.nhs_number == "9434765919"
+    assert child.upn == "A12345678901B"
+    assert child.address is not None
+    assert child.address.postcode == "TS18 1AB"
+    assert child.address.line1 == "12 Church Street"
+
+
+def test_unborn_child_needs_no_names() -> None:
+    child = {"expected_date_of_birth": "2027-02-01", "sex": "U", "family_name": "Smith"}
+    assert isinstance(check(referral(child=child)), Accepted)
+
+
+def test_minimal_referral_is_accepted() -> None:
+    minimal = referral(
+        referrer={"organisation_id": "cleveland-police", "source": "6"},
+        child={"given_name": "A", "family_name": "B", "date_of_birth": "2020-01-01", "sex": "U"},
+        consent={"status": "given"},
+        risk={"immediate_risk": False, "injury_observed": False},
+    )
+    assert isinstance(check(minimal), Accepted)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "loc", "words"),
+    [
+        ("schema_version", "2", "schema_version", "'1'"),
+        ("schema_version", 1, "schema_version", "'1'"),
+        ("referral_id", "", "referral_id", "pattern"),
+        ("referral_id", "has space", "referral_id", "pattern"),
+        ("referral_id", "x" * 65, "referral_id", "pattern"),
+        ("referral_id", DELETE, "referral_id", "required"),
+        ("submitted_at", "2026-11-17T09:15:00", "submitted_at", "timezone"),
+        ("submitted_at", "yesterday", "submitted_at", "datetime"),
+        ("submitted_at", "2026-12-17T09:15:00+00:00", "message", "future"),
+        ("submitted_at", "2020-01-01T00:00:00Z", "message", "more than a year ago"),
+        ("local_authority", "999", "local_authority", "DfE local authority"),
+        ("local_authority", 808, "local_authority", "string"),
+        ("local_authority", "330", "local_authority", "not registered to refer"),
+        (
+            "referrer.organisation_id",
+            "someone-else",
+            "referrer.organisation_id",
+            "must be 'cleveland-police'",
+        ),
+        ("referrer.source", "11", "referrer.source", "referral source code"),
+        ("referrer.email", "not-an-email", "referrer.email", "pattern"),
+        ("referrer.phone", "call me", "referrer.phone", "pattern"),
+        ("referrer.badge", "123", "referrer.badge", "unknown field"),
+        ("child.nhs_number", "9434765918", "child.nhs_number", "check digit"),
+        ("child.nhs_number", "943476591", "child.nhs_number", "10 digits"),
+        ("child.nhs_number", 9434765919, "child.nhs_number", "string"),
+        ("child.upn", "123456789012", "child.upn", "letter, then 11 digits"),
+        ("child.address.postcode", "NOT A CODE", "child.address.postcode", "UK postcode"),
+        ("child.address.postcode", DELETE, "child.address.postcode", "required"),
+        ("child.address.line1", "", "child.address.line1", "at least 1"),
+        ("child.sex", "X", "child.sex", "'F', 'M' or 'U'"),
+        ("child.date_of_birth", "2018-02-30", "child.date_of_birth", "date"),
+        ("child.date_of_birth", "1800-01-01", "message", "older than 25"),
+        ("child.date_of_birth", "2027-01-01", "message", "future"),
+        ("child.given_name", DELETE, "child", "given_name and family_name are required"),
+        ("child.given_name", "x" * 101, "child.given_name", "at most 100"),
+        ("child.interpreter_needed", "yes", "child.interpreter_needed", "true or false"),
+        ("child.eye_colour", "blue", "child.eye_colour", "unknown field"),
+        ("concerns", [], "concerns", "at least 1"),
+        ("concerns", [{"factor": "3B"}] * 51, "concerns", "at most 50"),
+        ("concerns.0.factor", "99Z", "concerns[0].factor", "CIN census factor code"),
+        ("concerns.0.detail", "x" * 4001, "concerns[0].detail", "at most 4000"),
+        ("concerns.0.severity", "high", "concerns[0].severity", "unknown field"),
+        ("summary", "   ", "summary", "at least 1"),
+        ("summary", DELETE, "summary", "required"),
+        ("risk.immediate_risk", DELETE, "risk.immediate_risk", "required"),
+        ("risk.immediate_risk", "false", "risk.immediate_risk", "true or false"),
+        ("risk.dash_risk", "severe", "risk.dash_risk", "'standard', 'medium' or 'high'"),
+        ("consent.status", "maybe", "consent.status", "'given', 'refused' or 'not_sought'"),
+        ("consent.reason", DELETE, "consent", "why consent was not sought"),
+        ("colour", "blue", "colour", "unknown field"),
+    ],
+)
+def test_each_malformed_variant_is_rejected_naming_its_field(path, value, loc, words) -> None:
+    errors = errors_of(with_path(referral(), path, value))
+    assert loc in errors, errors
+    assert words in errors[loc]
+
+
+def test_both_birth_dates_is_one_problem() -> None:
+    child = referral()["child"] | {"expected_date_of_birth": "2027-01-01"}
+    assert (
+        "exactly one of date_of_birth and expected_date_of_birth"
+        in errors_of(referral(child=child))["child"]
+    )
+
+
+def test_neither_birth_date_is_one_problem() -> None:
+    child = {k: v for k, v in referral()["child"].items() if k != "date_of_birth"}
+    assert "exactly one of" in errors_of(referral(child=child))["child"]
+
+
+def test_expected_birth_long_past_asks_for_date_of_birth() -> None:
+    child = {"expected_date_of_birth": "2026-06-01", "sex": "U"}
+    assert "send date_of_birth" in errors_of(referral(child=child))["message"]
+
+
+def test_every_problem_is_listed_not_just_the_first() -> None:
+    document = with_path(referral(), "child.nhs_number", "1234567890")
+    document = with_path(document, "local_authority", "000")
+    document = with_path(document, "concerns.0.factor", "nope")
+    document = with_path(document, "referrer.organisation_id", "another-org")
+    errors = errors_of(document)
+    assert {
+        "child.nhs_number",
+        "local_authority",
+        "concerns[0].factor",
+        "referrer.organisation_id",
+    } <= set(errors)
+
+
+def test_unregistered_organisation_is_rejected() -> None:
+    document = with_path(referral(), "referrer.organisation_id", "unheard-of")
+    errors = errors_of(document, org="unheard-of")
+    assert "not registered" in errors["referrer.organisation_id"]
+
+
+def test_without_organisation_only_the_contract_is_checked() -> None:
+    document = with_path(referral(), "referrer.organisation_id", "unheard-of")
+    assert isinstance(check(document, org=None), Accepted)
