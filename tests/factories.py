@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 NOW = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)  # a Tuesday
 VALID_NHS = "9434765919"  # check digit valid (modulus 11)
+
+
+def recently() -> str:
+    """An RFC 3339 time a minute ago: for tests that validate against the real clock."""
+    return (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=0).isoformat()
 
 
 def referral(**overrides: Any) -> dict[str, Any]:

@@ -250,10 +250,18 @@ class LocalBroker:
 
     async def wait_ready(self, timeout: float = 90.0) -> float:
         """Wait until the broker answers a metadata request; return the seconds it took."""
+        # Refused connections are expected while the broker boots; aiokafka logs each one.
+        aiokafka_log = logging.getLogger("aiokafka")
+        level = aiokafka_log.level
+        aiokafka_log.setLevel(logging.CRITICAL)
+        try:
+            return await self._poll_until_ready(timeout)
+        finally:
+            aiokafka_log.setLevel(level)
+
+    async def _poll_until_ready(self, timeout: float) -> float:
         started = time.monotonic()
         kafka = KafkaSettings(bootstrap_servers=self.bootstrap_servers)
-        # Refused connections are expected while the broker boots; aiokafka logs each one.
-        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
         while True:
             if self._read_pid() is None:
                 raise BrokerError(f"the broker exited; see {self.log_file} and broker.out")

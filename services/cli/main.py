@@ -10,10 +10,11 @@ import structlog
 import typer
 from rich.console import Console
 
+from schemas.export import export as export_schemas
 from schemas.partners import load_registry
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
-from services.cli import broker, stack
+from services.cli import broker, partner, stack
 from services.observability.logging import configure_logging
 from services.streaming.runner import run_service
 
@@ -30,6 +31,7 @@ topics_app = typer.Typer(
 app.add_typer(topics_app, name="topics")
 app.command(name="up")(stack.up)
 app.command(name="simulate")(stack.simulate)
+app.command(name="validate")(partner.validate)
 console = Console(stderr=True)
 
 
@@ -55,6 +57,17 @@ def topics_create(
     for name in report.created:
         console.print(f"created {name}")
     console.print(f"{len(report.created)} created, {len(report.existing)} already there")
+
+
+schemas_app = typer.Typer(pretty_exceptions_show_locals=False, help="The message contract.")
+app.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Regenerate the JSON Schema files and the AsyncAPI document in schemas/."""
+    for path in export_schemas():
+        console.print(f"wrote {path}")
 
 
 @app.command()

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 from conftest import read_topics
-from factories import encode, referral
+from factories import encode, recently, referral
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,7 +24,6 @@ from services.intake.handler import REJECTION_HEADER
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-RECENTLY = datetime.now(UTC).replace(microsecond=0).isoformat()
 ORGS = ["cleveland-police", "stockton-riverside-academy", "tees-valley-gp-group"]
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=30),
@@ -46,7 +44,7 @@ def messages(draw: st.DrawFn) -> tuple[str, bytes]:
         return org, json.dumps(draw(json_values)).encode()
     document = referral(
         referral_id=f"R-{draw(st.integers(0, 10**9))}",
-        submitted_at=RECENTLY,
+        submitted_at=recently(),
         referrer={"organisation_id": org, "source": "6"},
     )
     if kind == "mutated":
@@ -126,7 +124,7 @@ async def test_hostile_messages_neither_crash_nor_block_the_partition(
         b"",
     ]
     valid = encode(
-        referral(referrer={"organisation_id": org, "source": "6"}, submitted_at=RECENTLY)
+        referral(referrer={"organisation_id": org, "source": "6"}, submitted_at=recently())
     )
     # One key, so one partition: the valid referral is queued behind every hostile message.
     sent = await publish(kafka, [(org, raw) for raw in hostile] + [(org, valid)], key=b"one")
@@ -161,7 +159,7 @@ async def test_new_partner_is_served_without_a_restart(kafka, services, tmp_path
     await ensure_topics(kafka, kafka.topics.specs_for(["new-academy"]))
     document = referral(
         referrer={"organisation_id": "new-academy", "source": "2A"},
-        submitted_at=RECENTLY,
+        submitted_at=recently(),
     )
     await publish(kafka, [("new-academy", encode(document))])
 

@@ -52,3 +52,13 @@ def test_output_is_one_json_object_per_line_with_level_and_service(json_log) -> 
     assert line["level"] == "info"
     assert line["service"] == "test"
     assert line["count"] == 3
+
+
+def test_standard_library_warnings_are_json_and_redacted(json_log) -> None:
+    import logging  # noqa: PLC0415
+
+    logging.getLogger("aiokafka.test").warning("retrying for TS18 1AB")
+    (line,) = json_log()
+    assert line["logger"] == "aiokafka.test"
+    assert line["level"] == "warning"
+    assert "TS18 1AB" not in line["event"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from factories import encode, recently, referral
 
 from schemas.contact import contact_id_for
 from schemas.partners import load_registry
@@ -61,3 +62,29 @@ async def test_service_stops_cleanly_on_sigterm(topics_ready, services, reader) 
 
     assert services.terminate("intake", timeout=30) == 0
     assert '"event": "service stopped"' in services.logs("intake")
+
+
+async def test_rejected_referral_tells_its_partner_every_problem(
+    topics_ready, services, reader
+) -> None:
+    kafka = topics_ready
+    services.start("intake")
+    services.start("notifier")
+    child = referral()["child"] | {"nhs_number": "9434765918", "given_name": "Zebedee"}
+    document = referral(submitted_at=recently(), local_authority="999", child=child)
+    producer = make_producer(kafka, client_id="test-partner")
+    await producer.start()
+    try:
+        await producer.send_and_wait(kafka.topics.inbound("cleveland-police"), encode(document))
+    finally:
+        await producer.stop()
+
+    (record,) = await reader([kafka.topics.status("cleveland-police")], count=1, timeout=60)
+    update = StatusUpdate.model_validate_json(record.value)
+    assert update.status.value == "rejected"
+    assert update.referral_id == document["referral_id"]
+    assert update.sequence == 1
+    assert {e.loc for e in update.errors} == {"local_authority", "child.nhs_number"}
+    assert b"Zebedee" not in record.value
+    assert b"9434765918" not in record.value
+    assert await reader([kafka.topics.status("tees-valley-gp-group")], count=0, timeout=5) == []
