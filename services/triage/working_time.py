@@ -1,0 +1,96 @@
+"""The working-time clock: decision due times counted in working hours, as MASH targets are.
+
+Weekends and England's bank holidays do not count; nor do hours outside the working day
+(09:00-17:00 Europe/London by default, configurable). A contact received out of hours starts
+its clock when the next working day begins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
+
+SATURDAY = 5
+
+
+@dataclass(frozen=True)
+class WorkingClock:
+    """Counts working hours between instants and adds them to an instant."""
+
+    day_start: time = time(9, 0)
+    day_end: time = time(17, 0)
+    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    bank_holidays: holidays.HolidayBase = field(
+        default_factory=lambda: holidays.country_holidays("GB", subdiv="ENG"),
+    )
+
+    def __post_init__(self) -> None:
+        """Refuse a working day that ends before it starts."""
+        if self.day_end <= self.day_start:
+            raise ValueError("the working day must end after it starts")
+
+    @property
+    def hours_per_day(self) -> float:
+        """Length of one working day in hours (8 for 09:00-17:00)."""
+        start = datetime.combine(date.min, self.day_start)
+        return (datetime.combine(date.min, self.day_end) - start).total_seconds() / 3600
+
+    def is_working_day(self, day: date) -> bool:
+        """True on weekdays that are not bank holidays in England."""
+        return day.weekday() < SATURDAY and day not in self.bank_holidays
+
+    def _bounds(self, day: date) -> tuple[datetime, datetime]:
+        return (
+            datetime.combine(day, self.day_start, self.zone),
+            datetime.combine(day, self.day_end, self.zone),
+        )
+
+    def _next_working_start(self, day: date) -> datetime:
+        while not self.is_working_day(day):
+            day += timedelta(days=1)
+        return self._bounds(day)[0]
+
+    def add_hours(self, start: datetime, hours: float) -> datetime:
+        """The instant ``hours`` working hours after ``start`` (an aware datetime), in UTC."""
+        if hours < 0:
+            raise ValueError("add a non-negative number of working hours")
+        cursor = start.astimezone(self.zone)
+        remaining = timedelta(hours=hours)
+        day = cursor.date()
+        while True:
+            if not self.is_working_day(day):
+                cursor = self._next_working_start(day)
+                day = cursor.date()
+            opens, closes = self._bounds(day)
+            cursor = max(cursor, opens)
+            if cursor < closes:
+                available = closes - cursor
+                if remaining <= available:
+                    return (cursor + remaining).astimezone(UTC)
+                remaining -= available
+            day += timedelta(days=1)
+            cursor = self._next_working_start(day)
+            day = cursor.date()
+
+    def add_days(self, start: datetime, days: float) -> datetime:
+        """``days`` working days after ``start``, counted as that many working days' hours."""
+        return self.add_hours(start, days * self.hours_per_day)
+
+    def hours_between(self, start: datetime, end: datetime) -> float:
+        """Working hours from ``start`` to ``end``; negative when ``end`` is earlier."""
+        if end < start:
+            return -self.hours_between(end, start)
+        total = timedelta()
+        day = start.astimezone(self.zone).date()
+        last = end.astimezone(self.zone).date()
+        while day <= last:
+            if self.is_working_day(day):
+                opens, closes = self._bounds(day)
+                lower, upper = max(opens, start), min(closes, end)
+                if upper > lower:
+                    total += upper - lower
+            day += timedelta(days=1)
+        return total.total_seconds() / 3600
