@@ -95,6 +95,7 @@ class ContactRecord(BaseModel):
     summary: str = Field(description="The referrer's account.")
     factors: list[Factor] = Field(description="The concerns' factor codes.")
     level: Level = Field(description="Level the policy gave this contact on its own.")
+    outcome: Outcome = Field(description="Outcome the policy gave this contact on its own.")
     rules: list[str] = Field(description="Policy rule ids that fired for this contact.")
     child: ChildIdentity = Field(description="The child as this contact described them.")
 
@@ -106,7 +107,7 @@ class Case(BaseModel):
 
     case_id: str = Field(description="Front Door's id of the case.")
     local_authority: str = Field(description="DfE LA number.")
-    version: int = Field(ge=1, description="Increases by one on every change.")
+    version: int = Field(ge=0, description="Increases by one on every change (1 when opened).")
     state: CaseState = Field(description="open, allocated or closed.")
     level: Level = Field(description="Level of need now.")
     rag: Rag = Field(description="Urgency rating now.")
@@ -128,10 +129,17 @@ class Case(BaseModel):
         description="Other cases that may be the same child.",
     )
     merged_into: str | None = Field(default=None, description="Case it was merged into.")
+    recent_action_ids: list[str] = Field(
+        default_factory=list,
+        description="Ids of the last actions applied (to ignore repeats).",
+    )
 
     def contact(self, contact_id: str) -> ContactRecord | None:
         """The contact with this id on this case, if any."""
         return next((c for c in self.contacts if c.contact_id == contact_id), None)
+
+
+QueueReason = Literal["opened", "moved", "reopened"]
 
 
 class QueueItem(BaseModel):
@@ -140,7 +148,7 @@ class QueueItem(BaseModel):
     model_config = INTERNAL
 
     queue: Outcome = Field(description="The queue: enquiry-assessment or early-help.")
-    reason: Literal["opened", "moved", "reopened"] = Field(description="Why it arrived.")
+    reason: QueueReason = Field(description="Why it arrived.")
     case: Case = Field(description="The case as it arrived.")
 
 

@@ -35,6 +35,7 @@ class Outgoing:
     value: bytes
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int | None = None  # None: the key decides
 
 
 class BatchHandler(Protocol):
@@ -173,7 +174,13 @@ class TransactionalProcessor:
         outputs = await self.handler(records)
         async with producer.transaction():
             for out in outputs:
-                await producer.send(out.topic, out.value, key=out.key, headers=list(out.headers))
+                await producer.send(
+                    out.topic,
+                    out.value,
+                    key=out.key,
+                    headers=list(out.headers),
+                    partition=out.partition,
+                )
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
             await producer.send_offsets_to_transaction(offsets, self.group_id)
         self.health.count("records_in", len(records))

@@ -1,72 +1,161 @@
-"""Turns accepted referrals into queue items, decisions and status events.
+"""The triage service's batch handler: records in, the engine's effects out as records.
 
-Walking skeleton: every referral opens a case on the early help queue. Identity matching,
-linking and the threshold policy replace it (issue: triage).
+Referrals and actions are keyed by local authority, so one partition number holds the same
+local authorities in ``referrals.accepted``, ``triage.actions`` and ``triage.cases``; the case
+state of a partition is rebuilt from ``triage.cases`` whenever this process is given it.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 import structlog
+from aiokafka import TopicPartition
+from pydantic import ValidationError
 
 from schemas.intake import AcceptedReferral
-from schemas.status import Outcome, Status, StatusEvent
+from schemas.status import Outcome
 from schemas.topics import Topics
+from schemas.triage import Case, ManagerAction
+from services.broker.clients import make_consumer
+from services.broker.settings import KafkaSettings
 from services.streaming.processor import Outgoing, Record
+from services.triage.actions import apply_action
+from services.triage.engine import Effects, TriageEngine
 
 log = structlog.get_logger(__name__)
 
 
 class TriageHandler:
-    """Decides each accepted referral and writes its queue item, decision and status."""
+    """Feeds accepted referrals and manager actions to the engine, in partition order."""
 
-    def __init__(self, topics: Topics) -> None:
-        """Write to the topics of this deployment."""
+    def __init__(self, topics: Topics, engine: TriageEngine) -> None:
+        """Write to ``topics``; decide with ``engine``."""
         self.topics = topics
+        self.engine = engine
 
     async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
-        """Outputs for a batch of accepted referrals, in input order."""
+        """Outputs for a batch, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            accepted = AcceptedReferral.model_validate_json(record.value or b"")
-            contact_id = accepted.contact_id
-            la = accepted.referral.local_authority
-            now = datetime.now(UTC)
-            item = {
-                "case_id": contact_id,
-                "local_authority": la,
-                "outcome": Outcome.EARLY_HELP.value,
-                "contacts": [contact_id],
-                "state": "open",
-            }
-            decision = {
-                "case_id": contact_id,
-                "decided_by": "skeleton",
-                "to": Outcome.EARLY_HELP.value,
-                "at": now.isoformat(),
-            }
-            event = StatusEvent(
-                contact_id=contact_id,
-                referral_id=accepted.referral.referral_id,
-                organisation_id=accepted.organisation_id,
-                status=Status.TRIAGED,
-                outcome=Outcome.EARLY_HELP,
-                occurred_at=now,
-            )
-            key = la.encode()
-            outputs += [
-                Outgoing(self.topics.queue_early_help, json.dumps(item).encode(), key=key),
-                Outgoing(self.topics.decisions, json.dumps(decision).encode(), key=key),
-                Outgoing(
-                    self.topics.status_events,
-                    event.model_dump_json().encode(),
-                    key=contact_id.encode(),
-                ),
-            ]
-            log.info(
-                "triaged", contact_id=contact_id, partition=record.partition, offset=record.offset
-            )
+            outputs.extend(self.handle(record))
         return outputs
+
+    def handle(self, record: Record) -> list[Outgoing]:
+        """The outputs of one accepted referral or manager action."""
+        if record.topic == self.topics.actions:
+            try:
+                action = ManagerAction.model_validate_json(record.value or b"")
+            except ValidationError:
+                log.warning(
+                    "malformed action ignored", partition=record.partition, offset=record.offset
+                )
+                return [
+                    Outgoing(
+                        self.topics.dead_letter,
+                        record.value or b"",
+                        key=record.key,
+                        headers=(("frontdoor-reason", b"malformed manager action"),),
+                    )
+                ]
+            effects = apply_action(self.engine, action, record.partition)
+            log.info(
+                "action applied",
+                action_id=action.action_id,
+                kind=action.kind.value,
+                decisions=len(effects.decisions),
+                partition=record.partition,
+                offset=record.offset,
+            )
+        else:
+            accepted = AcceptedReferral.model_validate_json(record.value or b"")
+            effects = self.engine.on_referral(accepted, record.partition)
+            log.info(
+                "referral triaged",
+                contact_id=accepted.contact_id,
+                decision=effects.decisions[0].kind.value,
+                partition=record.partition,
+                offset=record.offset,
+            )
+        return self.records(effects)
+
+    def records(self, effects: Effects) -> list[Outgoing]:
+        """The Kafka records of a set of effects."""
+        topics = self.topics
+        queue_topic = {
+            Outcome.ENQUIRY_ASSESSMENT: topics.queue_enquiry_assessment,
+            Outcome.EARLY_HELP: topics.queue_early_help,
+        }
+        return [
+            *(
+                Outgoing(
+                    topics.cases,
+                    case.model_dump_json().encode(),
+                    key=case.case_id.encode(),
+                    partition=partition,
+                )
+                for case, partition in effects.cases
+            ),
+            *(
+                Outgoing(
+                    queue_topic[item.queue],
+                    item.model_dump_json().encode(),
+                    key=item.case.local_authority.encode(),
+                )
+                for item in effects.queue_items
+            ),
+            *(
+                Outgoing(
+                    topics.decisions,
+                    decision.model_dump_json().encode(),
+                    key=decision.local_authority.encode(),
+                )
+                for decision in effects.decisions
+            ),
+            *(
+                Outgoing(
+                    topics.status_events,
+                    status.model_dump_json().encode(),
+                    key=status.contact_id.encode(),
+                )
+                for status in effects.statuses
+            ),
+        ]
+
+
+async def restore_partitions(
+    kafka: KafkaSettings,
+    topics: Topics,
+    engine: TriageEngine,
+    assigned: set[TopicPartition],
+) -> int:
+    """Rebuild the engine's cases for the assigned partitions from ``triage.cases``."""
+    wanted = {tp.partition for tp in assigned if tp.topic == topics.accepted}
+    for partition in set(engine.partition_of.values()) - wanted:
+        engine.forget_partition(partition)
+    partitions = [TopicPartition(topics.cases, p) for p in sorted(wanted)]
+    if not partitions:
+        return 0
+    consumer = make_consumer(kafka, group_id=None, client_id="frontdoor-triage-restore")
+    await consumer.start()
+    restored = 0
+    try:
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(
+            partitions
+        )  # read_committed: up to the last stable offset
+        remaining = {tp for tp in partitions if ends[tp] > 0}
+        while remaining:
+            batch = await consumer.getmany(*remaining, timeout_ms=500)
+            for tp, records in batch.items():
+                for record in records:
+                    if record.value is not None:
+                        engine.load(Case.model_validate_json(record.value), tp.partition)
+                        restored += 1
+                if await consumer.position(tp) >= ends[tp]:
+                    remaining.discard(tp)
+    finally:
+        await consumer.stop()
+    log.info("cases restored", partitions=sorted(wanted), records=restored, cases=len(engine.cases))
+    return restored

@@ -175,7 +175,8 @@ def _match_unborn(new: ChildIdentity, known: ChildIdentity) -> IdentityMatch | N
         named_alike = bool(new.family_name and known.family_name)  # a postcode is a street
         if gap <= SAME_PREGNANCY_DAYS and named_alike:
             return IdentityMatch(
-                MatchKind.SAME, ("unborn, expected within two weeks", "same family name", place),
+                MatchKind.SAME,
+                ("unborn, expected within two weeks", "same family name", place),
             )
         if gap <= PREGNANCY_WINDOW_DAYS:
             return IdentityMatch(MatchKind.POSSIBLE, ("unborn, expected within two months", place))

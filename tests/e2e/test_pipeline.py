@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from factories import encode, recently, referral
 
+from factories import encode, recently, referral
 from schemas.contact import contact_id_for
-from schemas.partners import load_registry
-from schemas.status import StatusUpdate
+from schemas.status import Outcome, StatusUpdate
+from schemas.triage import Decision, QueueItem
 from services.broker.clients import make_producer
-from services.simulator.stream import ReferralStream
 
 pytestmark = pytest.mark.kafka
 
@@ -22,30 +19,34 @@ async def test_referral_reaches_queue_and_referrer_hears_each_step(
     reader,
 ) -> None:
     kafka = topics_ready
-    stream = ReferralStream(load_registry(), seed=11)
-    publication = next(p for p in stream if p.kind == "new")
-    referral = json.loads(publication.value)
-    org = publication.organisation_id
+    document = referral(submitted_at=recently())  # police: domestic abuse, DASH medium
+    org = document["referrer"]["organisation_id"]
     for name in ("intake", "triage", "notifier"):
         services.start(name)
 
     producer = make_producer(kafka, client_id="test-partner")
     await producer.start()
     try:
-        await producer.send_and_wait(kafka.topics.inbound(org), publication.value)
+        await producer.send_and_wait(kafka.topics.inbound(org), encode(document))
     finally:
         await producer.stop()
 
-    queue = await reader([kafka.topics.queue_early_help], count=1, timeout=60)
-    assert json.loads(queue[0].value)["local_authority"] == referral["local_authority"]
+    (record,) = await reader([kafka.topics.queue_enquiry_assessment], count=1, timeout=60)
+    item = QueueItem.model_validate_json(record.value)
+    assert record.key == b"808"
+    assert (item.case.level, item.case.rules, item.reason) == (3, ["L3-DA"], "opened")
+    (decision,) = await reader([kafka.topics.decisions], count=1)
+    assert Decision.model_validate_json(decision.value).case_id == item.case.case_id
 
     updates = await reader([kafka.topics.status(org)], count=2, timeout=30)
     parsed = [StatusUpdate.model_validate_json(r.value) for r in updates]
-    contact_id = contact_id_for(org, referral["referral_id"])
+    contact_id = contact_id_for(org, document["referral_id"])
     assert [(u.contact_id, u.sequence, u.status.value) for u in parsed] == [
         (contact_id, 1, "received"),
         (contact_id, 2, "triaged"),
     ]
+    assert parsed[1].outcome is Outcome.ENQUIRY_ASSESSMENT
+    assert parsed[1].decision_due == item.case.decision_due
     assert all(r.key == contact_id.encode() for r in updates)
 
 

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import read_topics
-from factories import encode, recently, referral
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import read_topics
+from factories import encode, recently, referral
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.partners import DEFAULT_REGISTRY
 from schemas.status import StatusEvent

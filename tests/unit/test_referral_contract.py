@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from factories import DELETE, NOW, encode, referral, with_path
 
+from factories import DELETE, NOW, encode, referral, with_path
 from schemas.partners import load_registry
 from services.intake.validation import Accepted, Rejected, validate_referral
 

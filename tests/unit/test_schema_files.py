@@ -8,8 +8,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
-from factories import referral
 
+from factories import referral
 from schemas.export import JSON_DIR, SCHEMAS_DIR, asyncapi_document, json_schemas
 from schemas.topics import CORE_TOPICS
 

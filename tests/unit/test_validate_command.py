@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from factories import encode, recently, referral
 from typer.testing import CliRunner
 
+from factories import encode, recently, referral
 from services.cli.main import app
 
 runner = CliRunner()

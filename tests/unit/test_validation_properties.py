@@ -6,10 +6,10 @@ import json
 import re
 from typing import Any
 
-from factories import NOW, encode, referral
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from factories import NOW, encode, referral
 from schemas.partners import load_registry
 from schemas.referral import MAX_REFERRAL_BYTES
 from services.intake.validation import MAX_ERRORS, Accepted, Rejected, validate_referral

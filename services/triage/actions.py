@@ -1,0 +1,250 @@
+"""Duty managers' actions: allocate, override, close, confirm or reject a possible match.
+
+Each is checked, applied to the case, recorded in the audit trail with who did it and why,
+and announced to the case's referrers where it changes what they see. An action that cannot
+be applied is recorded as refused, with the reason: nothing a manager does is lost.
+"""
+
+from __future__ import annotations
+
+from schemas.status import Outcome, Status
+from schemas.triage import ActionKind, Case, CaseState, Decision, DecisionKind, ManagerAction
+from services.triage.engine import Effects, TriageEngine, _id, is_live
+
+RECENT_ACTIONS_KEPT = 20
+
+
+class ActionRefusedError(ValueError):
+    """An action that cannot be applied, and why."""
+
+
+def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) -> Effects:
+    """Apply one manager action to the engine's cases."""
+    case = engine.cases.get(action.case_id)
+    try:
+        _check(action, case)
+    except ActionRefusedError as refused:
+        return _refuse(action, str(refused))
+    assert case is not None  # noqa: S101 - _check refuses unknown cases
+    if action.action_id in case.recent_action_ids:
+        return Effects()  # the same action sent twice: applied once
+    recorded = case.model_copy(
+        update={
+            "recent_action_ids": [*case.recent_action_ids, action.action_id][-RECENT_ACTIONS_KEPT:]
+        },
+    )
+    handlers = {
+        ActionKind.ALLOCATE: _allocate,
+        ActionKind.OVERRIDE: _override,
+        ActionKind.CLOSE: _close,
+        ActionKind.CONFIRM_MATCH: _confirm_match,
+        ActionKind.REJECT_MATCH: _reject_match,
+    }
+    return handlers[action.kind](engine, recorded, action, partition)
+
+
+def _check(action: ManagerAction, case: Case | None) -> None:
+    if case is None or case.local_authority != action.local_authority:
+        raise ActionRefusedError("no such case in this local authority")
+    if case.merged_into is not None:
+        raise ActionRefusedError(f"the case was merged into {case.merged_into}")
+    if action.kind is not ActionKind.ALLOCATE and not action.reason.strip():
+        raise ActionRefusedError("a reason is required")
+    if action.kind is ActionKind.ALLOCATE and not (action.worker or "").strip():
+        raise ActionRefusedError("say who the case is allocated to")
+    if action.kind in (ActionKind.ALLOCATE, ActionKind.CLOSE) and not is_live(case):
+        raise ActionRefusedError("the case is closed")
+    if action.kind is ActionKind.OVERRIDE and action.outcome is None and action.level is None:
+        raise ActionRefusedError("an override sets an outcome, a level, or both")
+    if action.kind in (ActionKind.CONFIRM_MATCH, ActionKind.REJECT_MATCH):
+        pending = {m.case_id for m in case.possible_matches if m.status == "pending"}
+        if action.match_case_id not in pending:
+            raise ActionRefusedError("that case is not a possible match awaiting a decision")
+
+
+def _refuse(action: ManagerAction, why: str) -> Effects:
+    fx = Effects()
+    fx.decisions.append(
+        Decision(
+            decision_id=_id("d", action.action_id, "refused"),
+            case_id=action.case_id,
+            local_authority=action.local_authority,
+            kind=DecisionKind.ACTION_REFUSED,
+            decided_by=action.actor,
+            decided_at=action.submitted_at,
+            action_id=action.action_id,
+            reason=f"{action.kind.value} refused: {why}",
+        )
+    )
+    return fx
+
+
+def _record(
+    engine: TriageEngine,
+    *,
+    before: Case,
+    after: Case,
+    action: ManagerAction,
+    kind: DecisionKind,
+    reason: str,
+) -> Decision:
+    return engine.decision(
+        after,
+        kind,
+        action.submitted_at,
+        action_id=action.action_id,
+        before=before,
+        decided_by=action.actor,
+        reason=reason,
+    )
+
+
+def _allocate(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    fx = Effects()
+    after = engine.save(
+        case.model_copy(update={"state": CaseState.ALLOCATED, "allocated_to": action.worker}),
+        action.submitted_at,
+        fx,
+        partition,
+    )
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.ALLOCATED,
+            reason=f"allocated to {action.worker}"
+            + (f": {action.reason}" if action.reason else ""),
+        )
+    )
+    fx.statuses += [
+        engine.status_event(c, Status.ALLOCATED, after, action.submitted_at) for c in after.contacts
+    ]
+    return fx
+
+
+def _override(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    fx = Effects()
+    overridden = case.model_copy(
+        update={
+            "override_level": action.level or case.level,
+            "override_outcome": action.outcome,
+            "override_at": action.submitted_at,
+        }
+    )
+    after = engine.reassess(overridden, action.submitted_at, fx, partition, reopen=True)
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.OVERRIDDEN,
+            reason=action.reason,
+        )
+    )
+    engine.announce_outcome_change(case, after, action.submitted_at, fx)
+    return fx
+
+
+def _close(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    fx = Effects()
+    after = engine.save(
+        case.model_copy(update={"state": CaseState.CLOSED, "closed_reason": action.reason}),
+        action.submitted_at,
+        fx,
+        partition,
+    )
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.CLOSED,
+            reason=action.reason,
+        )
+    )
+    fx.statuses += [
+        engine.status_event(c, Status.CLOSED, after, action.submitted_at) for c in after.contacts
+    ]
+    return fx
+
+
+def _reject_match(
+    engine: TriageEngine, case: Case, action: ManagerAction, partition: int
+) -> Effects:
+    fx = Effects()
+    matches = [
+        m.model_copy(update={"status": "rejected"}) if m.case_id == action.match_case_id else m
+        for m in case.possible_matches
+    ]
+    after = engine.save(
+        case.model_copy(update={"possible_matches": matches}), action.submitted_at, fx, partition
+    )
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.MATCH_REJECTED,
+            reason=f"not the same child as case {action.match_case_id}: {action.reason}",
+        )
+    )
+    return fx
+
+
+def _confirm_match(
+    engine: TriageEngine, case: Case, action: ManagerAction, partition: int
+) -> Effects:
+    """Merge this case's contacts into the matched case, which carries on; this one closes."""
+    fx = Effects()
+    target = engine.cases[action.match_case_id or ""]
+    merged_contacts = sorted([*target.contacts, *case.contacts], key=lambda c: c.received_at)
+    revived = target.state is CaseState.CLOSED and is_live(case)
+    combined = target.model_copy(
+        update={
+            "contacts": merged_contacts,
+            "state": CaseState.OPEN if revived else target.state,
+            "closed_reason": None if revived else target.closed_reason,
+        }
+    )
+    after = engine.reassess(combined, action.submitted_at, fx, partition)
+    matches = [
+        m.model_copy(update={"status": "confirmed"}) if m.case_id == target.case_id else m
+        for m in case.possible_matches
+    ]
+    engine.save(
+        case.model_copy(
+            update={
+                "state": CaseState.CLOSED,
+                "merged_into": target.case_id,
+                "possible_matches": matches,
+                "closed_reason": f"same child as case {target.case_id}",
+            }
+        ),
+        action.submitted_at,
+        fx,
+        partition,
+    )
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.MATCH_CONFIRMED,
+            reason=f"same child as case {case.case_id}, merged into it: {action.reason}",
+        )
+    )
+    for contact in case.contacts:
+        fx.statuses.append(engine.status_event(contact, Status.LINKED, after, action.submitted_at))
+    engine.announce_outcome_change(target, after, action.submitted_at, fx, skip=None)
+    if (
+        after.outcome in (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
+        and after.outcome != case.outcome
+    ):
+        pass  # the queue item, if any, came from _reassess
+    return fx

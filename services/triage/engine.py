@@ -1,0 +1,381 @@
+"""The triage core: what each accepted referral and each manager action does to the cases.
+
+Pure and in memory: the service feeds it records and writes the effects it returns (cases,
+queue items, decisions, status events) in one Kafka transaction with the consumed offsets;
+``frontdoor replay`` feeds it a file. Its whole state can be rebuilt from the cases it emitted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from schemas.intake import AcceptedReferral, Origin
+from schemas.status import Outcome, Status, StatusEvent
+from schemas.triage import (
+    Case,
+    CaseState,
+    ContactRecord,
+    Decision,
+    DecisionKind,
+    MatchKind,
+    PossibleMatch,
+    QueueItem,
+    QueueReason,
+)
+from services.triage.assessment import assess, contact_record, decision_due
+from services.triage.matching import CaseIndex, IdentityMatch, match_child
+from services.triage.policy import Policy
+from services.triage.working_time import WorkingClock
+
+QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
+ID_NAMESPACE = uuid.UUID("0b7c5a8e-2f4d-4e7a-9c1b-6d3e8f2a1c40")
+
+
+@dataclass
+class Effects:
+    """What one input did: records to write, all in the input's transaction."""
+
+    cases: list[tuple[Case, int]] = field(default_factory=list)
+    queue_items: list[QueueItem] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
+    statuses: list[StatusEvent] = field(default_factory=list)
+
+    def extend(self, other: Effects) -> None:
+        """Append another input's effects after these."""
+        self.cases += other.cases
+        self.queue_items += other.queue_items
+        self.decisions += other.decisions
+        self.statuses += other.statuses
+
+
+@dataclass(frozen=True, slots=True)
+class _Matches:
+    same_open: list[Case]
+    same_any: list[Case]
+    possible: list[tuple[Case, IdentityMatch]]
+
+
+def _id(prefix: str, *parts: object) -> str:
+    return f"{prefix}-" + uuid.uuid5(ID_NAMESPACE, "\x1f".join(map(str, parts))).hex[:20]
+
+
+def is_live(case: Case) -> bool:
+    """Open or allocated, and not merged into another case."""
+    return case.state is not CaseState.CLOSED and case.merged_into is None
+
+
+class TriageEngine:
+    """Holds the cases of the partitions this process owns and decides every input."""
+
+    def __init__(self, policy: Policy, clock: WorkingClock) -> None:
+        """Decide with ``policy``; count due times on ``clock``."""
+        self.policy = policy
+        self.clock = clock
+        self.cases: dict[str, Case] = {}
+        self.partition_of: dict[str, int] = {}
+        self.contact_case: dict[str, str] = {}
+        self.indexes: dict[str, CaseIndex] = defaultdict(CaseIndex)
+
+    # --- state -------------------------------------------------------------------------------
+
+    def load(self, case: Case, partition: int) -> None:
+        """Take ``case`` as the current state of that case (restore, or after a change)."""
+        self.indexes[case.local_authority].remove(case.case_id)
+        self.cases[case.case_id] = case
+        self.partition_of[case.case_id] = partition
+        if case.merged_into is not None:
+            return  # its contacts now live on the case it was merged into
+        for contact in case.contacts:
+            self.contact_case[contact.contact_id] = case.case_id
+            self.indexes[case.local_authority].add(case.case_id, contact.child)
+
+    def forget_partition(self, partition: int) -> None:
+        """Drop the cases of a partition this process no longer owns."""
+        for case_id in [c for c, p in self.partition_of.items() if p == partition]:
+            case = self.cases.pop(case_id)
+            del self.partition_of[case_id]
+            self.indexes[case.local_authority].remove(case_id)
+            for contact in case.contacts:
+                if self.contact_case.get(contact.contact_id) == case_id:
+                    del self.contact_case[contact.contact_id]
+
+    def save(self, case: Case, at: datetime, fx: Effects, partition: int) -> Case:
+        """Store the next version of ``case`` and add it to the effects."""
+        saved = case.model_copy(update={"version": case.version + 1, "updated_at": at})
+        self.load(saved, partition)
+        fx.cases.append((saved, partition))
+        return saved
+
+    # --- referrals ---------------------------------------------------------------------------
+
+    def on_referral(self, accepted: AcceptedReferral, partition: int) -> Effects:
+        """Decide one accepted referral: duplicate, amendment, link, or a new case."""
+        known_case = self.contact_case.get(accepted.contact_id)
+        if known_case is not None:
+            case = self.cases[known_case]
+            existing = case.contact(accepted.contact_id)
+            if existing is not None and existing.content_hash == accepted.content_hash:
+                return self._duplicate(case, existing, accepted)
+            return self._amend(case, accepted, partition)
+        matches = self._match(accepted)
+        prior = self._prior_contacts(matches.same_any, accepted.received_at)
+        contact = contact_record(self.policy, accepted, prior)
+        if matches.same_open:
+            target = max(matches.same_open, key=lambda c: c.opened_at)
+            return self._link(target, contact, accepted.origin, partition)
+        return self._open(
+            contact, matches.possible, accepted.origin, partition, accepted.referral.local_authority
+        )
+
+    def _match(self, accepted: AcceptedReferral) -> _Matches:
+        la = accepted.referral.local_authority
+        new = contact_record(self.policy, accepted, 0).child
+        same_open: list[Case] = []
+        same_any: list[Case] = []
+        possible: list[tuple[Case, IdentityMatch]] = []
+        for case_id in sorted(self.indexes[la].candidates(new)):
+            case = self.cases[case_id]
+            found = [m for c in case.contacts if (m := match_child(new, c.child)) is not None]
+            if any(m.kind is MatchKind.SAME for m in found):
+                same_any.append(case)
+                if is_live(case):
+                    same_open.append(case)
+            elif found and case.merged_into is None:
+                possible.append((case, found[0]))
+        return _Matches(same_open, same_any, possible)
+
+    def _prior_contacts(self, cases: list[Case], received_at: datetime) -> int:
+        window = timedelta(days=self.policy.repeat_window_days)
+        return sum(
+            1
+            for case in cases
+            for contact in case.contacts
+            if received_at - window <= contact.received_at <= received_at
+        )
+
+    def _duplicate(self, case: Case, contact: ContactRecord, accepted: AcceptedReferral) -> Effects:
+        fx = Effects()
+        fx.decisions.append(
+            self.decision(
+                case,
+                DecisionKind.DUPLICATE,
+                accepted.received_at,
+                contact_id=contact.contact_id,
+                origin=accepted.origin,
+                reason="resubmission with identical content: nothing new",
+            )
+        )
+        fx.statuses.append(self.status_event(contact, Status.DUPLICATE, case, accepted.received_at))
+        return fx
+
+    def _amend(self, case: Case, accepted: AcceptedReferral, partition: int) -> Effects:
+        fx = Effects()
+        old = case.contact(accepted.contact_id)
+        assert old is not None  # noqa: S101 - contact_case points at the case holding it
+        others = [c for c in case.contacts if c.contact_id != old.contact_id]
+        prior = sum(1 for c in others if c.received_at <= old.received_at)
+        amended = contact_record(self.policy, accepted, prior).model_copy(
+            update={"received_at": old.received_at},
+        )
+        contacts = [amended if c.contact_id == old.contact_id else c for c in case.contacts]
+        updated = self.reassess(
+            case.model_copy(update={"contacts": contacts}),
+            accepted.received_at,
+            fx,
+            partition,
+            reopen=True,
+        )
+        fx.decisions.append(
+            self.decision(
+                updated,
+                DecisionKind.AMENDED,
+                accepted.received_at,
+                contact_id=amended.contact_id,
+                origin=accepted.origin,
+                before=case,
+                reason="the referrer amended this contact",
+            )
+        )
+        fx.statuses.append(
+            self.status_event(amended, Status.AMENDED, updated, accepted.received_at)
+        )
+        self.announce_outcome_change(
+            case, updated, accepted.received_at, fx, skip=amended.contact_id
+        )
+        return fx
+
+    def _link(self, case: Case, contact: ContactRecord, origin: Origin, partition: int) -> Effects:
+        fx = Effects()
+        with_contact = case.model_copy(update={"contacts": [*case.contacts, contact]})
+        updated = self.reassess(with_contact, contact.received_at, fx, partition)
+        fx.decisions.append(
+            self.decision(
+                updated,
+                DecisionKind.LINKED,
+                contact.received_at,
+                contact_id=contact.contact_id,
+                origin=origin,
+                before=case,
+                reason="a contact about a child with an open case is linked to it",
+            )
+        )
+        fx.statuses.append(self.status_event(contact, Status.LINKED, updated, contact.received_at))
+        self.announce_outcome_change(
+            case, updated, contact.received_at, fx, skip=contact.contact_id
+        )
+        return fx
+
+    def _open(
+        self,
+        contact: ContactRecord,
+        possible: list[tuple[Case, IdentityMatch]],
+        origin: Origin,
+        partition: int,
+        la: str,
+    ) -> Effects:
+        fx = Effects()
+        at = contact.received_at
+        draft = Case(
+            case_id=_id("case", contact.contact_id),
+            local_authority=la,
+            version=0,
+            state=CaseState.OPEN,
+            level=contact.level,
+            rag=self.policy.level(contact.level).rag,
+            outcome=contact.outcome,
+            strategy_discussion=False,
+            decision_due=at,
+            rules=[],
+            policy_version=self.policy.version,
+            opened_at=at,
+            updated_at=at,
+            contacts=[contact],
+            possible_matches=[
+                PossibleMatch(case_id=case.case_id, reasons=list(match.reasons))
+                for case, match in possible
+            ],
+        )
+        case = self.reassess(draft, at, fx, partition, opening=True)
+        fx.decisions.append(
+            self.decision(
+                case,
+                DecisionKind.TRIAGED,
+                at,
+                contact_id=contact.contact_id,
+                origin=origin,
+                reason=f"new case at level {case.level.value}: " + ", ".join(case.rules),
+            )
+        )
+        fx.statuses.append(self.status_event(contact, Status.TRIAGED, case, at))
+        return fx
+
+    # --- shared steps --------------------------------------------------------------------------
+
+    def reassess(
+        self,
+        case: Case,
+        at: datetime,
+        fx: Effects,
+        partition: int,
+        *,
+        opening: bool = False,
+        reopen: bool = False,
+    ) -> Case:
+        """Apply the policy to the case's contacts, move it between queues, save it."""
+        assessment = assess(case, self.policy)
+        changed = opening or (assessment.level, assessment.outcome) != (case.level, case.outcome)
+        raised = assessment.level > case.level
+        state = case.state
+        if assessment.outcome is Outcome.NO_FURTHER_ACTION and is_live(case):
+            state = CaseState.CLOSED
+        elif reopen and raised and state is CaseState.CLOSED:
+            state = CaseState.OPEN
+        update: dict[str, object] = {
+            "level": assessment.level,
+            "outcome": assessment.outcome,
+            "rag": assessment.rag,
+            "rules": assessment.rules,
+            "strategy_discussion": assessment.strategy_discussion,
+            "policy_version": self.policy.version,
+            "state": state,
+        }
+        if state is CaseState.CLOSED and case.state is not CaseState.CLOSED:
+            update["closed_reason"] = "no further action: advice and signposting"
+        if changed:
+            update["decision_due"] = decision_due(self.policy, self.clock, assessment.level, at)
+        saved = self.save(case.model_copy(update=update), at, fx, partition)
+        was_queued = not opening and is_live(case) and case.outcome in QUEUES
+        now_queued = state is not CaseState.CLOSED and assessment.outcome in QUEUES
+        if now_queued and (opening or not was_queued or assessment.outcome != case.outcome):
+            reason: QueueReason = (
+                "opened" if opening else "reopened" if case.state is CaseState.CLOSED else "moved"
+            )
+            fx.queue_items.append(QueueItem(queue=assessment.outcome, reason=reason, case=saved))
+        return saved
+
+    def announce_outcome_change(
+        self,
+        before: Case,
+        after: Case,
+        at: datetime,
+        fx: Effects,
+        skip: str | None = None,
+    ) -> None:
+        """Tell every referrer on the case (but ``skip``) that its outcome or state changed."""
+        if before.outcome == after.outcome and before.state == after.state:
+            return
+        status = Status.CLOSED if after.state is CaseState.CLOSED else Status.OUTCOME_CHANGED
+        for contact in after.contacts:
+            if contact.contact_id != skip:
+                fx.statuses.append(self.status_event(contact, status, after, at))
+
+    def status_event(
+        self, contact: ContactRecord, status: Status, case: Case, at: datetime
+    ) -> StatusEvent:
+        """The status event telling a contact's referrer where its case stands."""
+        return StatusEvent(
+            contact_id=contact.contact_id,
+            referral_id=contact.referral_id,
+            organisation_id=contact.organisation_id,
+            status=status,
+            outcome=case.outcome,
+            decision_due=case.decision_due if is_live(case) else None,
+            occurred_at=at,
+        )
+
+    def decision(
+        self,
+        case: Case,
+        kind: DecisionKind,
+        at: datetime,
+        *,
+        reason: str,
+        contact_id: str | None = None,
+        action_id: str | None = None,
+        origin: Origin | None = None,
+        before: Case | None = None,
+        decided_by: str | None = None,
+    ) -> Decision:
+        """An audit-trail entry for ``case``, decided by the policy or by a manager."""
+        key = (origin.topic, origin.partition, origin.offset) if origin else (action_id, kind)
+        return Decision(
+            decision_id=_id("d", *key),
+            case_id=case.case_id,
+            local_authority=case.local_authority,
+            kind=kind,
+            decided_by=decided_by or f"policy:{self.policy.version}",
+            decided_at=at,
+            contact_id=contact_id,
+            action_id=action_id,
+            origin=origin,
+            from_level=before.level if before else None,
+            to_level=case.level,
+            from_outcome=before.outcome if before else None,
+            to_outcome=case.outcome,
+            rules=list(case.rules),
+            policy_version=self.policy.version if decided_by is None else None,
+            reason=reason,
+        )

@@ -1,0 +1,261 @@
+"""The triage core against DOMAIN.md part B: cases, duplicates, links, queues, referrers told."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, timedelta
+
+import pytest
+
+from factories import NOW, accepted, referral
+from schemas.status import Outcome, Status
+from schemas.triage import CaseState, DecisionKind, Level, Rag
+from services.triage.engine import Effects, TriageEngine
+from services.triage.policy import load_policy
+from services.triage.working_time import WorkingClock
+
+_offsets = itertools.count()
+
+
+@pytest.fixture
+def engine() -> TriageEngine:
+    return TriageEngine(load_policy(), WorkingClock())
+
+
+def police(**fields) -> dict:
+    return referral(**fields)
+
+
+def school(**fields) -> dict:
+    base = {
+        "referral_id": fields.pop("referral_id", "SRA-1"),
+        "referrer": {"organisation_id": "stockton-riverside-academy", "source": "2A"},
+        "concerns": [{"factor": "14A", "detail": "Behaviour in class."}],
+        "risk": {"immediate_risk": False, "injury_observed": False},
+        "consent": {"status": "given"},
+    }
+    return referral(**(base | fields))
+
+
+def send(engine: TriageEngine, document: dict, at: datetime = NOW) -> Effects:
+    """The referral as received at ``at`` (sent five minutes before)."""
+    document = document | {"submitted_at": (at - timedelta(minutes=5)).isoformat()}
+    return engine.on_referral(accepted(document, at=at, offset=next(_offsets)), partition=0)
+
+
+def only_case(fx: Effects):
+    return fx.cases[-1][0]
+
+
+def test_new_referral_opens_a_case_on_the_right_queue(engine) -> None:
+    fx = send(
+        engine,
+        police(risk={"immediate_risk": False, "injury_observed": False, "dash_risk": "high"}),
+    )
+    case = only_case(fx)
+    assert (case.level, case.rag, case.outcome) == (
+        Level.ACUTE,
+        Rag.RED,
+        Outcome.ENQUIRY_ASSESSMENT,
+    )
+    assert case.strategy_discussion
+    assert case.rules == ["L4-DA-HIGH"]
+    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "opened")]
+    (decision,) = fx.decisions
+    assert decision.kind is DecisionKind.TRIAGED
+    assert decision.rules == ["L4-DA-HIGH"]
+    assert decision.policy_version == "default-2026.1"
+    assert decision.decided_by == "policy:default-2026.1"
+    (status,) = fx.statuses
+    assert (status.status, status.outcome) == (Status.TRIAGED, Outcome.ENQUIRY_ASSESSMENT)
+    # received Tuesday 09:30 London: red is due 4 working hours later
+    assert status.decision_due == datetime.fromisoformat("2026-11-17T13:30:00+00:00")
+
+
+def test_resubmission_is_acknowledged_and_makes_nothing_new(engine) -> None:
+    send(engine, police())
+    fx = send(engine, police(), at=NOW + timedelta(minutes=10))
+    assert fx.cases == []
+    assert fx.queue_items == []
+    assert [d.kind for d in fx.decisions] == [DecisionKind.DUPLICATE]
+    assert [s.status for s in fx.statuses] == [Status.DUPLICATE]
+    assert len(engine.cases) == 1
+
+
+def test_amendment_is_triaged_again_and_moves_queue(engine) -> None:
+    send(engine, school())
+    fx = send(engine, school(concerns=[{"factor": "16A"}]), at=NOW + timedelta(hours=1))
+    case = only_case(fx)
+    assert (case.level, case.outcome, len(case.contacts)) == (
+        Level.COMPLEX,
+        Outcome.ENQUIRY_ASSESSMENT,
+        1,
+    )
+    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "moved")]
+    (decision,) = fx.decisions
+    assert (decision.kind, decision.from_outcome, decision.to_outcome) == (
+        DecisionKind.AMENDED,
+        Outcome.EARLY_HELP,
+        Outcome.ENQUIRY_ASSESSMENT,
+    )
+    assert [s.status for s in fx.statuses] == [Status.AMENDED]
+
+
+def test_police_high_risk_next_day_escalates_the_early_help_case(engine) -> None:
+    first = send(engine, school())
+    assert only_case(first).outcome is Outcome.EARLY_HELP
+    fx = send(
+        engine,
+        police(risk={"immediate_risk": False, "injury_observed": False, "dash_risk": "high"}),
+        at=NOW + timedelta(days=1),
+    )
+    case = only_case(fx)
+    assert case.case_id == only_case(first).case_id
+    assert (case.level, case.rag, case.outcome) == (
+        Level.ACUTE,
+        Rag.RED,
+        Outcome.ENQUIRY_ASSESSMENT,
+    )
+    assert len(case.contacts) == 2
+    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "moved")]
+    assert [d.kind for d in fx.decisions] == [DecisionKind.LINKED]
+    told = {(s.organisation_id, s.status) for s in fx.statuses}
+    assert told == {
+        ("cleveland-police", Status.LINKED),
+        ("stockton-riverside-academy", Status.OUTCOME_CHANGED),
+    }
+
+
+def test_lower_level_contact_links_without_lowering_the_case(engine) -> None:
+    send(engine, police())  # L3 DA medium
+    fx = send(engine, school(), at=NOW + timedelta(hours=2))
+    case = only_case(fx)
+    assert (case.level, case.outcome) == (Level.COMPLEX, Outcome.ENQUIRY_ASSESSMENT)
+    assert fx.queue_items == []
+    assert [s.status for s in fx.statuses] == [Status.LINKED]
+    assert fx.statuses[0].outcome is Outcome.ENQUIRY_ASSESSMENT
+
+
+def test_twins_get_a_case_each(engine) -> None:
+    send(engine, police())
+    twin = police(
+        referral_id="CP-2",
+        child=referral()["child"] | {"given_name": "Oscar", "nhs_number": None, "upn": None},
+    )
+    fx = send(engine, twin)
+    assert len(engine.cases) == 2
+    assert [d.kind for d in fx.decisions] == [DecisionKind.TRIAGED]
+    assert only_case(fx).possible_matches == []
+
+
+def test_sibling_gets_a_case_of_their_own(engine) -> None:
+    send(engine, police())
+    sibling = referral()["child"] | {
+        "given_name": "Katie",
+        "sex": "F",
+        "date_of_birth": "2015-09-01",
+        "nhs_number": None,
+        "upn": None,
+    }
+    send(engine, police(referral_id="CP-3", child=sibling))
+    assert len(engine.cases) == 2
+
+
+def test_swapped_birthday_is_a_possible_match_not_a_link(engine) -> None:
+    first = only_case(send(engine, police()))
+    swapped = referral()["child"] | {"date_of_birth": "2018-02-04", "nhs_number": None, "upn": None}
+    fx = send(engine, police(referral_id="CP-4", child=swapped))
+    case = only_case(fx)
+    assert case.case_id != first.case_id
+    assert [m.case_id for m in case.possible_matches] == [first.case_id]
+    assert "day and month of birth swapped" in case.possible_matches[0].reasons
+
+
+def test_unborn_child_referred_twice_is_one_case(engine) -> None:
+    unborn = {
+        "family_name": "Smith",
+        "expected_date_of_birth": "2027-02-01",
+        "sex": "U",
+        "address": {"line1": "1 High Street", "postcode": "TS18 1AB"},
+    }
+    health = {"organisation_id": "north-tees-health-visiting", "source": "3B"}
+    first = send(
+        engine,
+        referral(
+            referral_id="HV-1",
+            referrer=health,
+            child=unborn,
+            concerns=[{"factor": "4B"}],
+            risk={"immediate_risk": False, "injury_observed": False},
+        ),
+    )
+    case = only_case(first)
+    assert (case.level, case.rules) == (Level.COMPLEX, ["L3-PARENT-UNDER5"])
+    second = send(engine, referral(child=unborn | {"expected_date_of_birth": "2027-02-06"}))
+    assert only_case(second).case_id == case.case_id
+
+
+def test_universal_contact_is_closed_with_advice(engine) -> None:
+    fx = send(engine, school(concerns=[{"factor": "21"}]))
+    case = only_case(fx)
+    assert (case.level, case.rag, case.outcome, case.state) == (
+        Level.UNIVERSAL,
+        Rag.BLUE,
+        Outcome.NO_FURTHER_ACTION,
+        CaseState.CLOSED,
+    )
+    assert fx.queue_items == []
+    assert fx.statuses[0].outcome is Outcome.NO_FURTHER_ACTION
+
+
+def test_refused_consent_at_level_two_is_advice(engine) -> None:
+    fx = send(engine, school(consent={"status": "refused"}))
+    case = only_case(fx)
+    assert (case.level, case.outcome, case.rules) == (
+        Level.ADDITIONAL,
+        Outcome.NO_FURTHER_ACTION,
+        ["L2-CHILD", "L2-NO-CONSENT"],
+    )
+
+
+def test_third_contact_within_twelve_months_is_a_repeat(engine) -> None:
+    low = {"concerns": [{"factor": "21"}]}
+    send(engine, school(referral_id="S-1", **low), at=NOW - timedelta(days=200))
+    send(engine, school(referral_id="S-2", **low), at=NOW - timedelta(days=100))
+    fx = send(engine, school(referral_id="S-3", **low))
+    case = only_case(fx)
+    assert (case.level, case.rules, case.outcome) == (
+        Level.COMPLEX,
+        ["L3-REPEAT"],
+        Outcome.ENQUIRY_ASSESSMENT,
+    )
+    assert len(engine.cases) == 3  # the earlier ones were closed, so a new case opened
+
+
+def test_contacts_older_than_twelve_months_do_not_count(engine) -> None:
+    low = {"concerns": [{"factor": "21"}]}
+    send(engine, school(referral_id="S-1", **low), at=NOW - timedelta(days=400))
+    send(engine, school(referral_id="S-2", **low), at=NOW - timedelta(days=100))
+    assert only_case(send(engine, school(referral_id="S-3", **low))).level == Level.UNIVERSAL
+
+
+def test_no_link_across_local_authorities(engine) -> None:
+    send(engine, police())
+    other_la = police(referral_id="CP-9", local_authority="806")
+    send(engine, other_la)
+    assert len(engine.cases) == 2
+
+
+def test_state_rebuilt_from_emitted_cases_decides_the_same(engine) -> None:
+    emitted = send(engine, school()).cases
+    restored = TriageEngine(load_policy(), WorkingClock())
+    for case, partition in emitted:
+        restored.load(case, partition)
+    later = police(risk={"immediate_risk": True, "injury_observed": False})
+    a = send(engine, later, at=NOW + timedelta(hours=3))
+    later |= {"submitted_at": (NOW + timedelta(hours=3) - timedelta(minutes=5)).isoformat()}
+    b = restored.on_referral(
+        accepted(later, at=NOW + timedelta(hours=3), offset=a.decisions[0].origin.offset), 0
+    )
+    assert [c.model_dump() for c, _ in a.cases] == [c.model_dump() for c, _ in b.cases]
+    assert a.decisions == b.decisions
