@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 _started: dict[str, Any] = {}
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -62,11 +62,9 @@ def _start_testcontainers() -> str:
 
 def _start_local_broker() -> str:
     data_dir = Path(tempfile.mkdtemp(prefix="frontdoor-test-kafka-"))
-    port = _free_port()
+    port = free_port()
     broker = LocalBroker(
-        LocalBrokerSettings(
-            port=port, controller_port=_free_port(), data_dir=data_dir, heap="768m"
-        ),
+        LocalBrokerSettings(port=port, controller_port=free_port(), data_dir=data_dir, heap="768m"),
     )
     broker.start()
     asyncio.run(broker.wait_ready(timeout=120))

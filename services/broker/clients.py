@@ -61,6 +61,9 @@ def make_consumer(
         max_partition_fetch_bytes=max_partition_fetch_bytes or MAX_REQUEST_BYTES,
         # New partner topics are found within this many milliseconds, without a restart.
         metadata_max_age_ms=5_000,
+        # A killed member is noticed within 6 s, so its partitions move on quickly.
+        session_timeout_ms=6_000,
+        heartbeat_interval_ms=1_500,
     )
 
 

@@ -58,20 +58,37 @@ class Subscription:
 
 
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
-    """Finishes the batch in flight before partitions move, then lets the service restore."""
+    """Keeps batches and partition moves apart.
+
+    aiokafka runs these callbacks in its coordinator task, concurrently with the processing
+    loop, so both sides take the same lock: a revoke waits for the batch in flight to commit,
+    and no batch is processed while the service restores the state of new partitions. Each
+    assignment starts a new generation; a batch fetched under an older one is dropped (its
+    records are fetched again from the committed offsets).
+    """
 
     def __init__(self, lock: asyncio.Lock, on_assigned: PartitionsHook | None) -> None:
         self._lock = lock
         self._on_assigned = on_assigned
+        self.generation = 0
+        self.failure: Exception | None = None
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         async with self._lock:
+            self.generation += 1
             log.info("partitions revoked", partitions=len(revoked))
 
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        log.info("partitions assigned", partitions=len(assigned))
-        if self._on_assigned is not None:
-            await self._on_assigned(set(assigned))
+        async with self._lock:
+            self.generation += 1
+            log.info("partitions assigned", partitions=len(assigned))
+            if self._on_assigned is None:
+                return
+            try:
+                await self._on_assigned(set(assigned))
+            except Exception as error:  # aiokafka would only log it and carry on
+                self.failure = error
+                raise
 
 
 class TransactionalProcessor:
@@ -150,6 +167,7 @@ class TransactionalProcessor:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
+                generation = self._rebalance.generation
                 fetch = asyncio.create_task(
                     consumer.getmany(timeout_ms=500, max_records=self.max_batch),
                 )
@@ -158,11 +176,27 @@ class TransactionalProcessor:
                     fetch.cancel()
                     break
                 batch = fetch.result()
+                if self._rebalance.failure is not None:
+                    # Restoring state for new partitions failed: processing without it could
+                    # decide wrongly, so stop here and let the restart try again.
+                    raise RuntimeError("restoring partitions failed") from self._rebalance.failure
                 if batch:
                     async with self._lock:
+                        if generation != self._rebalance.generation:
+                            self._refetch(consumer, batch)
+                            continue
                         await self._process(batch, producer)
         finally:
             stopping.cancel()
+
+    @staticmethod
+    def _refetch(consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]) -> None:
+        """Drop a batch fetched before a rebalance; read its records again where still ours."""
+        assigned = consumer.assignment()
+        for tp, records in batch.items():
+            if records and tp in assigned:
+                consumer.seek(tp, records[0].offset)
+        log.info("batch from before a rebalance dropped", records=sum(map(len, batch.values())))
 
     async def _process(
         self,
