@@ -14,7 +14,7 @@ from schemas.export import export as export_schemas
 from schemas.partners import load_registry
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
-from services.cli import broker, partner, stack
+from services.cli import broker, partner, replay, stack
 from services.observability.logging import configure_logging
 from services.streaming.runner import run_service
 
@@ -32,6 +32,7 @@ app.add_typer(topics_app, name="topics")
 app.command(name="up")(stack.up)
 app.command(name="simulate")(stack.simulate)
 app.command(name="validate")(partner.validate)
+app.command(name="replay")(replay.replay)
 console = Console(stderr=True)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from schemas.partners import Partner, PartnerRegistry
@@ -23,6 +23,16 @@ CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "3B": ("16A", "4B", "3B", "1B", "21"),
     "3E": ("18C", "15A", "1A", "2A", "19C"),
     "4": ("16A", "20", "2B", "3B"),
+}
+SPELLINGS = {
+    "Jayden": "Jaden",
+    "Mohammed": "Muhammad",
+    "Katie": "Katy",
+    "Finley": "Finlay",
+    "Reuben": "Ruben",
+    "Aisha": "Ayesha",
+    "Harry": "Harrison",
+    "Evie": "Eve",
 }
 SUMMARIES = (
     "Concerns raised following contact with the family this week.",
@@ -75,7 +85,7 @@ class ReferralStream:
         la = self.rng.choice(partner.local_authorities)
         known = [c for c in self.children if c.local_authority == la]
         if known and self.rng.random() < 0.3:
-            child, kind = self.rng.choice(known), "repeat"
+            child, kind = self._as_another_agency_records(self.rng.choice(known)), "repeat"
         else:
             child, kind = make_child(self.rng, la, datetime.now(UTC).date()), "new"
             self.children.append(child)
@@ -114,6 +124,19 @@ class ReferralStream:
             "risk": risk,
             "consent": self._consent(),
         }
+
+    def _as_another_agency_records(self, child: Child) -> Child:
+        """Agencies record the same child differently: spellings, swapped dates, no NHS number."""
+        roll = self.rng.random()
+        if roll < 0.08 and child.given_name in SPELLINGS:
+            return replace(child, given_name=SPELLINGS[child.given_name], nhs_number=None, upn=None)
+        if roll < 0.12 and child.date_of_birth and child.date_of_birth.day <= 12:
+            born = child.date_of_birth
+            swapped = born.replace(month=born.day, day=born.month)
+            return replace(child, date_of_birth=swapped, nhs_number=None, upn=None)
+        if roll < 0.25:
+            return replace(child, nhs_number=None, upn=None)
+        return child
 
     def _consent(self) -> dict[str, str]:
         status = self.rng.choice(("given", "given", "given", "refused", "not_sought"))

@@ -1,0 +1,96 @@
+"""``frontdoor replay``: the same intake and triage code, offline, one line per referral."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+from factories import encode, referral
+from services.cli.main import app
+from services.triage.policy import DEFAULT_POLICY
+
+runner = CliRunner()
+SCHOOL = {"organisation_id": "stockton-riverside-academy", "source": "2A"}
+
+
+def write(tmp_path: Path, documents: list) -> Path:
+    path = tmp_path / "month.jsonl"
+    path.write_bytes(
+        b"\n".join(d if isinstance(d, bytes) else encode(d) for d in documents) + b"\n"
+    )
+    return path
+
+
+def run(*args: str) -> tuple[list[dict], dict]:
+    result = runner.invoke(app, ["replay", *args])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    return lines[:-1], lines[-1]["summary"]
+
+
+def month(tmp_path: Path) -> Path:
+    school = referral(
+        referral_id="S-1",
+        referrer=SCHOOL,
+        concerns=[{"factor": "14A"}],
+        risk={"immediate_risk": False, "injury_observed": False},
+        consent={"status": "given"},
+        submitted_at="2026-11-16T10:00:00+00:00",
+    )
+    police = referral(
+        submitted_at="2026-11-17T08:00:00+00:00",
+        risk={"immediate_risk": False, "injury_observed": False, "dash_risk": "high"},
+    )
+    return write(
+        tmp_path, [school, school, police, b"{not json", school | {"summary": "Updated account."}]
+    )
+
+
+def test_each_referral_gets_a_line_and_the_summary_counts_them(tmp_path: Path) -> None:
+    lines, summary = run(str(month(tmp_path)))
+    assert [line["status"] for line in lines] == [
+        "triaged",
+        "duplicate",
+        "linked",
+        "rejected",
+        "amended",
+    ]
+    first, _, linked, rejected, _ = lines
+    assert (first["outcome"], first["rag"], first["rules"]) == ("early-help", "green", ["L2-CHILD"])
+    # a linked contact reports the case's outcome after the link
+    assert (linked["case_id"], linked["outcome"], linked["level"]) == (
+        first["case_id"],
+        "enquiry-assessment",
+        4,
+    )
+    assert rejected["errors"][0]["loc"] == "message"
+    assert summary["referrals"] == 5
+    assert (
+        summary["links"],
+        summary["duplicates"],
+        summary["rejected"],
+        summary["amendments"],
+    ) == (1, 1, 1, 1)
+    assert summary["source"] == {"2A": 3, "6": 1}
+
+
+def test_a_different_policy_changes_the_outcomes(tmp_path: Path) -> None:
+    document = yaml.safe_load(DEFAULT_POLICY.read_text())
+    document["version"] = "strict-1"
+    for rule in document["rules"]:
+        if rule["id"] == "L2-CHILD":
+            rule["level"] = 3
+    policy = tmp_path / "strict.yaml"
+    policy.write_text(yaml.safe_dump(document))
+    lines, summary = run(str(month(tmp_path)), "--policy", str(policy))
+    assert (lines[0]["outcome"], lines[0]["level"]) == ("enquiry-assessment", 3)
+    assert summary["outcome"]["enquiry-assessment"] == 4
+
+
+def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["replay", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
