@@ -14,7 +14,7 @@ from schemas.export import export as export_schemas
 from schemas.partners import load_registry
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
-from services.cli import broker, partner, replay, stack
+from services.cli import bench, broker, partner, replay, stack
 from services.observability.logging import configure_logging
 from services.streaming.runner import run_service
 
@@ -24,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(broker.app, name="broker")
+app.add_typer(bench.app, name="bench")
 topics_app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="Kafka topics, from the registry in schemas/topics.py.",

@@ -1,0 +1,1 @@
+"""Benchmarks: measured with ``frontdoor bench``, never asserted in timed tests."""

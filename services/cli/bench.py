@@ -1,0 +1,41 @@
+"""``frontdoor bench``: benchmarks of Front Door's speed (figures, not pass/fail)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import asdict
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from services.bench.matching import measure
+
+app = typer.Typer(pretty_exceptions_show_locals=False, help="Benchmarks (one JSON line each).")
+console = Console(stderr=True)
+
+
+@app.command()
+def matching(
+    cases: str = typer.Option(
+        "1000,10000,100000", help="Open-case counts to measure, comma-separated."
+    ),
+    referrals: int = typer.Option(2000, help="Referrals decided at each size."),
+) -> None:
+    """Triage decision time per referral as the number of open cases grows."""
+    table = Table("open cases", "mean µs", "p99 µs", "candidates compared", title="Matching")
+    results = []
+    with console.status("measuring...") as status:
+        for size in (int(part) for part in cases.split(",")):
+            status.update(f"measuring with {size:,} open cases")
+            result = measure(size, referrals)
+            results.append(result)
+            table.add_row(
+                f"{size:,}",
+                f"{result.mean_us:,.0f}",
+                f"{result.p99_us:,.0f}",
+                f"{result.mean_candidates}",
+            )
+    console.print(table)
+    sys.stdout.write(json.dumps({"matching": [asdict(r) for r in results]}) + "\n")
