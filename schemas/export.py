@@ -17,6 +17,7 @@ from schemas.intake import AcceptedReferral, Rejection
 from schemas.referral import MAX_REFERRAL_BYTES, Referral
 from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import CORE_TOPICS, INBOUND_TEMPLATE, STATUS_TEMPLATE, TopicSpec
+from schemas.triage import Case, Decision, ManagerAction, QueueItem
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
 JSON_DIR = SCHEMAS_DIR / "json"
@@ -27,6 +28,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "status-event": StatusEvent,
     "accepted-referral": AcceptedReferral,
     "rejection": Rejection,
+    "case": Case,
+    "queue-item": QueueItem,
+    "decision": Decision,
+    "manager-action": ManagerAction,
 }
 
 # Which message each topic carries (topics whose payload comes with later issues say so).
@@ -36,6 +41,11 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     "referrals.accepted": "accepted-referral",
     "referrals.invalid": "rejection",
     "referrals.status": "status-event",
+    "triage.queue.enquiry-assessment": "queue-item",
+    "triage.queue.early-help": "queue-item",
+    "triage.decisions": "decision",
+    "triage.cases": "case",
+    "triage.actions": "manager-action",
 }
 
 
