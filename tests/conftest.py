@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from services.broker.clients import make_consumer
@@ -204,3 +205,17 @@ def reader(kafka: KafkaSettings) -> Any:
         return await read_topics(kafka, topics, count=count, timeout=timeout)
 
     return read
+
+
+async def processing(port: int, until: asyncio.Task[Any], timeout: float = 60) -> None:
+    """Return once the service with health on ``port`` is ready and has processed records
+    (or ``until`` is done, whichever comes first)."""
+    async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
+        while not until.done():
+            try:
+                health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
+                if health["status"] == "ok" and health["counters"].get("records_in", 0) > 0:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.05)

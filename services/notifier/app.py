@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aiokafka import TopicPartition
 from pydantic_settings import SettingsConfigDict
 
 from schemas.partners import PartnerDirectory
@@ -10,6 +11,7 @@ from services.notifier.handler import NotifierHandler
 from services.observability.health import Health
 from services.streaming.processor import Subscription, TransactionalProcessor
 from services.streaming.runner import ServiceApp, ServiceSettings
+from services.triage.working_time import WorkingClock
 
 
 class NotifierSettings(ServiceSettings):
@@ -26,13 +28,19 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
     topics = settings.kafka.topics
     partners = PartnerDirectory()
     health = Health("notifier")
+    handler = NotifierHandler(topics, partners, WorkingClock())
+
+    async def on_assigned(assigned: set[TopicPartition]) -> None:
+        await handler.restore(settings.kafka, assigned)
+
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="notifier",
         instance_id=settings.instance_id,
         subscription=Subscription(topics=(topics.status_events,)),
-        handler=NotifierHandler(topics, partners),
+        handler=handler,
         health=health,
+        on_assigned=on_assigned,
     )
 
     async def prepare() -> None:

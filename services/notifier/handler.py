@@ -1,67 +1,123 @@
-"""Turns status events into numbered, worded status updates on each referrer's own topic.
+"""Turns status events into numbered, worded updates on each referrer's own topic.
 
-Walking skeleton: sequences live in memory and the wording is plain. Restart-safe sequences,
-webhooks and the full wording come with the notifier issue.
+Each update and the contact's new sequence number (``notifier.sequences``, compacted) are
+written in one transaction with the consumed offset, so after any crash the next update for a
+contact continues 1, 2, 3... with no gap and no repeat.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
 import structlog
+from aiokafka import TopicPartition
 
 from schemas.partners import PartnerDirectory
 from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import Topics
+from services.broker.settings import KafkaSettings
+from services.notifier.wording import PUBLIC_SOURCES, sentence
 from services.streaming.processor import Outgoing, Record
+from services.streaming.state import read_partitions
+from services.triage.working_time import WorkingClock
 
 log = structlog.get_logger(__name__)
+ACKNOWLEDGE_WITHIN_DAYS = 1  # statutory guidance: a decision within one working day
 
 
 class NotifierHandler:
     """Numbers each contact's events 1, 2, 3... and writes them to ``status.<org>``."""
 
-    def __init__(self, topics: Topics, partners: PartnerDirectory) -> None:
-        """Write to the topics of this deployment, for the partners of ``partners``."""
+    def __init__(self, topics: Topics, partners: PartnerDirectory, clock: WorkingClock) -> None:
+        """Write to ``topics`` for the partners of ``partners``; count working time on ``clock``."""
         self.topics = topics
         self.partners = partners
+        self.clock = clock
         self.sequences: dict[str, int] = {}
+        self.partition_of: dict[str, int] = {}
 
     async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
         """Outputs for a batch of status events, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            event = StatusEvent.model_validate_json(record.value or b"")
-            if self.partners.registry.get(event.organisation_id) is None:
-                # No status topic exists for an unregistered organisation: say so, keep it.
-                outputs.append(_undeliverable(self.topics, record, "organisation not registered"))
-                continue
-            sequence = self.sequences.get(event.contact_id, 0) + 1
-            self.sequences[event.contact_id] = sequence
-            update = StatusUpdate(
-                **event.model_dump(exclude={"errors"}),
-                errors=event.errors,
-                sequence=sequence,
-                message=f"Your referral {event.referral_id} is {event.status.value}.",
-            )
-            outputs.append(
-                Outgoing(
-                    self.topics.status(event.organisation_id),
-                    update.model_dump_json().encode(),
-                    key=event.contact_id.encode(),
-                ),
-            )
-            log.info("status sent", contact_id=event.contact_id, sequence=sequence)
+            outputs.extend(self.handle(record))
         return outputs
 
+    def handle(self, record: Record) -> list[Outgoing]:
+        """The update for one status event, and the contact's new sequence number."""
+        event = StatusEvent.model_validate_json(record.value or b"")
+        partner = self.partners.registry.get(event.organisation_id)
+        if partner is None:  # no status topic exists for it: keep the event, say why
+            log.warning(
+                "status undeliverable",
+                reason="organisation not registered",
+                partition=record.partition,
+                offset=record.offset,
+            )
+            return [
+                Outgoing(
+                    self.topics.dead_letter,
+                    record.value or b"",
+                    key=record.key,
+                    headers=(("frontdoor-reason", b"organisation not registered"),),
+                )
+            ]
+        public = partner.source in PUBLIC_SOURCES
+        sequence = self.sequences.get(event.contact_id, 0) + 1
+        self.sequences[event.contact_id] = sequence
+        self.partition_of[event.contact_id] = record.partition
+        acknowledge_due = self.clock.add_days(event.occurred_at, ACKNOWLEDGE_WITHIN_DAYS)
+        update = StatusUpdate(
+            contact_id=event.contact_id,
+            referral_id=event.referral_id,
+            organisation_id=event.organisation_id,
+            sequence=sequence,
+            status=event.status,
+            outcome=None if public else event.outcome,
+            message=sentence(event, acknowledge_due, public=public),
+            errors=event.errors,
+            decision_due=None
+            if public
+            else event.decision_due
+            or (acknowledge_due if event.status.value == "received" else None),
+            occurred_at=event.occurred_at,
+        )
+        log.info(
+            "status sent",
+            contact_id=event.contact_id,
+            sequence=sequence,
+            status=event.status.value,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        key = event.contact_id.encode()
+        return [
+            Outgoing(
+                self.topics.status(event.organisation_id),
+                update.model_dump_json().encode(),
+                key=key,
+            ),
+            Outgoing(
+                self.topics.notifier_sequences,
+                json.dumps({"sequence": sequence}).encode(),
+                key=key,
+                partition=record.partition,
+            ),
+        ]
 
-def _undeliverable(topics: Topics, record: Record, reason: str) -> Outgoing:
-    log.warning(
-        "status undeliverable", reason=reason, partition=record.partition, offset=record.offset
-    )
-    return Outgoing(
-        topics.dead_letter,
-        record.value or b"",
-        key=record.key,
-        headers=(("frontdoor-reason", reason.encode()),),
-    )
+    async def restore(self, kafka: KafkaSettings, assigned: set[TopicPartition]) -> int:
+        """Reload the last sequence of every contact in the assigned partitions."""
+        wanted = {tp.partition for tp in assigned if tp.topic == self.topics.status_events}
+        for contact in [c for c, p in self.partition_of.items() if p not in wanted]:
+            del self.sequences[contact], self.partition_of[contact]
+
+        def load(record: Record) -> None:
+            if record.value is not None and record.key is not None:
+                contact = record.key.decode()
+                self.sequences[contact] = json.loads(record.value)["sequence"]
+                self.partition_of[contact] = record.partition
+
+        restored = await read_partitions(kafka, self.topics.notifier_sequences, wanted, load)
+        log.info("sequences restored", partitions=sorted(wanted), records=restored)
+        return restored

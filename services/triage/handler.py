@@ -17,9 +17,9 @@ from schemas.intake import AcceptedReferral
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import Case, ManagerAction
-from services.broker.clients import make_consumer
 from services.broker.settings import KafkaSettings
 from services.streaming.processor import Outgoing, Record
+from services.streaming.state import read_partitions
 from services.triage.actions import apply_action
 from services.triage.engine import Effects, TriageEngine
 
@@ -133,29 +133,11 @@ async def restore_partitions(
     wanted = {tp.partition for tp in assigned if tp.topic == topics.accepted}
     for partition in set(engine.partition_of.values()) - wanted:
         engine.forget_partition(partition)
-    partitions = [TopicPartition(topics.cases, p) for p in sorted(wanted)]
-    if not partitions:
-        return 0
-    consumer = make_consumer(kafka, group_id=None, client_id="frontdoor-triage-restore")
-    await consumer.start()
-    restored = 0
-    try:
-        consumer.assign(partitions)
-        await consumer.seek_to_beginning(*partitions)
-        ends = await consumer.end_offsets(
-            partitions
-        )  # read_committed: up to the last stable offset
-        remaining = {tp for tp in partitions if ends[tp] > 0}
-        while remaining:
-            batch = await consumer.getmany(*remaining, timeout_ms=500)
-            for tp, records in batch.items():
-                for record in records:
-                    if record.value is not None:
-                        engine.load(Case.model_validate_json(record.value), tp.partition)
-                        restored += 1
-                if await consumer.position(tp) >= ends[tp]:
-                    remaining.discard(tp)
-    finally:
-        await consumer.stop()
+
+    def load(record: Record) -> None:
+        if record.value is not None:
+            engine.load(Case.model_validate_json(record.value), record.partition)
+
+    restored = await read_partitions(kafka, topics.cases, wanted, load)
     log.info("cases restored", partitions=sorted(wanted), records=restored, cases=len(engine.cases))
     return restored

@@ -11,10 +11,9 @@ import json
 import random
 from collections import Counter, defaultdict
 
-import httpx
 import pytest
 
-from conftest import free_port, read_topics
+from conftest import free_port, processing, read_topics
 from schemas.intake import AcceptedReferral
 from schemas.partners import load_registry
 from schemas.status import Status, StatusEvent
@@ -46,19 +45,6 @@ async def publish_stream(kafka, count: int) -> None:
         await producer.flush()
     finally:
         await producer.stop()
-
-
-async def processing(port: int, publishing: asyncio.Task[None], timeout: float = 60) -> None:
-    """Return once the triage process on ``port`` is ready and has processed something."""
-    async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
-        while not publishing.done():
-            try:
-                health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
-                if health["status"] == "ok" and health["counters"].get("records_in", 0) > 0:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.05)
 
 
 def replay(accepted_records) -> Effects:

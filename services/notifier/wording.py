@@ -1,0 +1,76 @@
+"""One plain-English sentence per status update, for a busy teacher, nurse or officer.
+
+Data minimisation: the sentence names the referrer's own reference, the outcome and the team,
+never the child or the case. Members of the public (CIN sources 1A-1D, 9, 10) are told less:
+that their referral was received and looked at, not where it went.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from schemas.status import Outcome, Status, StatusEvent
+
+LONDON = ZoneInfo("Europe/London")
+PUBLIC_SOURCES = frozenset({"1A", "1B", "1C", "1D", "9", "10"})
+
+TEAM = {
+    Outcome.ENQUIRY_ASSESSMENT: "the enquiry and assessment team",
+    Outcome.EARLY_HELP: "the early help team",
+}
+
+
+def when(moment: datetime) -> str:
+    """``10:00 on Tuesday 17 November``, in UK time."""
+    local = moment.astimezone(LONDON)
+    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+
+
+def _destination(event: StatusEvent) -> str:
+    if event.outcome is None:
+        return "being looked at"
+    if event.outcome is Outcome.NO_FURTHER_ACTION:
+        return "no further action by children's social care: advice and signposting instead"
+    due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""
+    return f"passed to {TEAM[event.outcome]}{due}"
+
+
+def sentence(event: StatusEvent, acknowledge_due: datetime | None, *, public: bool) -> str:  # noqa: PLR0911 - one wording per status
+    """The sentence for one status event."""
+    status = event.status
+    if status is Status.REJECTED:
+        count = len(event.errors)
+        problems = "1 problem needs" if count == 1 else f"{count} problems need"
+        return f"Not accepted — {problems} correcting before it is sent again (see errors)."
+    if status is Status.RECEIVED:
+        due = f" — a decision is due by {when(acknowledge_due)}" if acknowledge_due else ""
+        return f"Received{due}."
+    if status is Status.DUPLICATE:
+        return "Already received — this copy changes nothing."
+    if public:
+        return _public_sentence(status)
+    if status in (Status.TRIAGED, Status.LINKED):
+        destination = _destination(event)
+        return destination[0].upper() + destination[1:] + "."
+    if status is Status.AMENDED:
+        return f"Amendment received and looked at again — {_destination(event)}."
+    if status is Status.OUTCOME_CHANGED:
+        return f"Update — now {_destination(event)}."
+    if status is Status.ALLOCATED:
+        team = TEAM.get(event.outcome or Outcome.EARLY_HELP, "the team")
+        return f"Allocated to a worker in {team}."
+    if status is Status.CLOSED:
+        return "Closed by children's social care."
+    return (
+        "Still being looked at — the decision is taking longer than our target, "
+        "and it has not been forgotten."
+    )
+
+
+def _public_sentence(status: Status) -> str:
+    if status is Status.OVERDUE:
+        return "Still being looked at — thank you for your patience."
+    if status is Status.CLOSED:
+        return "We have finished looking at what you told us. Thank you."
+    return "We have looked at what you told us and are acting on it. Thank you."

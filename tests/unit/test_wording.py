@@ -1,0 +1,91 @@
+"""Status updates are one plain sentence each, and say nothing about the child."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from schemas.status import FieldError, Outcome, Status, StatusEvent
+from services.notifier.wording import sentence, when
+
+AT = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
+DUE = datetime(2026, 11, 17, 14, 0, tzinfo=UTC)
+
+
+def event(status: Status, outcome: Outcome | None = None, **fields) -> StatusEvent:
+    return StatusEvent(
+        contact_id="c-1",
+        referral_id="R-1",
+        organisation_id="gp-1",
+        status=status,
+        outcome=outcome,
+        occurred_at=AT,
+        **fields,
+    )
+
+
+def test_times_are_in_uk_time_and_plain() -> None:
+    assert when(DUE) == "14:00 on Tuesday 17 November"
+    assert when(datetime(2026, 7, 1, 9, 0, tzinfo=UTC)) == "10:00 on Wednesday 1 July"  # BST
+
+
+@pytest.mark.parametrize(
+    ("status", "outcome", "fields", "expected"),
+    [
+        (
+            Status.RECEIVED,
+            None,
+            {},
+            "Received — a decision is due by 09:30 on Wednesday 18 November.",
+        ),
+        (
+            Status.TRIAGED,
+            Outcome.EARLY_HELP,
+            {"decision_due": DUE},
+            "Passed to the early help team — a decision is due by 14:00 on Tuesday 17 November.",
+        ),
+        (
+            Status.LINKED,
+            Outcome.ENQUIRY_ASSESSMENT,
+            {},
+            "Passed to the enquiry and assessment team.",
+        ),
+        (
+            Status.TRIAGED,
+            Outcome.NO_FURTHER_ACTION,
+            {},
+            "No further action by children's social care: advice and signposting instead.",
+        ),
+        (
+            Status.OUTCOME_CHANGED,
+            Outcome.ENQUIRY_ASSESSMENT,
+            {"decision_due": DUE},
+            "Update — now passed to the enquiry and assessment team — a decision is due by 14:00 on Tuesday 17 November.",
+        ),
+        (Status.ALLOCATED, Outcome.EARLY_HELP, {}, "Allocated to a worker in the early help team."),
+        (Status.CLOSED, Outcome.EARLY_HELP, {}, "Closed by children's social care."),
+        (Status.DUPLICATE, None, {}, "Already received — this copy changes nothing."),
+        (
+            Status.REJECTED,
+            None,
+            {"errors": [FieldError(loc="a", msg="b"), FieldError(loc="c", msg="d")]},
+            "Not accepted — 2 problems need correcting before it is sent again (see errors).",
+        ),
+    ],
+)
+def test_one_sentence_per_status(status, outcome, fields, expected) -> None:
+    acknowledge = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
+    assert sentence(event(status, outcome, **fields), acknowledge, public=False) == expected
+
+
+def test_overdue_says_it_is_still_being_looked_at() -> None:
+    assert sentence(event(Status.OVERDUE), None, public=False).startswith("Still being looked at")
+
+
+def test_members_of_the_public_are_not_told_where_it_went() -> None:
+    text = sentence(
+        event(Status.TRIAGED, Outcome.ENQUIRY_ASSESSMENT, decision_due=DUE), None, public=True
+    )
+    assert "enquiry" not in text
+    assert "team" not in text
