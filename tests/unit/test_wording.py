@@ -61,8 +61,10 @@ def test_times_are_in_uk_time_and_plain() -> None:
             Status.OUTCOME_CHANGED,
             Outcome.ENQUIRY_ASSESSMENT,
             {"decision_due": DUE},
-            "Update — now passed to the enquiry and assessment team — "
-            "a decision is due by 14:00 on Tuesday 17 November.",
+            (
+                "Update — now passed to the enquiry and assessment team — "
+                "a decision is due by 14:00 on Tuesday 17 November."
+            ),
         ),
         (Status.ALLOCATED, Outcome.EARLY_HELP, {}, "Allocated to a worker in the early help team."),
         (Status.CLOSED, Outcome.EARLY_HELP, {}, "Closed by children's social care."),
