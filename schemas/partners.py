@@ -5,9 +5,18 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Self
 
 import yaml
-from pydantic import AnyHttpUrl, BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
 from schemas.topics import check_organisation_id
 
@@ -39,6 +48,12 @@ class Partner(BaseModel):
     @classmethod
     def _valid_id(cls, value: str) -> str:
         return check_organisation_id(value)
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Self:
+        if self.webhook is not None and self.webhook_secret is None:
+            raise ValueError("a webhook needs a webhook_secret to sign deliveries with")
+        return self
 
 
 class PartnerRegistry(BaseModel):

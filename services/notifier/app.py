@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from aiokafka import TopicPartition
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from schemas.partners import PartnerDirectory
 from services.broker.topics import ensure_topics
 from services.notifier.handler import NotifierHandler
+from services.notifier.webhooks import RetryPolicy, WebhookDispatcher
 from services.observability.health import Health
 from services.streaming.processor import Subscription, TransactionalProcessor
 from services.streaming.runner import ServiceApp, ServiceSettings
@@ -18,6 +20,13 @@ class NotifierSettings(ServiceSettings):
     """Notifier's settings, from ``FRONTDOOR_NOTIFIER_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_NOTIFIER_", extra="ignore")
+
+    webhook_max_attempts: int = Field(
+        default=8, ge=1, description="Attempts before dead-lettering."
+    )
+    webhook_timeout_s: float = Field(default=5.0, gt=0, description="Timeout of one delivery.")
+    webhook_backoff_initial_s: float = Field(default=0.5, gt=0, description="First retry delay.")
+    webhook_backoff_max_s: float = Field(default=60.0, gt=0, description="Longest retry delay.")
 
 
 Settings = NotifierSettings
@@ -46,4 +55,22 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
     async def prepare() -> None:
         await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
 
-    return ServiceApp("notifier", processor, health, settings.health_port, prepare)
+    webhooks = WebhookDispatcher(
+        settings.kafka,
+        partners,
+        RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            initial_backoff_s=settings.webhook_backoff_initial_s,
+            max_backoff_s=settings.webhook_backoff_max_s,
+            timeout_s=settings.webhook_timeout_s,
+        ),
+        health,
+    )
+    return ServiceApp(
+        "notifier",
+        processor,
+        health,
+        settings.health_port,
+        prepare,
+        background=[webhooks.run],
+    )

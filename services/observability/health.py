@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 
 @dataclass
@@ -54,28 +55,35 @@ class _ServerWithoutSignals(uvicorn.Server):
 
 
 @contextlib.asynccontextmanager
-async def serve_health(health: Health, port: int | None) -> AsyncIterator[None]:
-    """Serve the health endpoint for the duration of the block (not at all if port is None)."""
-    if port is None:
-        yield None
-        return
+async def serve_asgi(app: ASGIApp, port: int, *, lifespan: bool = False) -> AsyncIterator[None]:
+    """Serve an ASGI app on 127.0.0.1:``port`` for the duration of the block."""
     config = uvicorn.Config(
-        health_app(health),
+        app,
         host="127.0.0.1",
         port=port,
         log_level="warning",
         access_log=False,
-        lifespan="off",
+        lifespan="on" if lifespan else "off",
     )
     server = _ServerWithoutSignals(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
         if task.done():  # the port was taken, or the server failed: say so now
             task.result()
-            raise RuntimeError(f"the health endpoint could not listen on port {port}")
+            raise RuntimeError(f"could not listen on 127.0.0.1:{port}")
         await asyncio.sleep(0.01)
     try:
         yield None
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serve_health(health: Health, port: int | None) -> AsyncIterator[None]:
+    """Serve the health endpoint for the duration of the block (not at all if port is None)."""
+    if port is None:
+        yield None
+        return
+    async with serve_asgi(health_app(health), port):
+        yield None

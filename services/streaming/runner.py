@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
 from pydantic import Field
@@ -47,6 +48,9 @@ class ServiceApp:
     health: Health
     health_port: int | None
     prepare: Callable[[], Awaitable[None]]
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
+        default_factory=list,
+    )
 
 
 async def run_service(app: ServiceApp) -> None:
@@ -58,5 +62,14 @@ async def run_service(app: ServiceApp) -> None:
     async with serve_health(app.health, app.health_port):
         await app.prepare()
         log.info("service started", health_port=app.health_port)
-        await app.processor.run(stop)
+        tasks = [asyncio.create_task(app.processor.run(stop))]
+        tasks += [asyncio.create_task(job(stop)) for job in app.background]
+        try:
+            # The first task to fail takes the service down (and the supervisor restarts it).
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
     log.info("service stopped", counters=app.health.counters)

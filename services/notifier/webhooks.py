@@ -1,0 +1,230 @@
+"""Signed webhook deliveries of status updates, for partners that registered an endpoint.
+
+Each such partner has its own delivery task and its own consumer group on ``status.<org>``:
+updates are POSTed in order, retried with exponential backoff and jitter, and the offset is
+committed only once an update was delivered or, after the last attempt, dead-lettered to
+``notifier.dead-letter`` with the reason. A partner whose endpoint is slow or down holds up
+only itself, and a restart resumes from the first update not yet delivered.
+
+Signature: ``X-FrontDoor-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>." + body)>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import hmac
+import random
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx
+import structlog
+
+from schemas.partners import Partner, PartnerDirectory
+from schemas.status import StatusUpdate
+from services.broker.clients import make_consumer, make_producer, safe_client_id
+from services.broker.settings import KafkaSettings
+from services.observability.health import Health
+from services.streaming.processor import Record
+
+log = structlog.get_logger(__name__)
+
+SIGNATURE_HEADER = "X-FrontDoor-Signature"
+IDEMPOTENCY_HEADER = "X-FrontDoor-Idempotency-Key"
+ATTEMPT_HEADER = "X-FrontDoor-Delivery-Attempt"
+SIGNATURE_TOLERANCE_S = 300
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    """The signature header value for ``body`` sent at ``timestamp``."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def verify_signature(
+    secret: str,
+    header: str,
+    body: bytes,
+    now: float | None = None,
+    tolerance: int = SIGNATURE_TOLERANCE_S,
+) -> bool:
+    """What a partner runs on each delivery: the signature matches and is recent."""
+    try:
+        parts = dict(item.split("=", 1) for item in header.split(","))
+        timestamp = int(parts["t"])
+    except (KeyError, ValueError):
+        return False
+    if abs((now if now is not None else time.time()) - timestamp) > tolerance:
+        return False
+    expected = sign(secret, timestamp, body).split("v1=", 1)[1]
+    return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How often and how patiently to retry one delivery."""
+
+    max_attempts: int = 8
+    initial_backoff_s: float = 0.5
+    max_backoff_s: float = 60.0
+    timeout_s: float = 5.0
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter."""
+        base = min(self.max_backoff_s, self.initial_backoff_s * 2.0 ** (attempt - 1))
+        return float(base * rng.uniform(0.5, 1.5))
+
+
+class PartnerDelivery:
+    """Delivers one partner's status updates to its webhook, in order."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        partner: Partner,
+        policy: RetryPolicy,
+        health: Health,
+        dead_letter: Callable[[Record, str, int], Awaitable[None]],
+    ) -> None:
+        """Deliver to ``partner``'s endpoint; dead-letter through ``dead_letter``."""
+        self.kafka = kafka
+        self.partner = partner
+        self.policy = policy
+        self.health = health
+        self.dead_letter = dead_letter
+        self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set."""
+        topic = self.kafka.topics.status(self.partner.id)
+        group = safe_client_id(self.kafka.topic_prefix + "frontdoor", "webhooks", self.partner.id)
+        consumer = make_consumer(self.kafka, group_id=group, client_id=group, topics=[topic])
+        await consumer.start()
+        try:
+            async with httpx.AsyncClient(timeout=self.policy.timeout_s) as client:
+                while not stop.is_set():
+                    batch = await consumer.getmany(timeout_ms=500, max_records=100)
+                    for tp, records in batch.items():
+                        for record in records:
+                            if not await self._deliver(client, record, stop):
+                                return  # stopping mid-retry: the next run starts with this one
+                            await consumer.commit({tp: record.offset + 1})
+        finally:
+            await consumer.stop()
+
+    def _headers(self, body: bytes, key: str, attempt: int) -> dict[str, str]:
+        secret = (
+            self.partner.webhook_secret.get_secret_value() if self.partner.webhook_secret else ""
+        )
+        return {
+            "Content-Type": "application/json",
+            SIGNATURE_HEADER: sign(secret, int(time.time()), body),
+            IDEMPOTENCY_HEADER: key,
+            ATTEMPT_HEADER: str(attempt),
+            "User-Agent": "FrontDoor-Notifier/1",
+        }
+
+    async def _deliver(
+        self, client: httpx.AsyncClient, record: Record, stop: asyncio.Event
+    ) -> bool:
+        """Deliver or dead-letter one update; False if the service stopped before either."""
+        body: bytes = record.value or b""
+        update = StatusUpdate.model_validate_json(body)
+        key = f"{update.contact_id}:{update.sequence}"  # the same on every attempt and restart
+        reason = ""
+        for attempt in range(1, self.policy.max_attempts + 1):
+            try:
+                response = await client.post(
+                    str(self.partner.webhook),
+                    content=body,
+                    headers=self._headers(body, key, attempt),
+                )
+            except httpx.HTTPError as error:
+                reason = f"{type(error).__name__} after {attempt} attempts"
+            else:
+                if response.is_success:
+                    self.health.count("webhooks_delivered")
+                    log.info(
+                        "webhook delivered",
+                        organisation=self.partner.id,
+                        attempt=attempt,
+                        partition=record.partition,
+                        offset=record.offset,
+                    )
+                    return True
+                reason = f"HTTP {response.status_code} after {attempt} attempts"
+            self.health.count("webhook_failures")
+            log.warning(
+                "webhook attempt failed",
+                organisation=self.partner.id,
+                attempt=attempt,
+                reason=reason,
+                offset=record.offset,
+            )
+            if attempt < self.policy.max_attempts:
+                with contextlib.suppress(TimeoutError):  # wait, unless the service is stopping
+                    await asyncio.wait_for(stop.wait(), self.policy.backoff(attempt, self.rng))
+                if stop.is_set():
+                    return False
+        await self.dead_letter(record, reason, self.policy.max_attempts)
+        return True
+
+
+class WebhookDispatcher:
+    """Runs one :class:`PartnerDelivery` per partner with a webhook; picks up new ones."""
+
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        partners: PartnerDirectory,
+        policy: RetryPolicy,
+        health: Health,
+    ) -> None:
+        """Deliver for the webhook partners of ``partners``."""
+        self.kafka = kafka
+        self.partners = partners
+        self.policy = policy
+        self.health = health
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver for every webhook partner until ``stop``; a failing task stops the service."""
+        producer = make_producer(self.kafka, client_id="frontdoor-webhooks-dead-letter")
+        await producer.start()
+
+        async def dead_letter(record: Record, reason: str, attempts: int) -> None:
+            await producer.send_and_wait(
+                self.kafka.topics.dead_letter,
+                record.value,
+                key=record.key,
+                headers=[
+                    ("frontdoor-reason", f"webhook undeliverable: {reason}".encode()),
+                    ("frontdoor-organisation", record.topic.rsplit(".", 1)[-1].encode()),
+                    ("frontdoor-attempts", str(attempts).encode()),
+                ],
+            )
+            self.health.count("webhooks_dead_lettered")
+            log.error("webhook dead-lettered", reason=reason, offset=record.offset)
+
+        tasks: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                for partner in self.partners.registry.partners:
+                    if partner.webhook is not None and partner.id not in tasks:
+                        delivery = PartnerDelivery(
+                            self.kafka, partner, self.policy, self.health, dead_letter
+                        )
+                        tasks[partner.id] = asyncio.create_task(delivery.run(stop))
+                for task in tasks.values():
+                    if task.done() and not task.cancelled() and task.exception() is not None:
+                        raise RuntimeError("a webhook delivery task failed") from task.exception()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 2.0)
+        finally:
+            if not stop.is_set():  # leaving on an error: the others must not run on alone
+                for task in tasks.values():
+                    task.cancel()
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+            await producer.stop()

@@ -1,0 +1,179 @@
+"""Webhooks to a real HTTP server on 127.0.0.1 that fails, times out and recovers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import yaml
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from conftest import free_port, read_topics
+from schemas.partners import DEFAULT_REGISTRY
+from schemas.status import Outcome, Status, StatusEvent, StatusUpdate
+from services.broker.clients import make_producer
+from services.notifier.webhooks import (
+    ATTEMPT_HEADER,
+    IDEMPOTENCY_HEADER,
+    SIGNATURE_HEADER,
+    verify_signature,
+)
+from services.observability.health import serve_asgi
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+@dataclass
+class Endpoint:
+    """A partner's receiver: fails the first ``failures`` requests, hangs ``hangs`` of them."""
+
+    failures: int = 0
+    hangs: int = 0
+    down: bool = False
+    seen: int = 0
+    delivered: list[tuple[dict, StatusUpdate]] = field(default_factory=list)
+
+
+def receiver(endpoints: dict[str, Endpoint]) -> Starlette:
+    async def hook(request: Request) -> Response:
+        endpoint = endpoints[request.path_params["name"]]
+        endpoint.seen += 1
+        if endpoint.hangs > 0:
+            endpoint.hangs -= 1
+            await asyncio.sleep(3)  # longer than the notifier's timeout
+        if endpoint.down or endpoint.failures > 0:
+            endpoint.failures -= 1
+            return Response(status_code=503)
+        body = await request.body()
+        endpoint.delivered.append((dict(request.headers), StatusUpdate.model_validate_json(body)))
+        return Response(status_code=204)
+
+    return Starlette(routes=[Route("/hooks/{name}", hook, methods=["POST"])])
+
+
+def registry_with_webhooks(tmp_path: Path, port: int, hooks: dict[str, str]) -> Path:
+    document = yaml.safe_load(DEFAULT_REGISTRY.read_text())
+    for partner in document["partners"]:
+        if partner["id"] in hooks:
+            partner["webhook"] = f"http://127.0.0.1:{port}/hooks/{hooks[partner['id']]}"
+            partner["webhook_secret"] = f"secret-of-{partner['id']}"
+    path = tmp_path / "partners.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+async def publish_events(kafka, org: str, contact: str, statuses: list[Status]) -> None:
+    producer = make_producer(kafka, client_id="test-pipeline")
+    await producer.start()
+    try:
+        for status in statuses:
+            event = StatusEvent(
+                contact_id=contact,
+                referral_id=f"R-{contact}",
+                organisation_id=org,
+                status=status,
+                outcome=Outcome.EARLY_HELP,
+                occurred_at=datetime.now(UTC),
+            )
+            await producer.send_and_wait(
+                kafka.topics.status_events, event.model_dump_json().encode(), key=contact.encode()
+            )
+    finally:
+        await producer.stop()
+
+
+FAST_RETRIES = {
+    "FRONTDOOR_NOTIFIER_WEBHOOK_MAX_ATTEMPTS": "4",
+    "FRONTDOOR_NOTIFIER_WEBHOOK_TIMEOUT_S": "0.5",
+    "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_INITIAL_S": "0.05",
+    "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_MAX_S": "0.2",
+}
+JOURNEY = [Status.RECEIVED, Status.TRIAGED, Status.ALLOCATED]
+
+
+async def wait_for(condition, timeout: float = 60) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_deliveries_retry_recover_and_dead_letter_without_holding_up_others(
+    topics_ready,
+    services,
+    tmp_path: Path,
+) -> None:
+    kafka = topics_ready
+    port = free_port()
+    endpoints = {
+        "ok": Endpoint(),
+        "flaky": Endpoint(failures=2, hangs=1),
+        "down": Endpoint(down=True, hangs=8),
+    }
+    hooks = {
+        "stockton-riverside-academy": "ok",
+        "cleveland-police": "flaky",
+        "tees-valley-gp-group": "down",
+    }
+    registry = registry_with_webhooks(tmp_path, port, hooks)
+    async with serve_asgi(receiver(endpoints), port):
+        services.start("notifier", FRONTDOOR_PARTNERS_FILE=str(registry), **FAST_RETRIES)
+        for org, contact in [
+            ("stockton-riverside-academy", "c-ok"),
+            ("cleveland-police", "c-flaky"),
+            ("tees-valley-gp-group", "c-down"),
+        ]:
+            await publish_events(kafka, org, contact, JOURNEY)
+
+        await wait_for(lambda: len(endpoints["ok"].delivered) == len(JOURNEY))
+        dead_so_far = await read_topics(
+            kafka, [kafka.topics.dead_letter], count=0, timeout=5, settle=0.2
+        )
+        assert len(dead_so_far) < len(
+            JOURNEY
+        )  # the down partner is still retrying; ok was not held up
+
+        await wait_for(lambda: len(endpoints["flaky"].delivered) == len(JOURNEY))
+        dead = await read_topics(kafka, [kafka.topics.dead_letter], count=len(JOURNEY), timeout=60)
+
+    for name, org in [("ok", "stockton-riverside-academy"), ("flaky", "cleveland-police")]:
+        delivered = endpoints[name].delivered
+        assert [u.sequence for _, u in delivered] == [1, 2, 3]  # in order
+        assert [u.status for _, u in delivered] == JOURNEY
+        for headers, update in delivered:
+            body = update.model_dump_json().encode()
+            assert verify_signature(f"secret-of-{org}", headers[SIGNATURE_HEADER.lower()], body)
+            assert headers[IDEMPOTENCY_HEADER.lower()] == f"{update.contact_id}:{update.sequence}"
+    assert (
+        endpoints["flaky"].delivered[0][0][ATTEMPT_HEADER.lower()] == "4"
+    )  # 2 failures and a timeout first
+    assert endpoints["down"].delivered == []
+    reasons = [dict(r.headers)["frontdoor-reason"].decode() for r in dead]
+    assert all(reason.startswith("webhook undeliverable:") for reason in reasons)
+    assert {dict(r.headers)["frontdoor-organisation"] for r in dead} == {b"tees-valley-gp-group"}
+    assert [json.loads(r.value)["sequence"] for r in dead] == [1, 2, 3]
+
+
+async def test_pending_retries_survive_a_restart(topics_ready, services, tmp_path: Path) -> None:
+    kafka = topics_ready
+    port = free_port()
+    endpoints = {"later": Endpoint(down=True)}
+    registry = registry_with_webhooks(tmp_path, port, {"cleveland-police": "later"})
+    patient = FAST_RETRIES | {"FRONTDOOR_NOTIFIER_WEBHOOK_MAX_ATTEMPTS": "1000"}
+    async with serve_asgi(receiver(endpoints), port):
+        services.start("notifier", FRONTDOOR_PARTNERS_FILE=str(registry), **patient)
+        await publish_events(kafka, "cleveland-police", "c-later", JOURNEY)
+        await wait_for(lambda: endpoints["later"].seen >= 3)
+        services.kill("notifier")  # while the first update is being retried
+
+        endpoints["later"].down = False
+        services.start("notifier", FRONTDOOR_PARTNERS_FILE=str(registry), **patient)
+        await wait_for(lambda: len(endpoints["later"].delivered) >= len(JOURNEY))
+        await asyncio.sleep(1)
+    assert [u.sequence for _, u in endpoints["later"].delivered] == [1, 2, 3]
