@@ -33,6 +33,8 @@ app.add_typer(topics_app, name="topics")
 app.command(name="up")(stack.up)
 app.command(name="simulate")(stack.simulate)
 app.command(name="validate")(partner.validate)
+app.command(name="submit")(partner.submit)
+app.command(name="watch")(partner.watch)
 app.command(name="replay")(replay.replay)
 console = Console(stderr=True)
 
