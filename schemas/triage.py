@@ -129,6 +129,10 @@ class Case(BaseModel):
         description="Other cases that may be the same child.",
     )
     merged_into: str | None = Field(default=None, description="Case it was merged into.")
+    overdue_since: datetime | None = Field(
+        default=None,
+        description="When its decision due time passed unanswered, if it has.",
+    )
     recent_action_ids: list[str] = Field(
         default_factory=list,
         description="Ids of the last actions applied (to ignore repeats).",

@@ -106,6 +106,8 @@ class TransactionalProcessor:
         on_assigned: PartitionsHook | None = None,
         max_batch: int = 500,
         fetch_bytes: int | None = None,
+        tick: Callable[[], list[Outgoing]] | None = None,
+        tick_every_s: float = 30.0,
     ) -> None:
         """Wire the processor; nothing connects until :meth:`run`."""
         self.kafka = kafka
@@ -118,6 +120,9 @@ class TransactionalProcessor:
         self.health = health
         self.max_batch = max_batch
         self.fetch_bytes = fetch_bytes
+        self.tick = tick
+        self.tick_every_s = tick_every_s
+        self._next_tick = 0.0
         self._lock = asyncio.Lock()
         self._rebalance = _Rebalance(self._lock, on_assigned)
         self._consumer: AIOKafkaConsumer | None = None
@@ -180,6 +185,9 @@ class TransactionalProcessor:
                     # Restoring state for new partitions failed: processing without it could
                     # decide wrongly, so stop here and let the restart try again.
                     raise RuntimeError("restoring partitions failed") from self._rebalance.failure
+                if self.tick is not None and time.monotonic() >= self._next_tick:
+                    async with self._lock:
+                        await self._tick(producer)
                 if batch:
                     async with self._lock:
                         if generation != self._rebalance.generation:
@@ -197,6 +205,24 @@ class TransactionalProcessor:
             if records and tp in assigned:
                 consumer.seek(tp, records[0].offset)
         log.info("batch from before a rebalance dropped", records=sum(map(len, batch.values())))
+
+    async def _tick(self, producer: AIOKafkaProducer) -> None:
+        """Write what the service's clock says is due, in a transaction of its own."""
+        assert self.tick is not None  # noqa: S101 - only called when set
+        self._next_tick = time.monotonic() + self.tick_every_s
+        outputs = self.tick()
+        if not outputs:
+            return
+        async with producer.transaction():
+            for out in outputs:
+                await producer.send(
+                    out.topic,
+                    out.value,
+                    key=out.key,
+                    headers=list(out.headers),
+                    partition=out.partition,
+                )
+        self.health.count("tick_records_out", len(outputs))
 
     async def _process(
         self,

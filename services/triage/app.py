@@ -31,6 +31,9 @@ class TriageSettings(ServiceSettings):
     )
     day_start: time = Field(default=time(9, 0), description="Start of the working day.")
     day_end: time = Field(default=time(17, 0), description="End of the working day.")
+    overdue_check_s: float = Field(
+        default=30.0, gt=0, description="How often to look for overdue cases."
+    )
 
 
 Settings = TriageSettings
@@ -48,14 +51,17 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     async def on_assigned(assigned: set[TopicPartition]) -> None:
         await restore_partitions(settings.kafka, topics, engine, assigned)
 
+    handler = TriageHandler(topics, engine)
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="triage",
         instance_id=settings.instance_id,
         subscription=Subscription(topics=(topics.accepted, topics.actions)),
-        handler=TriageHandler(topics, engine),
+        handler=handler,
         health=health,
         on_assigned=on_assigned,
+        tick=handler.tick,
+        tick_every_s=settings.overdue_check_s,
     )
 
     async def prepare() -> None:

@@ -272,6 +272,48 @@ class TriageEngine:
         fx.statuses.append(self.status_event(contact, Status.TRIAGED, case, at))
         return fx
 
+    # --- the clock ---------------------------------------------------------------------------
+
+    def overdue(self, now: datetime) -> Effects:
+        """Flag open, unallocated cases whose decision due time has passed, once per due time.
+
+        Duty managers see an ``overdue`` decision; every referrer on the case is told it is
+        still being looked at.
+        """
+        fx = Effects()
+        for case in list(self.cases.values()):
+            if case.state is not CaseState.OPEN or case.merged_into or case.overdue_since:
+                continue
+            if case.decision_due > now:
+                continue
+            flagged = self.save(
+                case.model_copy(update={"overdue_since": now}),
+                now,
+                fx,
+                self.partition_of[case.case_id],
+            )
+            fx.decisions.append(
+                Decision(
+                    decision_id=_id("d", case.case_id, "overdue", case.decision_due.isoformat()),
+                    case_id=case.case_id,
+                    local_authority=case.local_authority,
+                    kind=DecisionKind.OVERDUE,
+                    decided_by="clock",
+                    decided_at=now,
+                    to_level=case.level,
+                    to_outcome=case.outcome,
+                    rules=list(case.rules),
+                    reason=(
+                        f"decision was due at {case.decision_due.isoformat()}; "
+                        "none made and not allocated"
+                    ),
+                )
+            )
+            fx.statuses += [
+                self.status_event(c, Status.OVERDUE, flagged, now) for c in flagged.contacts
+            ]
+        return fx
+
     # --- shared steps --------------------------------------------------------------------------
 
     def reassess(
@@ -306,6 +348,7 @@ class TriageEngine:
             update["closed_reason"] = "no further action: advice and signposting"
         if changed:
             update["decision_due"] = decision_due(self.policy, self.clock, assessment.level, at)
+            update["overdue_since"] = None
         saved = self.save(case.model_copy(update=update), at, fx, partition)
         was_queued = not opening and is_live(case) and case.outcome in QUEUES
         now_queued = state is not CaseState.CLOSED and assessment.outcome in QUEUES

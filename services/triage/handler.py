@@ -8,6 +8,7 @@ state of a partition is rebuilt from ``triage.cases`` whenever this process is g
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 import structlog
 from aiokafka import TopicPartition
@@ -77,6 +78,13 @@ class TriageHandler:
                 partition=record.partition,
                 offset=record.offset,
             )
+        return self.records(effects)
+
+    def tick(self) -> list[Outgoing]:
+        """Overdue reminders for cases whose decision due time has passed."""
+        effects = self.engine.overdue(datetime.now(UTC))
+        if effects.decisions:
+            log.info("overdue cases flagged", cases=len(effects.decisions))
         return self.records(effects)
 
     def records(self, effects: Effects) -> list[Outgoing]:

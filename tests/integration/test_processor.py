@@ -104,3 +104,26 @@ async def test_failed_batch_writes_nothing_and_is_read_again(kafka, reader) -> N
     await _run_until(healthy, lambda: healthy.health.counters.get("records_in", 0) >= 3)
     out = await reader([sink], count=3)
     assert sorted(r.value for r in out) == [b"A", b"B", b"C"]
+
+
+async def test_tick_outputs_are_written_in_a_transaction_of_their_own(kafka, reader) -> None:
+    source, sink = await _setup(kafka)
+    calls = []
+
+    def tick() -> list[Outgoing]:
+        calls.append(1)
+        return [Outgoing(sink, b"reminder")] if len(calls) == 1 else []
+
+    processor = TransactionalProcessor(
+        kafka=kafka,
+        service="ticking",
+        instance_id="0",
+        subscription=Subscription(topics=(source,)),
+        handler=Upper(sink),
+        health=Health("ticking"),
+        tick=tick,
+        tick_every_s=0.2,
+    )
+    await _run_until(processor, lambda: len(calls) >= 3)
+    out = await reader([sink], count=1)
+    assert [r.value for r in out] == [b"reminder"]

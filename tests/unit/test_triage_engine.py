@@ -259,3 +259,31 @@ def test_state_rebuilt_from_emitted_cases_decides_the_same(engine) -> None:
     )
     assert [c.model_dump() for c, _ in a.cases] == [c.model_dump() for c, _ in b.cases]
     assert a.decisions == b.decisions
+
+
+def test_overdue_cases_are_flagged_once_and_referrers_told(engine) -> None:
+    case = only_case(send(engine, police()))  # amber: due one working day later
+    assert engine.overdue(case.decision_due - timedelta(minutes=1)).decisions == []
+    fx = engine.overdue(case.decision_due + timedelta(minutes=1))
+    (decision,) = fx.decisions
+    assert (decision.kind, decision.decided_by) == (DecisionKind.OVERDUE, "clock")
+    assert [s.status for s in fx.statuses] == [Status.OVERDUE]
+    assert fx.cases[-1][0].overdue_since is not None
+    assert engine.overdue(case.decision_due + timedelta(hours=1)).decisions == []  # once only
+
+
+def test_allocated_or_closed_cases_are_never_overdue(engine) -> None:
+    closed = only_case(send(engine, school(concerns=[{"factor": "21"}])))
+    assert closed.state is CaseState.CLOSED
+    assert engine.overdue(closed.decision_due + timedelta(days=30)).decisions == []
+
+
+def test_a_new_decision_due_time_resets_the_overdue_flag(engine) -> None:
+    case = only_case(send(engine, school()))
+    engine.overdue(case.decision_due + timedelta(minutes=1))
+    later = NOW + timedelta(days=5)
+    escalated = only_case(
+        send(engine, police(risk={"immediate_risk": True, "injury_observed": False}), at=later)
+    )
+    assert escalated.overdue_since is None
+    assert escalated.decision_due > later
