@@ -125,10 +125,10 @@ class ServiceProcesses:
             "FRONTDOOR_TOPIC_PREFIX": self.kafka.topic_prefix,
         }
 
-    def start(self, name: str, **extra_env: str) -> subprocess.Popen[bytes]:
+    def start(self, name: str, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli.main", "run", name],
+                [sys.executable, "-m", "services.cli.main", *(command or ("run", name))],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env() | extra_env,

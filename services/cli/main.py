@@ -14,7 +14,7 @@ from schemas.export import export as export_schemas
 from schemas.partners import load_registry
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
-from services.cli import bench, broker, partner, replay, stack
+from services.cli import bench, broker, dashboard, partner, replay, stack
 from services.observability.logging import configure_logging
 from services.streaming.runner import run_service
 
@@ -36,6 +36,8 @@ app.command(name="validate")(partner.validate)
 app.command(name="submit")(partner.submit)
 app.command(name="watch")(partner.watch)
 app.command(name="replay")(replay.replay)
+app.command(name="dashboard")(dashboard.dashboard)
+app.add_typer(dashboard.managers_app, name="managers")
 console = Console(stderr=True)
 
 

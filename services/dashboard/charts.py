@@ -1,0 +1,142 @@
+"""The performance charts, as SVG drawn by pygal on the server (no scripts, no CDN)."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import date, datetime, timedelta
+
+import pygal
+from pygal.style import Style
+
+from schemas.codes import ReferralSource
+from schemas.status import Outcome
+from schemas.triage import Case, Decision, DecisionKind
+
+STYLE = Style(
+    background="white",
+    plot_background="white",
+    foreground="#1b1b1b",
+    foreground_strong="#0b0c0c",
+    foreground_subtle="#505a5f",
+    colors=("#1d70b8", "#00703c", "#f47738", "#d4351c", "#4c2c92", "#505a5f", "#85994b", "#b58840"),
+    font_family="system-ui, sans-serif",
+    label_font_size=13,
+    major_label_font_size=13,
+    legend_font_size=13,
+    title_font_size=16,
+)
+SOURCE_NAMES = {
+    "2A": "Schools",
+    "3A": "GP",
+    "3B": "Health visitor",
+    "3E": "A&E",
+    "4": "Housing",
+    "6": "Police",
+}
+MANAGER_DECISIONS = {
+    DecisionKind.ALLOCATED,
+    DecisionKind.OVERRIDDEN,
+    DecisionKind.CLOSED,
+    DecisionKind.MATCH_CONFIRMED,
+    DecisionKind.MATCH_REJECTED,
+}
+
+
+def _source(code: ReferralSource) -> str:
+    return SOURCE_NAMES.get(code.value, f"Source {code.value}")
+
+
+def _render(chart: pygal.Graph) -> str:
+    return str(chart.render(is_unicode=True))
+
+
+def contacts_per_day(cases: list[Case], today: date, days: int = 14) -> str:
+    """Stacked bars: contacts received each day, by source agency."""
+    dates = [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
+    counts: dict[str, Counter[date]] = defaultdict(Counter)
+    for contact in (c for case in cases if case.merged_into is None for c in case.contacts):
+        counts[_source(contact.source)][contact.received_at.date()] += 1
+    chart = pygal.StackedBar(
+        style=STYLE, height=320, title="Contacts per day, by source", x_label_rotation=30
+    )
+    chart.x_labels = [f"{d:%d %b}" for d in dates]
+    for source in sorted(counts):
+        chart.add(source, [counts[source][d] for d in dates])
+    return _render(chart)
+
+
+def outcomes_by_source(cases: list[Case]) -> str:
+    """For each agency, the share of its contacts by outcome: the contacts that became referrals."""
+    counts: dict[str, Counter[Outcome]] = defaultdict(Counter)
+    for contact in (c for case in cases if case.merged_into is None for c in case.contacts):
+        counts[_source(contact.source)][contact.outcome] += 1
+    chart = pygal.HorizontalStackedBar(
+        style=STYLE,
+        height=320,
+        title="Where each agency's contacts went (%)",
+        range=(0, 100),
+    )
+    sources = sorted(counts)
+    chart.x_labels = sources
+    for outcome in Outcome:
+        chart.add(
+            outcome.value.replace("-", " "),
+            [round(100 * counts[s][outcome] / max(1, sum(counts[s].values())), 1) for s in sources],
+        )
+    return _render(chart)
+
+
+def decisions_on_time(
+    cases: list[Case], decisions: dict[str, list[Decision]], now: datetime
+) -> tuple[str, dict[str, int]]:
+    """A manager's first decision on each case: in time, late, or still awaited past due."""
+    tally: Counter[str] = Counter()
+    for case in cases:
+        first = min(
+            (d.decided_at for d in decisions.get(case.case_id, []) if d.kind in MANAGER_DECISIONS),
+            default=None,
+        )
+        if first is not None:
+            tally["on time" if first <= case.decision_due else "late"] += 1
+        elif case.decision_due < now and case.state.value == "open":
+            tally["overdue, awaiting a decision"] += 1
+        elif case.state.value == "open":
+            tally["not yet due"] += 1
+    chart = pygal.Pie(
+        style=STYLE,
+        height=320,
+        inner_radius=0.45,
+        legend_at_bottom=True,
+        truncate_legend=-1,
+        title="Decisions made on time",
+    )
+    for label in ("on time", "late", "overdue, awaiting a decision", "not yet due"):
+        chart.add(label, tally[label])
+    return _render(chart), dict(tally)
+
+
+def queue_depth(series: list[tuple[datetime, int, int]]) -> str:
+    """Open cases on each queue over time."""
+    chart = pygal.DateTimeLine(
+        style=STYLE,
+        height=320,
+        title="Queue depth over time",
+        x_label_rotation=30,
+        x_value_formatter=lambda moment: moment.strftime("%d %b %H:%M"),
+        show_dots=False,
+    )
+    chart.add("Enquiry and assessment", [(t, ea) for t, ea, _ in series])
+    chart.add("Early help", [(t, eh) for t, _, eh in series])
+    return _render(chart)
+
+
+def duplicates_and_links(decisions: dict[str, list[Decision]]) -> tuple[str, dict[str, int]]:
+    """How many contacts were resubmissions, amendments, or linked to an existing case."""
+    tally = Counter(d.kind.value for ds in decisions.values() for d in ds)
+    kinds = ("triaged", "linked", "duplicate", "amended", "match-confirmed", "match-rejected")
+    chart = pygal.Bar(
+        style=STYLE, height=320, show_legend=False, title="New cases, links and duplicates found"
+    )
+    chart.x_labels = [k.replace("-", " ") for k in kinds]
+    chart.add("contacts", [tally[k] for k in kinds])
+    return _render(chart), {k: tally[k] for k in kinds}

@@ -1,0 +1,34 @@
+"""Reads the topics the dashboard shows, from the beginning, and keeps the view current."""
+
+from __future__ import annotations
+
+import structlog
+
+from schemas.partners import PartnerDirectory
+from schemas.status import StatusUpdate
+from schemas.triage import Case, Decision
+from services.broker.clients import make_consumer
+from services.broker.settings import KafkaSettings
+from services.dashboard.view import DashboardView
+
+log = structlog.get_logger(__name__)
+
+
+async def follow(kafka: KafkaSettings, partners: PartnerDirectory, view: DashboardView) -> None:
+    """Fold every committed case, decision and status update into ``view``, forever."""
+    topics = kafka.topics
+    names = [topics.cases, topics.decisions, *(topics.status(org) for org in partners.registry.ids)]
+    consumer = make_consumer(kafka, group_id=None, client_id="frontdoor-dashboard", topics=names)
+    await consumer.start()
+    try:
+        async for record in consumer:
+            if record.value is None:
+                continue
+            if record.topic == topics.cases:
+                view.apply_case(Case.model_validate_json(record.value))
+            elif record.topic == topics.decisions:
+                view.apply_decision(Decision.model_validate_json(record.value))
+            else:
+                view.apply_update(StatusUpdate.model_validate_json(record.value))
+    finally:
+        await consumer.stop()

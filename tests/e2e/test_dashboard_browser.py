@@ -1,0 +1,203 @@
+"""The dashboard in a real headless browser (Debian's Chromium, driven by Playwright), against
+the real pipeline on the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from conftest import free_port
+from factories import encode, recently, referral
+from services.broker.clients import make_producer
+from services.dashboard.auth import hash_password
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's
+
+
+@pytest.fixture
+async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - topics first
+    if not Path(CHROMIUM).exists():
+        pytest.skip(
+            "Chromium is not installed (make setup installs it as root: apt-get install chromium)"
+        )
+    managers = tmp_path / "managers.yaml"
+    managers.write_text(
+        yaml.safe_dump(
+            {
+                "managers": [
+                    {
+                        "username": "sam.duty",
+                        "name": "Sam Duty",
+                        "password_hash": hash_password(PASSWORD),
+                        "local_authorities": ["808", "806"],
+                    }
+                ]
+            }
+        )
+    )
+    port = free_port()
+    for name in ("intake", "triage", "notifier"):
+        services.start(name)
+    services.start(
+        "dashboard",
+        "dashboard",
+        FRONTDOOR_DASHBOARD_PORT=str(port),
+        FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
+    )
+    base = f"http://127.0.0.1:{port}"
+    async with httpx.AsyncClient() as client, asyncio.timeout(60):
+        while True:
+            try:
+                if (await client.get(f"{base}/health")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    return base
+
+
+@pytest.fixture
+async def browser():
+    from playwright.async_api import async_playwright  # noqa: PLC0415 - only for browser tests
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        await chromium.close()
+
+
+async def sign_in(page, base: str) -> None:
+    await page.goto(f"{base}/login")
+    await page.get_by_label("Username").fill("sam.duty")
+    await page.get_by_label("Password").fill(PASSWORD)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"{base}/queues")
+
+
+async def publish(kafka, document: dict) -> None:
+    producer = make_producer(kafka, client_id="test-partner")
+    await producer.start()
+    try:
+        await producer.send_and_wait(
+            kafka.topics.inbound(document["referrer"]["organisation_id"]), encode(document)
+        )
+    finally:
+        await producer.stop()
+
+
+async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
+    topics_ready,
+    dashboard,
+    browser,
+    tmp_path: Path,
+) -> None:
+    base = dashboard
+    page = await browser.new_page()
+    await sign_in(page, base)
+    assert await page.get_by_role("heading", name="Queues for local authority 808").is_visible()
+
+    # a police referral (domestic abuse, DASH medium: level 3) arrives while the page is open
+    document = referral(
+        submitted_at=recently(), child=referral()["child"] | {"given_name": "Zebedee"}
+    )
+    await publish(topics_ready, document)
+    ea_queue = page.locator("section[data-queue=enquiry-assessment]")
+    row = ea_queue.locator("tr", has_text="Zebedee Smith")
+    await row.wait_for(timeout=30_000)  # no reload: the page updated itself
+    assert "AMBER" in await row.inner_text()
+    await page.screenshot(path=tmp_path / "queues.png")
+
+    # override to early help, with a reason
+    await row.get_by_role("link", name="Zebedee Smith").click()
+    override = page.locator("#override-form")
+    await override.get_by_label("Outcome").select_option("early-help")
+    await override.get_by_label("Level").select_option("2")
+    await override.get_by_label("Reason (required)").fill(
+        "Family already working with the early help hub"
+    )
+    await override.get_by_role("button", name="Override").click()
+    await page.get_by_role("status").wait_for()
+    history = page.locator("#history li[data-kind=overridden]")
+    await history.wait_for(timeout=30_000)
+    entry = await history.inner_text()
+    assert "sam.duty" in entry
+    assert "Family already working with the early help hub" in entry
+    assert "enquiry-assessment → early-help" in entry
+    assert await page.locator("[data-field=outcome]").inner_text() == "early-help"
+
+    await page.goto(f"{base}/queues?la=808")
+    assert (
+        await page.locator("section[data-queue=early-help] tr", has_text="Zebedee Smith").count()
+        == 1
+    )
+    assert (
+        await page.locator(
+            "section[data-queue=enquiry-assessment] tr", has_text="Zebedee Smith"
+        ).count()
+        == 0
+    )
+
+
+async def test_actions_without_reason_session_or_csrf_token_are_refused(
+    topics_ready,
+    dashboard,
+    browser,
+) -> None:
+    base = dashboard
+    page = await browser.new_page()
+    await sign_in(page, base)
+    await publish(
+        topics_ready,
+        referral(submitted_at=recently(), child=referral()["child"] | {"given_name": "Quentin"}),
+    )
+    link = page.get_by_role("link", name="Quentin Smith")
+    await link.wait_for(timeout=30_000)
+    await link.click()
+    case_url = page.url
+
+    # no reason: the browser's own check is bypassed, the server still refuses
+    close = page.locator("form", has=page.get_by_role("button", name="Close case"))
+    await close.locator("textarea").evaluate("el => el.removeAttribute('required')")
+    async with page.expect_response(lambda r: r.url.endswith("/actions")) as response:
+        await close.get_by_role("button", name="Close case").click()
+    assert (await response.value).status == 400
+    assert "A reason is required" in await page.get_by_role("alert").inner_text()
+
+    # no CSRF token
+    await page.goto(case_url)
+    close = page.locator("form", has=page.get_by_role("button", name="Close case"))
+    await close.get_by_label("Reason (required)").fill("Closing for the test")
+    await close.locator("input[name=csrf_token]").evaluate("el => el.remove()")
+    async with page.expect_response(lambda r: r.url.endswith("/actions")) as response:
+        await close.get_by_role("button", name="Close case").click()
+    assert (await response.value).status == 403
+
+    # no session: a stranger's browser posting a complete form
+    stranger = await browser.new_context()
+    answer = await stranger.request.post(
+        f"{case_url}/actions", form={"kind": "close", "reason": "x"}, max_redirects=0
+    )
+    assert answer.status == 401
+    assert (await (await stranger.new_page()).goto(case_url)).url.endswith("/login")
+
+    # and nothing was recorded: the case is still open, with no close decision
+    await page.goto(case_url)
+    assert await page.locator("#history li[data-kind=closed]").count() == 0
