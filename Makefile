@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup demo test lint typecheck pytest clean
+.PHONY: setup browser demo test lint typecheck pytest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,18 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --editable '.[dev]'
 	touch $@
 
-## setup: Python packages in .venv, and Kafka's jars from Maven Central (cached)
-setup: $(BIN)/.installed
+## setup: Python packages in .venv, Kafka's jars from Maven Central (cached), and Chromium
+## for the dashboard's browser tests (Debian's package; installed when running as root)
+setup: $(BIN)/.installed browser
 	$(BIN)/frontdoor broker fetch
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: 'sudo apt-get install chromium' to run the dashboard's browser tests"; \
+	  fi; }
 
 ## demo: the whole pipeline on a local broker, with simulated partners sending referrals
 demo: setup

@@ -82,7 +82,13 @@ def _table(sent: Counter[str], seen: Counter[str], supervisor: Supervisor) -> Ta
     return table
 
 
-async def _up(rate: float, simulate_partners: bool, duration: float | None, log_dir: Path) -> None:
+async def _up(
+    rate: float,
+    simulate_partners: bool,
+    duration: float | None,
+    log_dir: Path,
+    dashboard_port: int,
+) -> None:
     broker: LocalBroker | None = None
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
         broker = LocalBroker(LocalBrokerSettings())
@@ -94,7 +100,12 @@ async def _up(rate: float, simulate_partners: bool, duration: float | None, log_
     kafka = KafkaSettings()
     orgs = load_registry().ids
     await ensure_topics(kafka, kafka.topics.specs_for(orgs))
-    supervisor = Supervisor(PIPELINE, log_dir, {"KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers})
+    names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
+    environment = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
+    }
+    supervisor = Supervisor(names, log_dir, environment)
     await supervisor.start()
     sent: Counter[str] = Counter()
     seen: Counter[str] = Counter()
@@ -102,6 +113,11 @@ async def _up(rate: float, simulate_partners: bool, duration: float | None, log_
     if simulate_partners:
         tasks.append(asyncio.create_task(_publish(kafka, rate, None, sent)))
     console.print(f"Service logs in {log_dir}/")
+    if dashboard_port:
+        console.print(
+            f"Dashboard: [bold]http://127.0.0.1:{dashboard_port}/[/bold] "
+            "(demo sign-in: duty.manager / frontdoor-demo)",
+        )
     deadline = None if duration is None else time.monotonic() + duration
     try:
         with Live(_table(sent, seen, supervisor), console=console, refresh_per_second=2) as live:
@@ -122,6 +138,7 @@ def up(
     simulate: bool = typer.Option(True, help="Run the simulated partners."),
     duration: float | None = typer.Option(None, help="Stop after this many seconds."),
     log_dir: Path = typer.Option(Path(".frontdoor/logs"), help="Where service logs go."),
+    dashboard_port: int = typer.Option(8080, help="Dashboard port on 127.0.0.1 (0: no dashboard)."),
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -129,7 +146,7 @@ def up(
     """
     configure_logging("up", level="WARNING")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_up(rate, simulate, duration, log_dir))
+        asyncio.run(_up(rate, simulate, duration, log_dir, dashboard_port))
 
 
 def simulate(

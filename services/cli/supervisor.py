@@ -15,6 +15,7 @@ import structlog
 log = structlog.get_logger(__name__)
 
 PIPELINE = ("intake", "triage", "notifier")
+COMMANDS = {name: ("run", name) for name in PIPELINE} | {"dashboard": ("dashboard",)}
 
 
 @dataclass
@@ -50,8 +51,7 @@ class Supervisor:
                     sys.executable,
                     "-m",
                     "services.cli.main",
-                    "run",
-                    service.name,
+                    *COMMANDS[service.name],
                     stdout=out,
                     stderr=out,
                     stdin=asyncio.subprocess.DEVNULL,

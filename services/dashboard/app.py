@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import signal
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -82,6 +84,13 @@ def _local(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment.astimezone(LONDON):%a %d %b %H:%M}"
 
 
+def _stop_if_failed(task: asyncio.Task[None]) -> None:
+    """A dashboard whose feed died would show stale queues: log it and stop, to be restarted."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("dashboard feed failed; stopping", error=type(task.exception()).__name__)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 class Dashboard:
     """The dashboard's collaborators and request handlers."""
 
@@ -104,6 +113,7 @@ class Dashboard:
         self.producer = make_producer(kafka, client_id="frontdoor-dashboard")
         await self.producer.start()
         feed = asyncio.create_task(follow(kafka, self.partners, self.view))
+        feed.add_done_callback(_stop_if_failed)
         try:
             yield
         finally:
