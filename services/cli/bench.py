@@ -39,3 +39,24 @@ def matching(
             )
     console.print(table)
     sys.stdout.write(json.dumps({"matching": [asdict(r) for r in results]}) + "\n")
+
+
+@app.command()
+def stage(
+    name: str = typer.Argument(..., help="intake or triage"),
+    count: int = typer.Option(20000, help="Messages to push through."),
+) -> None:
+    """Messages per second one intake or triage process handles on the real broker."""
+    import asyncio  # noqa: PLC0415
+
+    from services.bench.stages import measure_stage  # noqa: PLC0415
+    from services.broker.settings import KafkaSettings  # noqa: PLC0415
+
+    if name not in ("intake", "triage"):
+        raise typer.BadParameter("intake or triage")
+    with console.status(f"preparing {count:,} messages and timing one {name} process..."):
+        result = asyncio.run(measure_stage(name, count, KafkaSettings().bootstrap_servers))
+    console.print(
+        f"{name}: {result.per_second:,} messages/s ({result.messages:,} in {result.seconds}s)"
+    )
+    sys.stdout.write(json.dumps({"stage": asdict(result)}) + "\n")
