@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from services.bench.matching import measure
+from services.observability.logging import configure_logging
 
 app = typer.Typer(pretty_exceptions_show_locals=False, help="Benchmarks (one JSON line each).")
 console = Console(stderr=True)
@@ -24,6 +25,7 @@ def matching(
     referrals: int = typer.Option(2000, help="Referrals decided at each size."),
 ) -> None:
     """Triage decision time per referral as the number of open cases grows."""
+    configure_logging("bench", level="WARNING")
     table = Table("open cases", "mean µs", "p99 µs", "candidates compared", title="Matching")
     results = []
     with console.status("measuring...") as status:
@@ -47,6 +49,7 @@ def stage(
     count: int = typer.Option(20000, help="Messages to push through."),
 ) -> None:
     """Messages per second one intake or triage process handles on the real broker."""
+    configure_logging("bench", level="WARNING")
     import asyncio  # noqa: PLC0415
 
     from services.bench.stages import measure_stage  # noqa: PLC0415

@@ -55,6 +55,7 @@ def topics_create(
     partitions: int | None = typer.Option(None, help="Override every topic's partitions."),
 ) -> None:
     """Create every topic that does not exist yet, with each registered partner's (idempotent)."""
+    configure_logging("topics", level="WARNING")
     kafka = KafkaSettings()
     orgs = sorted({*load_registry().ids, *org})
     report = asyncio.run(
