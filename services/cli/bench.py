@@ -13,7 +13,11 @@ from rich.table import Table
 from services.bench.matching import measure
 from services.observability.logging import configure_logging
 
-app = typer.Typer(pretty_exceptions_show_locals=False, help="Benchmarks (one JSON line each).")
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Benchmarks (one JSON line each). Without a subcommand: the whole pipeline.",
+    invoke_without_command=True,
+)
 console = Console(stderr=True)
 
 
@@ -63,3 +67,47 @@ def stage(
         f"{name}: {result.per_second:,} messages/s ({result.messages:,} in {result.seconds}s)"
     )
     sys.stdout.write(json.dumps({"stage": asdict(result)}) + "\n")
+
+
+@app.callback()
+def pipeline(
+    ctx: typer.Context,
+    quick: bool = typer.Option(False, "--quick", help="A short run (2,000 referrals)."),
+    count: int = typer.Option(10000, help="Referrals sent at full speed."),
+    rate: float = typer.Option(500.0, help="Offered rate (referrals/s) for the latency run."),
+) -> None:
+    """The whole pipeline at full speed and at a fixed rate, against a bare chain: one JSON line."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    from services.bench.pipeline import run  # noqa: PLC0415
+    from services.broker.local import LocalBroker, LocalBrokerSettings  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    count = 2000 if quick else count
+    broker = None
+    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+        broker = LocalBroker(LocalBrokerSettings())
+        broker.start()
+        asyncio.run(broker.wait_ready())
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+    tasks: dict[str, object] = {}
+    try:
+        with Progress(
+            TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar:
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if phase not in tasks:
+                    tasks[phase] = bar.add_task(phase, total=total)
+                bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
+
+            result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
+    finally:
+        if broker is not None:
+            broker.stop()
+    sys.stdout.write(json.dumps(result) + "\n")

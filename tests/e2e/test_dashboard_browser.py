@@ -125,8 +125,10 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     assert "AMBER" in await row.inner_text()
     await page.screenshot(path=tmp_path / "queues.png")
 
-    # override to early help, with a reason
+    # override to early help, with a reason (once the referrer's updates have arrived, so the
+    # live page is not refreshed under the form)
     await row.get_by_role("link", name="Zebedee Smith").click()
+    await page.locator(".updates li", has_text="#2").wait_for(timeout=30_000)
     override = page.locator("#override-form")
     await override.get_by_label("Outcome").select_option("early-help")
     await override.get_by_label("Level").select_option("2")
@@ -174,20 +176,24 @@ async def test_actions_without_reason_session_or_csrf_token_are_refused(
     case_url = page.url
 
     # no reason: the browser's own check is bypassed, the server still refuses
+    # (tampering and submitting in one script, so a live refresh cannot restore the form between)
     close = page.locator("form", has=page.get_by_role("button", name="Close case"))
-    await close.locator("textarea").evaluate("el => el.removeAttribute('required')")
     async with page.expect_response(lambda r: r.url.endswith("/actions")) as response:
-        await close.get_by_role("button", name="Close case").click()
+        await close.evaluate(
+            "form => { form.querySelector('textarea').removeAttribute('required');"
+            " form.requestSubmit(); }",
+        )
     assert (await response.value).status == 400
     assert "A reason is required" in await page.get_by_role("alert").inner_text()
 
     # no CSRF token
     await page.goto(case_url)
     close = page.locator("form", has=page.get_by_role("button", name="Close case"))
-    await close.get_by_label("Reason (required)").fill("Closing for the test")
-    await close.locator("input[name=csrf_token]").evaluate("el => el.remove()")
     async with page.expect_response(lambda r: r.url.endswith("/actions")) as response:
-        await close.get_by_role("button", name="Close case").click()
+        await close.evaluate(
+            "form => { form.querySelector('textarea').value = 'Closing for the test';"
+            " form.querySelector('[name=csrf_token]').remove(); form.requestSubmit(); }",
+        )
     assert (await response.value).status == 403
 
     # no session: a stranger's browser posting a complete form

@@ -1,25 +1,36 @@
 // Keeps a page current without reloading it: when the server says something changed, fetch
-// the page's fragment and swap it in, keeping the reader's focus and scroll where they were.
+// the page's fragment and swap it in. While a manager is typing into a form on the page, the
+// swap waits (a banner says there is news) so nothing they typed is lost.
 (function () {
   const main = document.getElementById("main");
   if (!main || !main.dataset.live || !window.EventSource) return;
   const region = document.getElementById("live-region");
+  let dirty = false;
   let pending = false;
-  async function refresh() {
+  const banner = document.createElement("button");
+  banner.type = "button";
+  banner.className = "secondary news";
+  banner.hidden = true;
+  banner.textContent = "New information on this page: show it";
+  region.before(banner);
+  region.addEventListener("input", () => { dirty = true; });
+  region.addEventListener("submit", () => { dirty = false; });
+  async function refresh(force) {
     if (pending) return;
+    if (!force && (dirty || region.contains(document.activeElement))) { banner.hidden = false; return; }
     pending = true;
     try {
       const response = await fetch(main.dataset.refresh, { credentials: "same-origin" });
-      if (response.ok && !region.contains(document.activeElement)) {
+      if (response.ok) {
         region.innerHTML = await response.text();
-      } else if (response.ok) {
-        region.dataset.stale = "true"; // do not pull a form from under someone typing in it
+        dirty = false;
+        banner.hidden = true;
       }
     } finally {
       pending = false;
     }
   }
+  banner.addEventListener("click", () => refresh(true));
   const source = new EventSource(main.dataset.live);
-  source.addEventListener("changed", refresh);
-  document.addEventListener("focusout", () => { if (region.dataset.stale) { delete region.dataset.stale; refresh(); } });
+  source.addEventListener("changed", () => refresh(false));
 })();
