@@ -18,7 +18,7 @@ from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import Topics
 from services.broker.settings import KafkaSettings
 from services.notifier.wording import PUBLIC_SOURCES, sentence
-from services.streaming.processor import Outgoing, Record
+from services.streaming.processor import Outgoing, Record, dead_letter
 from services.streaming.state import read_partitions
 from services.triage.working_time import WorkingClock
 
@@ -55,14 +55,7 @@ class NotifierHandler:
                 partition=record.partition,
                 offset=record.offset,
             )
-            return [
-                Outgoing(
-                    self.topics.dead_letter,
-                    record.value or b"",
-                    key=record.key,
-                    headers=(("frontdoor-reason", b"organisation not registered"),),
-                )
-            ]
+            return [dead_letter(self.topics.dead_letter, record, "organisation not registered")]
         public = partner.source in PUBLIC_SOURCES
         sequence = self.sequences.get(event.contact_id, 0) + 1
         self.sequences[event.contact_id] = sequence

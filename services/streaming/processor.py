@@ -214,14 +214,7 @@ class TransactionalProcessor:
         if not outputs:
             return
         async with producer.transaction():
-            for out in outputs:
-                await producer.send(
-                    out.topic,
-                    out.value,
-                    key=out.key,
-                    headers=list(out.headers),
-                    partition=out.partition,
-                )
+            await _send_all(producer, outputs)
         self.health.count("tick_records_out", len(outputs))
 
     async def _process(
@@ -233,14 +226,7 @@ class TransactionalProcessor:
         records = [record for partition_records in batch.values() for record in partition_records]
         outputs = await self.handler(records)
         async with producer.transaction():
-            for out in outputs:
-                await producer.send(
-                    out.topic,
-                    out.value,
-                    key=out.key,
-                    headers=list(out.headers),
-                    partition=out.partition,
-                )
+            await _send_all(producer, outputs)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
             await producer.send_offsets_to_transaction(offsets, self.group_id)
         self.health.count("records_in", len(records))
@@ -252,3 +238,25 @@ class TransactionalProcessor:
             outputs=len(outputs),
             ms=round((time.perf_counter() - started) * 1000, 1),
         )
+
+
+async def _send_all(producer: AIOKafkaProducer, outputs: list[Outgoing]) -> None:
+    """Queue every output on the producer; the transaction's commit waits for them all."""
+    for out in outputs:
+        await producer.send(
+            out.topic,
+            out.value,
+            key=out.key,
+            headers=list(out.headers),
+            partition=out.partition,
+        )
+
+
+def dead_letter(topic: str, record: Record, reason: str) -> Outgoing:
+    """An input that cannot be handled, kept whole on a dead-letter topic with the reason."""
+    return Outgoing(
+        topic,
+        record.value or b"",
+        key=record.key,
+        headers=(("frontdoor-reason", reason.encode()),),
+    )

@@ -99,29 +99,41 @@ def _record(
     )
 
 
-def _allocate(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+def _set_state(
+    engine: TriageEngine,
+    case: Case,
+    action: ManagerAction,
+    partition: int,
+    *,
+    update: dict[str, object],
+    kind: DecisionKind,
+    status: Status,
+    reason: str,
+) -> Effects:
+    """Change the case's state, record who did it and why, and tell every referrer on it."""
     fx = Effects()
-    after = engine.save(
-        case.model_copy(update={"state": CaseState.ALLOCATED, "allocated_to": action.worker}),
-        action.submitted_at,
-        fx,
-        partition,
-    )
+    after = engine.save(case.model_copy(update=update), action.submitted_at, fx, partition)
     fx.decisions.append(
-        _record(
-            engine,
-            before=case,
-            after=after,
-            action=action,
-            kind=DecisionKind.ALLOCATED,
-            reason=f"allocated to {action.worker}"
-            + (f": {action.reason}" if action.reason else ""),
-        )
+        _record(engine, before=case, after=after, action=action, kind=kind, reason=reason),
     )
     fx.statuses += [
-        engine.status_event(c, Status.ALLOCATED, after, action.submitted_at) for c in after.contacts
+        engine.status_event(c, status, after, action.submitted_at) for c in after.contacts
     ]
     return fx
+
+
+def _allocate(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    note = f": {action.reason}" if action.reason else ""
+    return _set_state(
+        engine,
+        case,
+        action,
+        partition,
+        update={"state": CaseState.ALLOCATED, "allocated_to": action.worker},
+        kind=DecisionKind.ALLOCATED,
+        status=Status.ALLOCATED,
+        reason=f"allocated to {action.worker}{note}",
+    )
 
 
 def _override(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
@@ -149,27 +161,16 @@ def _override(engine: TriageEngine, case: Case, action: ManagerAction, partition
 
 
 def _close(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
-    fx = Effects()
-    after = engine.save(
-        case.model_copy(update={"state": CaseState.CLOSED, "closed_reason": action.reason}),
-        action.submitted_at,
-        fx,
+    return _set_state(
+        engine,
+        case,
+        action,
         partition,
+        update={"state": CaseState.CLOSED, "closed_reason": action.reason},
+        kind=DecisionKind.CLOSED,
+        status=Status.CLOSED,
+        reason=action.reason,
     )
-    fx.decisions.append(
-        _record(
-            engine,
-            before=case,
-            after=after,
-            action=action,
-            kind=DecisionKind.CLOSED,
-            reason=action.reason,
-        )
-    )
-    fx.statuses += [
-        engine.status_event(c, Status.CLOSED, after, action.submitted_at) for c in after.contacts
-    ]
-    return fx
 
 
 def _reject_match(

@@ -19,7 +19,7 @@ from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import Case, ManagerAction
 from services.broker.settings import KafkaSettings
-from services.streaming.processor import Outgoing, Record
+from services.streaming.processor import Outgoing, Record, dead_letter
 from services.streaming.state import read_partitions
 from services.triage.actions import apply_action
 from services.triage.engine import Effects, TriageEngine
@@ -51,14 +51,7 @@ class TriageHandler:
                 log.warning(
                     "malformed action ignored", partition=record.partition, offset=record.offset
                 )
-                return [
-                    Outgoing(
-                        self.topics.dead_letter,
-                        record.value or b"",
-                        key=record.key,
-                        headers=(("frontdoor-reason", b"malformed manager action"),),
-                    )
-                ]
+                return [dead_letter(self.topics.dead_letter, record, "malformed manager action")]
             effects = apply_action(self.engine, action, record.partition)
             log.info(
                 "action applied",
