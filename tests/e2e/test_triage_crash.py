@@ -88,7 +88,13 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     )
     queues = [kafka.topics.queue_enquiry_assessment, kafka.topics.queue_early_help]
     items = await read_topics(kafka, queues, count=len(expected.queue_items), timeout=60)
-    events = await read_topics(kafka, [kafka.topics.status_events], count=0, timeout=60, settle=2.0)
+    events = await read_topics(
+        # intake said received/rejected once per message; triage said what the replay says
+        kafka,
+        [kafka.topics.status_events],
+        count=REFERRALS + len(expected.statuses),
+        timeout=120,
+    )
 
     got_decisions = [Decision.model_validate_json(r.value) for r in decisions]
     origins = Counter((d.origin.topic, d.origin.partition, d.origin.offset) for d in got_decisions)
