@@ -25,7 +25,7 @@ from schemas.triage import (
     QueueItem,
     QueueReason,
 )
-from services.triage.assessment import assess, contact_record, decision_due
+from services.triage.assessment import assess, child_identity, contact_record, decision_due
 from services.triage.matching import CaseIndex, IdentityMatch, match_child
 from services.triage.policy import Policy
 from services.triage.working_time import WorkingClock
@@ -132,7 +132,7 @@ class TriageEngine:
 
     def _match(self, accepted: AcceptedReferral) -> _Matches:
         la = accepted.referral.local_authority
-        new = contact_record(self.policy, accepted, 0).child
+        new = child_identity(accepted.referral.child)
         same_open: list[Case] = []
         same_any: list[Case] = []
         possible: list[tuple[Case, IdentityMatch]] = []
