@@ -10,6 +10,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.contact import contact_id_for
 from schemas.referral import Referral
 from schemas.status import FieldError
 
@@ -38,6 +39,24 @@ class AcceptedReferral(BaseModel):
     )
     origin: Origin = Field(description="Where it was read from.")
     referral: Referral = Field(description="The referral, normalised.")
+
+    @classmethod
+    def of(
+        cls,
+        referral: Referral,
+        organisation_id: str,
+        received_at: datetime,
+        origin: Origin,
+    ) -> AcceptedReferral:
+        """The accepted record of a validated referral from ``organisation_id``."""
+        return cls(
+            contact_id=contact_id_for(organisation_id, referral.referral_id),
+            organisation_id=organisation_id,
+            received_at=received_at,
+            content_hash=content_hash(referral),
+            origin=origin,
+            referral=referral,
+        )
 
 
 class Rejection(BaseModel):

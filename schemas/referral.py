@@ -24,8 +24,10 @@ from pydantic import (
 from schemas.codes import ConsentStatus, DashRisk, Factor, ReferralSource, Sex
 from schemas.identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
 from schemas.local_authorities import LOCAL_AUTHORITIES
+from schemas.topics import ORGANISATION_ID
 
 MAX_REFERRAL_BYTES = 256 * 1024
+REFERRAL_ID_CHARS = r"[A-Za-z0-9._:/-]{1,64}"
 MAX_CONCERNS = 50
 OLDEST_AGE_YEARS = 25  # care leavers are supported to 25
 SUBMITTED_AT_SKEW = timedelta(minutes=10)
@@ -51,10 +53,10 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 ReferralId = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9._:/-]{1,64}$"),
+    StringConstraints(pattern=rf"^{REFERRAL_ID_CHARS}$"),
     Field(description="The partner's own reference: 1-64 of A-Z a-z 0-9 . _ : / -"),
 ]
-OrganisationId = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+OrganisationId = Annotated[str, StringConstraints(pattern=ORGANISATION_ID.pattern)]
 LaNumber = Annotated[str, AfterValidator(_known_la)]
 NhsNumber = Annotated[str, AfterValidator(normalise_nhs_number)]
 Upn = Annotated[str, AfterValidator(normalise_upn)]

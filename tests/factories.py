@@ -81,17 +81,10 @@ def encode(document: Any) -> bytes:
 
 def accepted(document: dict[str, Any] | None = None, *, at: datetime = NOW, offset: int = 0) -> Any:
     """An AcceptedReferral as intake would write it for ``document`` (default: ``referral()``)."""
-    from schemas.contact import contact_id_for  # noqa: PLC0415
-    from schemas.intake import AcceptedReferral, Origin, content_hash  # noqa: PLC0415
+    from schemas.intake import AcceptedReferral, Origin  # noqa: PLC0415
     from schemas.referral import Referral  # noqa: PLC0415
 
     model = Referral.model_validate_json(encode(document or referral()), context={"now": at})
     org = model.referrer.organisation_id
-    return AcceptedReferral(
-        contact_id=contact_id_for(org, model.referral_id),
-        organisation_id=org,
-        received_at=at,
-        content_hash=content_hash(model),
-        origin=Origin(topic="referrals.inbound." + org, partition=0, offset=offset),
-        referral=model,
-    )
+    origin = Origin(topic="referrals.inbound." + org, partition=0, offset=offset)
+    return AcceptedReferral.of(model, org, at, origin)

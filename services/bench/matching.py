@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from schemas.codes import ReferralSource
-from schemas.contact import contact_id_for
-from schemas.intake import AcceptedReferral, Origin, content_hash
+from schemas.intake import AcceptedReferral, Origin
 from schemas.partners import Partner, PartnerRegistry
 from schemas.referral import Referral
 from schemas.status import Outcome
@@ -109,13 +108,11 @@ def measure(open_cases: int, referrals: int = 2000, seed: int = 1) -> MatchingRe
         while publication.kind not in ("new", "repeat"):
             publication = stream.next()
         referral = Referral.model_validate_json(publication.value)
-        accepted = AcceptedReferral(
-            contact_id=contact_id_for("bench", f"N-{offset}"),
-            organisation_id="bench",
-            received_at=NOW,
-            content_hash=content_hash(referral),
-            origin=Origin(topic="bench", partition=0, offset=offset),
-            referral=referral,
+        accepted = AcceptedReferral.of(
+            referral,
+            "bench",
+            NOW,
+            Origin(topic="bench", partition=0, offset=offset),
         )
         candidates.append(len(engine.indexes[LA].candidates(child_identity(referral.child))))
         started = time.perf_counter()

@@ -16,8 +16,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from schemas.contact import contact_id_for
-from schemas.intake import AcceptedReferral, Origin, content_hash
+from schemas.intake import AcceptedReferral, Origin
 from schemas.partners import load_registry
 from services.broker.clients import make_consumer, make_producer
 from services.broker.settings import KafkaSettings
@@ -68,13 +67,11 @@ async def _prepare_accepted(kafka: KafkaSettings, count: int) -> int:
                 continue
             referral = verdict.referral
             value = (
-                AcceptedReferral(
-                    contact_id=contact_id_for(publication.organisation_id, referral.referral_id),
-                    organisation_id=publication.organisation_id,
-                    received_at=datetime.now(UTC),
-                    content_hash=content_hash(referral),
-                    origin=Origin(topic="bench", partition=0, offset=written),
-                    referral=referral,
+                AcceptedReferral.of(
+                    referral,
+                    publication.organisation_id,
+                    datetime.now(UTC),
+                    Origin(topic="bench", partition=0, offset=written),
                 )
                 .model_dump_json()
                 .encode()

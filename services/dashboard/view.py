@@ -8,7 +8,7 @@ Every change wakes the pages watching that local authority.
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -18,6 +18,15 @@ from services.triage.working_time import WorkingClock
 
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
 QUEUE_OUTCOMES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
+
+
+def _queued(case: Case) -> bool:
+    """Whether a case stands on a team's queue."""
+    return (
+        case.state is not CaseState.CLOSED
+        and case.merged_into is None
+        and case.outcome in QUEUE_OUTCOMES
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +52,7 @@ class DashboardView:
         default_factory=lambda: defaultdict(list)
     )
     contact_case: dict[str, str] = field(default_factory=dict)
+    open_counts: Counter[tuple[str, Outcome]] = field(default_factory=Counter)
     _watchers: dict[str, set[asyncio.Event]] = field(default_factory=lambda: defaultdict(set))
 
     def apply_case(self, case: Case) -> None:
@@ -54,7 +64,12 @@ class DashboardView:
         if case.merged_into is None:
             for contact in case.contacts:
                 self.contact_case[contact.contact_id] = case.case_id
-        ea, eh = (len(self._open(case.local_authority, outcome)) for outcome in QUEUE_OUTCOMES)
+        # Queue depths are kept as counts, so a restore of many cases stays linear.
+        if current is not None and _queued(current):
+            self.open_counts[current.local_authority, current.outcome] -= 1
+        if _queued(case):
+            self.open_counts[case.local_authority, case.outcome] += 1
+        ea, eh = (self.open_counts[case.local_authority, outcome] for outcome in QUEUE_OUTCOMES)
         series = self.depth[case.local_authority]
         if not series or (series[-1][1], series[-1][2]) != (ea, eh):
             series.append((case.updated_at, ea, eh))
@@ -78,10 +93,7 @@ class DashboardView:
         return [
             c
             for c in self.cases.values()
-            if c.local_authority == la
-            and c.outcome is outcome
-            and c.state is not CaseState.CLOSED
-            and c.merged_into is None
+            if c.local_authority == la and c.outcome is outcome and _queued(c)
         ]
 
     def queue(self, la: str, outcome: Outcome, now: datetime) -> list[QueueRow]:
@@ -100,10 +112,6 @@ class DashboardView:
             )
         rows.sort(key=lambda r: (not r.overdue, RAG_ORDER[r.case.rag], r.hours_left))
         return rows
-
-    def local_authorities(self) -> list[str]:
-        """Every LA with a case."""
-        return sorted({c.local_authority for c in self.cases.values()})
 
     def watch(self, la: str) -> asyncio.Event:
         """An event set whenever anything about ``la`` changes (call :meth:`unwatch` after)."""

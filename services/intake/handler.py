@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import structlog
 
 from schemas.contact import contact_id_for
-from schemas.intake import AcceptedReferral, Origin, Rejection, content_hash
+from schemas.intake import AcceptedReferral, Origin, Rejection
 from schemas.partners import PartnerDirectory
 from schemas.status import Status, StatusEvent
 from schemas.topics import Topics
@@ -61,15 +61,8 @@ class IntakeHandler:
         )
         if isinstance(verdict, Accepted):
             referral = verdict.referral
-            contact_id = contact_id_for(org, referral.referral_id)
-            accepted = AcceptedReferral(
-                contact_id=contact_id,
-                organisation_id=org,
-                received_at=now,
-                content_hash=content_hash(referral),
-                origin=origin,
-                referral=referral,
-            )
+            accepted = AcceptedReferral.of(referral, org, now, origin)
+            contact_id = accepted.contact_id
             main = Outgoing(
                 self.topics.accepted,
                 accepted.model_dump_json().encode(),

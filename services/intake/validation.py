@@ -18,12 +18,12 @@ from pydantic_core import ErrorDetails
 
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
-from schemas.referral import MAX_REFERRAL_BYTES, Referral
+from schemas.referral import MAX_REFERRAL_BYTES, REFERRAL_ID_CHARS, Referral
 from schemas.status import FieldError
 
 MAX_ERRORS = 200
 WHOLE_MESSAGE = "message"
-_REFERRAL_ID = re.compile(rb'"referral_id"\s*:\s*"([A-Za-z0-9._:/-]{1,64})"')
+_REFERRAL_ID = re.compile(rb'"referral_id"\s*:\s*"(' + REFERRAL_ID_CHARS.encode() + rb')"')
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _FRIENDLY = {
     "missing": "this field is required",
@@ -174,7 +174,7 @@ def _sniff_referral_id(raw: bytes, document: object = None) -> str | None:
     """The referral id of a rejected message, if it carries a legible one."""
     if isinstance(document, dict):
         value = document.get("referral_id")
-        if isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._:/-]{1,64}", value):
+        if isinstance(value, str) and re.fullmatch(REFERRAL_ID_CHARS, value):
             return value
         return None
     found = _REFERRAL_ID.search(raw[:65536])

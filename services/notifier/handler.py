@@ -14,7 +14,7 @@ import structlog
 from aiokafka import TopicPartition
 
 from schemas.partners import PartnerDirectory
-from schemas.status import StatusEvent, StatusUpdate
+from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.topics import Topics
 from services.broker.settings import KafkaSettings
 from services.notifier.wording import PUBLIC_SOURCES, sentence
@@ -60,7 +60,9 @@ class NotifierHandler:
         sequence = self.sequences.get(event.contact_id, 0) + 1
         self.sequences[event.contact_id] = sequence
         self.partition_of[event.contact_id] = record.partition
-        acknowledge_due = self.clock.add_days(event.occurred_at, ACKNOWLEDGE_WITHIN_DAYS)
+        due = event.decision_due
+        if event.status is Status.RECEIVED:  # intake cannot know it; the statutory target is given
+            due = self.clock.add_days(event.occurred_at, ACKNOWLEDGE_WITHIN_DAYS)
         update = StatusUpdate(
             contact_id=event.contact_id,
             referral_id=event.referral_id,
@@ -68,12 +70,9 @@ class NotifierHandler:
             sequence=sequence,
             status=event.status,
             outcome=None if public else event.outcome,
-            message=sentence(event, acknowledge_due, public=public),
+            message=sentence(event, due, public=public),
             errors=event.errors,
-            decision_due=None
-            if public
-            else event.decision_due
-            or (acknowledge_due if event.status.value == "received" else None),
+            decision_due=None if public else due,
             occurred_at=event.occurred_at,
         )
         log.info(

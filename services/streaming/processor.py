@@ -125,8 +125,6 @@ class TransactionalProcessor:
         self._next_tick = 0.0
         self._lock = asyncio.Lock()
         self._rebalance = _Rebalance(self._lock, on_assigned)
-        self._consumer: AIOKafkaConsumer | None = None
-        self._producer: AIOKafkaProducer | None = None
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process batches until ``stop`` is set, then finish the batch in hand and close."""
@@ -142,7 +140,6 @@ class TransactionalProcessor:
             client_id=self.group_id,
             max_partition_fetch_bytes=self.fetch_bytes,
         )
-        self._producer, self._consumer = producer, consumer
         await producer.start()
         try:
             await consumer.start()

@@ -13,17 +13,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from schemas.contact import contact_id_for
-from schemas.intake import AcceptedReferral, Origin, content_hash
+from schemas.intake import AcceptedReferral, Origin
 from services.intake.validation import Accepted, validate_referral
 from services.triage.engine import TriageEngine
-
-STATUS_OF_DECISION = {
-    "triaged": "triaged",
-    "linked": "linked",
-    "duplicate": "duplicate",
-    "amended": "amended",
-}
 
 
 @dataclass
@@ -107,13 +99,11 @@ def replay_lines(
             continue
         referral = verdict.referral
         org = referral.referrer.organisation_id
-        accepted = AcceptedReferral(
-            contact_id=contact_id_for(org, referral.referral_id),
-            organisation_id=org,
-            received_at=at,
-            content_hash=content_hash(referral),
-            origin=Origin(topic=path, partition=0, offset=number),
-            referral=referral,
+        accepted = AcceptedReferral.of(
+            referral,
+            org,
+            at,
+            Origin(topic=path, partition=0, offset=number),
         )
         effects = engine.on_referral(accepted, partition=0)
         decision = effects.decisions[0]
@@ -122,7 +112,7 @@ def replay_lines(
             "referral_id": referral.referral_id,
             "organisation_id": org,
             "contact_id": accepted.contact_id,
-            "status": STATUS_OF_DECISION[decision.kind.value],
+            "status": decision.kind.value,
             "case_id": case.case_id,
             "outcome": case.outcome.value,
             "level": case.level.value,
