@@ -8,13 +8,12 @@ once for the session. Every test gets its own topic prefix, so tests run in para
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,18 +23,12 @@ import httpx
 import pytest
 
 from services.broker.clients import make_consumer
-from services.broker.local import LocalBroker, LocalBrokerSettings
+from services.broker.local import throwaway_broker
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
 
 ROOT = Path(__file__).resolve().parents[1]
-_started: dict[str, Any] = {}
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+_session = contextlib.ExitStack()
 
 
 def _docker_answers() -> bool:
@@ -57,20 +50,12 @@ def _start_testcontainers() -> str:
 
     container = KafkaContainer("confluentinc/cp-kafka:7.8.0").with_kraft()
     container.start()
-    _started["container"] = container
+    _session.callback(container.stop)
     return str(container.get_bootstrap_server())
 
 
 def _start_local_broker() -> str:
-    data_dir = Path(tempfile.mkdtemp(prefix="frontdoor-test-kafka-"))
-    port = free_port()
-    broker = LocalBroker(
-        LocalBrokerSettings(port=port, controller_port=free_port(), data_dir=data_dir, heap="768m"),
-    )
-    broker.start()
-    asyncio.run(broker.wait_ready(timeout=120))
-    _started["broker"], _started["data_dir"] = broker, data_dir
-    return broker.bootstrap_servers
+    return _session.enter_context(throwaway_broker()).bootstrap_servers
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -85,11 +70,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop whatever :func:`pytest_configure` started."""
     if hasattr(config, "workerinput"):
         return
-    if "broker" in _started:
-        _started.pop("broker").stop()
-        shutil.rmtree(_started.pop("data_dir"), ignore_errors=True)
-    if "container" in _started:
-        _started.pop("container").stop()
+    _session.close()
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from schemas.topics import CORE_TOPICS, TopicSpec
 from schemas.triage import QueueItem
 from services.broker.clients import make_consumer, make_producer
 from services.broker.settings import KafkaSettings
-from services.broker.topics import ensure_topics
+from services.broker.topics import drop_topics, ensure_topics
 from services.simulator.stream import Publication, ReferralStream
 
 FINAL = {"triaged", "linked", "duplicate", "amended", "rejected"}
@@ -90,11 +90,21 @@ class PipelineBench:
         self.bootstrap = bootstrap
         self.progress = progress
         self.registry = load_registry()
+        self.namespaces: list[KafkaSettings] = []
 
     def _kafka(self) -> KafkaSettings:
-        return KafkaSettings(
+        """A namespace of its own for one phase; :meth:`clean_up` deletes it afterwards."""
+        kafka = KafkaSettings(
             bootstrap_servers=self.bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
         )
+        self.namespaces.append(kafka)
+        return kafka
+
+    async def clean_up(self) -> None:
+        """Delete every topic the run created, so that later runs meet a broker like this one."""
+        for kafka in self.namespaces:
+            await drop_topics(kafka)
+        self.namespaces.clear()
 
     def _env(self, kafka: KafkaSettings) -> dict[str, str]:
         return {
@@ -310,9 +320,12 @@ async def run(bootstrap: str, count: int, rate: float, progress: Progress) -> di
     """The whole benchmark; one result document."""
     bench = PipelineBench(bootstrap, progress)
     messages = realistic_mix(count, seed=11)
-    full = await bench.full_speed(messages)
-    offered = await bench.fixed_rate(realistic_mix(max(200, count // 4), seed=12), rate)
-    bare = await bench.bare_chain(messages)
+    try:
+        full = await bench.full_speed(messages)
+        offered = await bench.fixed_rate(realistic_mix(max(200, count // 4), seed=12), rate)
+        bare = await bench.bare_chain(messages)
+    finally:
+        await bench.clean_up()
     return {
         "bench": "pipeline",
         "referrals": count,

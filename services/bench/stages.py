@@ -1,13 +1,15 @@
-"""Throughput of one service process on the real broker: intake, or triage, alone.
+"""Throughput of a stage on the real broker: intake or triage, one process or several.
 
-The input is prepared on the broker first (simulated partners' referrals; for triage, the
-accepted referrals intake would have written), then one service process is started and timed
-from its first output to its last. The result is one JSON object.
+The inputs (simulated partners' referrals; for triage, the accepted referrals intake would
+have written) are prepared in memory, the stage's processes are started in one consumer
+group, and once every process has joined the inputs are sent and timed to their last output.
+``processes`` and ``partitions`` give the scale-out figures. The result is one JSON object.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -17,108 +19,158 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from schemas.intake import AcceptedReferral, Origin
-from schemas.partners import load_registry
-from services.broker.clients import make_consumer, make_producer
+from schemas.local_authorities import LOCAL_AUTHORITIES
+from schemas.partners import PartnerRegistry, load_registry
+from schemas.topics import Topics
+from services.broker.clients import make_admin, make_consumer, make_producer, safe_client_id
 from services.broker.settings import KafkaSettings
-from services.broker.topics import ensure_topics
+from services.broker.topics import drop_topics, ensure_topics
 from services.intake.validation import Accepted, validate_referral
 from services.simulator.stream import ReferralStream
+
+Message = tuple[str, bytes | None, bytes]  # topic, key, value
 
 
 @dataclass(frozen=True, slots=True)
 class StageResult:
-    """Messages one process handled per second."""
+    """Messages a stage handled per second, with how many processes and partitions."""
 
     stage: str
     messages: int
     seconds: float
     per_second: float
     mean_message_bytes: int
+    processes: int = 1
+    partitions: int | None = None  # None: the registry's default
 
 
-async def _prepare_inbound(kafka: KafkaSettings, count: int) -> int:
-    stream = ReferralStream(load_registry(), seed=3)
+def _inbound_messages(count: int, registry: PartnerRegistry, topics: Topics) -> list[Message]:
+    """``count`` messages from the simulated partners, as they publish them."""
+    stream = ReferralStream(registry, seed=3)
+    return [
+        (topics.inbound(p.organisation_id), None, p.value)
+        for p in (stream.next() for _ in range(count))
+    ]
+
+
+def wide_registry(local_authorities: int) -> PartnerRegistry:
+    """The registered partners, each referring children from the first ``local_authorities``.
+
+    The shipped registry covers four LAs; a scale-out measurement needs more keys than
+    partitions, as a real regional front door would have.
+    """
+    registry = load_registry()
+    las = sorted(LOCAL_AUTHORITIES)[:local_authorities]
+    return PartnerRegistry(
+        partners=tuple(p.model_copy(update={"local_authorities": las}) for p in registry.partners)
+    )
+
+
+def accepted_messages(count: int, registry: PartnerRegistry, topics: Topics) -> list[Message]:
+    """``count`` accepted referrals as intake would have written them for triage."""
+    stream = ReferralStream(registry, seed=3)
+    messages: list[Message] = []
+    for publication in itertools.islice(stream, count * 2):
+        if len(messages) == count:
+            break
+        verdict = validate_referral(publication.value)
+        if not isinstance(verdict, Accepted):
+            continue
+        referral = verdict.referral
+        accepted = AcceptedReferral.of(
+            referral,
+            publication.organisation_id,
+            datetime.now(UTC),
+            Origin(topic="bench", partition=0, offset=len(messages)),
+        )
+        key = referral.local_authority.encode()
+        messages.append((topics.accepted, key, accepted.model_dump_json().encode()))
+    if len(messages) < count:
+        raise RuntimeError("the simulated partners sent too few valid referrals")
+    return messages
+
+
+async def send_messages(kafka: KafkaSettings, messages: list[Message]) -> None:
     producer = make_producer(kafka, client_id="bench", linger_ms=20)
     await producer.start()
-    size = 0
     try:
-        for _ in range(count):
-            publication = stream.next()
-            size += len(publication.value)
-            await producer.send(
-                kafka.topics.inbound(publication.organisation_id), publication.value
-            )
+        for topic, key, value in messages:
+            await producer.send(topic, value, key=key)
         await producer.flush()
     finally:
         await producer.stop()
-    return size // count
 
 
-async def _prepare_accepted(kafka: KafkaSettings, count: int) -> int:
-    stream = ReferralStream(load_registry(), seed=3)
-    producer = make_producer(kafka, client_id="bench", linger_ms=20)
-    await producer.start()
-    size = written = 0
+async def _group_members(kafka: KafkaSettings, group: str) -> int:
+    admin = make_admin(kafka)
+    await admin.start()
     try:
-        while written < count:
-            publication = stream.next()
-            verdict = validate_referral(publication.value)
-            if not isinstance(verdict, Accepted):
-                continue
-            referral = verdict.referral
-            value = (
-                AcceptedReferral.of(
-                    referral,
-                    publication.organisation_id,
-                    datetime.now(UTC),
-                    Origin(topic="bench", partition=0, offset=written),
-                )
-                .model_dump_json()
-                .encode()
-            )
-            size += len(value)
-            written += 1
-            await producer.send(kafka.topics.accepted, value, key=referral.local_authority.encode())
-        await producer.flush()
+        (response,) = await admin.describe_consumer_groups([group])
+        (described,) = response.groups
+        # A described group is: error code, group id, state, protocol type, protocol, members
+        return len(described[5]) if described[2] == "Stable" else 0
     finally:
-        await producer.stop()
-    return size // count
+        await admin.close()
 
 
-async def measure_stage(stage: str, count: int, bootstrap: str) -> StageResult:
-    """Prepare ``count`` inputs, run one ``stage`` process, time its outputs."""
+async def measure_stage(
+    stage: str,
+    count: int,
+    bootstrap: str,
+    *,
+    processes: int = 1,
+    partitions: int | None = None,
+    local_authorities: int | None = None,
+) -> StageResult:
+    """Run ``processes`` of one stage in one group, then time ``count`` inputs through them.
+
+    Inputs are prepared in memory first and sent once every process has joined, so the
+    figure is the stage's, not the time to generate messages or to rebalance.
+    """
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}.")
-    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids))
+    registry = wide_registry(local_authorities) if local_authorities else load_registry()
+    await ensure_topics(kafka, kafka.topics.specs_for(registry.ids), partitions=partitions)
     if stage == "intake":
-        mean = await _prepare_inbound(kafka, count)
+        messages = _inbound_messages(count, registry, kafka.topics)
         outputs = [kafka.topics.accepted, kafka.topics.invalid]
     else:
-        mean = await _prepare_accepted(kafka, count)
+        messages = accepted_messages(count, registry, kafka.topics)
         outputs = [kafka.topics.decisions]
+    mean = sum(len(value) for _, _, value in messages) // count
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "FRONTDOOR_TOPIC_PREFIX": kafka.topic_prefix,
         f"FRONTDOOR_{stage.upper()}_LOG_LEVEL": "WARNING",
     }
-    process = subprocess.Popen(  # noqa: ASYNC220 - started once, waited for in a thread
-        [sys.executable, "-m", "services.cli.main", "run", stage],
-        env=env,
-    )
+    running = [
+        subprocess.Popen(  # noqa: ASYNC220 - long-lived children, waited for in a thread
+            [sys.executable, "-m", "services.cli.main", "run", stage],
+            env={**env, f"FRONTDOOR_{stage.upper()}_INSTANCE_ID": str(number)},
+        )
+        for number in range(processes)
+    ]
     consumer = make_consumer(kafka, group_id=None, client_id="bench-reader", topics=outputs)
     await consumer.start()
-    seen, first = 0, None
     try:
+        group = safe_client_id(kafka.topic_prefix + "frontdoor", stage)
+        async with asyncio.timeout(120):
+            while await _group_members(kafka, group) < processes:  # noqa: ASYNC110 - polls the broker
+                await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await send_messages(kafka, messages)
+        seen = 0
         while seen < count:
             batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                if records and first is None:
-                    first = time.monotonic()
-                seen += len(records)
-        assert first is not None  # noqa: S101 - set with the first record
-        seconds = time.monotonic() - first
+            seen += sum(len(records) for records in batch.values())
+        seconds = time.monotonic() - started
     finally:
         await consumer.stop()
-        process.terminate()
-        await asyncio.to_thread(process.wait)
-    return StageResult(stage, seen, round(seconds, 2), round(seen / seconds), mean)
+        for process in running:
+            process.terminate()
+        for process in running:
+            await asyncio.to_thread(process.wait)
+        await drop_topics(kafka)
+    return StageResult(
+        stage, seen, round(seconds, 2), round(seen / seconds), mean, processes, partitions
+    )

@@ -8,14 +8,17 @@ and its log in ``<data>/broker.log``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import logging
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -294,6 +297,34 @@ class LocalBroker:
             os.kill(pid, signal.SIGKILL)
         self._pid_file.unlink(missing_ok=True)
         return True
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def throwaway_broker(heap: str = "768m") -> Iterator[LocalBroker]:
+    """A broker of its own for one run (tests, benchmarks): free ports, a temporary folder.
+
+    Nothing of it outlives the run, so runs never slow each other down with old topics.
+    """
+    data_dir = Path(tempfile.mkdtemp(prefix="frontdoor-kafka-"))
+    broker = LocalBroker(
+        LocalBrokerSettings(
+            port=free_port(), controller_port=free_port(), data_dir=data_dir, heap=heap
+        ),
+    )
+    try:
+        broker.start()
+        asyncio.run(broker.wait_ready(timeout=120))
+        yield broker
+    finally:
+        broker.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:

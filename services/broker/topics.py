@@ -69,6 +69,21 @@ async def ensure_topics(
     )
 
 
+async def drop_topics(kafka: KafkaSettings) -> int:
+    """Delete every topic under ``kafka``'s prefix (benchmark and test namespaces only)."""
+    if not kafka.topic_prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    admin = make_admin(kafka)
+    await admin.start()
+    try:
+        names = [n for n in await admin.list_topics() if n.startswith(kafka.topic_prefix)]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
+    return len(names)
+
+
 async def _wait_for_leaders(
     admin: AIOKafkaAdminClient, names: list[str], timeout: float = 30
 ) -> None:

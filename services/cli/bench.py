@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from dataclasses import asdict
+from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -57,16 +60,88 @@ def stage(
     import asyncio  # noqa: PLC0415
 
     from services.bench.stages import measure_stage  # noqa: PLC0415
-    from services.broker.settings import KafkaSettings  # noqa: PLC0415
 
     if name not in ("intake", "triage"):
         raise typer.BadParameter("intake or triage")
-    with console.status(f"preparing {count:,} messages and timing one {name} process..."):
-        result = asyncio.run(measure_stage(name, count, KafkaSettings().bootstrap_servers))
+    with _broker(), console.status(f"preparing {count:,} messages, timing one {name} process"):
+        result = asyncio.run(measure_stage(name, count, _bootstrap()))
     console.print(
         f"{name}: {result.per_second:,} messages/s ({result.messages:,} in {result.seconds}s)"
     )
     sys.stdout.write(json.dumps({"stage": asdict(result)}) + "\n")
+
+
+@app.command()
+def scale(
+    configs: str = typer.Option(
+        "1x3,1x6,2x6,3x6",
+        help="Triage processes x partitions of referrals.accepted, comma-separated.",
+    ),
+    count: int = typer.Option(20000, help="Accepted referrals per configuration."),
+    local_authorities: int = typer.Option(24, help="Local authorities the referrals span."),
+    chart: Path | None = typer.Option(
+        Path("docs/scale-out.svg"), help="Where to draw the chart (SVG); none to skip."
+    ),
+) -> None:
+    """Triage throughput as partitions and processes (one consumer group) are added."""
+    import asyncio  # noqa: PLC0415
+
+    from services.bench.stages import measure_stage  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    shapes = [tuple(int(n) for n in part.split("x")) for part in configs.split(",")]
+    table = Table("triage processes", "partitions", "referrals/s", "seconds", title="Scale-out")
+    results = []
+    with _broker(), console.status("measuring...") as status:
+        for processes, partitions in shapes:
+            status.update(f"{count:,} referrals, {processes} process(es), {partitions} partitions")
+            result = asyncio.run(
+                measure_stage(
+                    "triage",
+                    count,
+                    _bootstrap(),
+                    processes=processes,
+                    partitions=partitions,
+                    local_authorities=local_authorities,
+                )
+            )
+            results.append(result)
+            table.add_row(
+                str(processes), str(partitions), f"{result.per_second:,.0f}", str(result.seconds)
+            )
+    console.print(table)
+    if chart is not None:
+        from services.bench.charts import scale_out_chart  # noqa: PLC0415
+
+        chart.write_text(scale_out_chart(results))
+        console.print(f"chart written to {chart}")
+    sys.stdout.write(json.dumps({"scale_out": [asdict(r) for r in results]}) + "\n")
+
+
+def _bootstrap() -> str:
+    from services.broker.settings import KafkaSettings  # noqa: PLC0415
+
+    return KafkaSettings().bootstrap_servers
+
+
+@contextlib.contextmanager
+def _broker() -> Iterator[None]:
+    """Use ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a throwaway broker for this run."""
+    import os  # noqa: PLC0415
+
+    from services.broker.local import throwaway_broker  # noqa: PLC0415
+
+    if "KAFKA_BOOTSTRAP_SERVERS" in os.environ:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        with console.status("starting a broker of the benchmark's own..."):
+            broker = stack.enter_context(throwaway_broker())
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+        try:
+            yield
+        finally:
+            del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
 
 
 @app.callback()
@@ -85,29 +160,21 @@ def pipeline(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
 
     from services.bench.pipeline import run  # noqa: PLC0415
-    from services.broker.local import LocalBroker, LocalBrokerSettings  # noqa: PLC0415
 
     configure_logging("bench", level="WARNING")
     count = 2000 if quick else count
-    broker = None
-    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
-        broker = LocalBroker(LocalBrokerSettings())
-        broker.start()
-        asyncio.run(broker.wait_ready())
-        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
     tasks: dict[str, object] = {}
-    try:
-        with Progress(
+    with (
+        _broker(),
+        Progress(
             TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), console=console
-        ) as bar:
+        ) as bar,
+    ):
 
-            def progress(phase: str, done: int, total: int) -> None:
-                if phase not in tasks:
-                    tasks[phase] = bar.add_task(phase, total=total)
-                bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
 
-            result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
-    finally:
-        if broker is not None:
-            broker.stop()
+        result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
     sys.stdout.write(json.dumps(result) + "\n")

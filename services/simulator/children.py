@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from schemas.identifiers import nhs_check_digit
+from schemas.local_authorities import LOCAL_AUTHORITIES
 
 GIVEN_NAMES = (
     "Jayden",
@@ -146,7 +147,11 @@ class Child:
 
 def make_child(rng: random.Random, local_authority: str, today: date) -> Child:
     """A child of 0-17 (sometimes unborn) living in the given LA."""
-    town, *districts = TOWNS[local_authority]
+    # LAs beyond the demo's four (scale-out benchmarks) get their name and made-up districts.
+    town, *districts = TOWNS.get(
+        local_authority,
+        (LOCAL_AUTHORITIES.get(local_authority, "Town"), "NE1", "NE4", "NE6"),
+    )
     postcode = f"{rng.choice(districts)} {rng.randint(1, 9)}{rng.choice('ABDEFGHJLNPQRSTUWXYZ')}"
     postcode += rng.choice("ABDEFGHJLNPQRSTUWXYZ")
     unborn = rng.random() < 0.04

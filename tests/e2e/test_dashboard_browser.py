@@ -11,9 +11,9 @@ import httpx
 import pytest
 import yaml
 
-from conftest import free_port
 from factories import encode, recently, referral
 from services.broker.clients import make_producer
+from services.broker.local import free_port
 from services.dashboard.auth import hash_password
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -10,9 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import free_port, processing, read_topics
+from conftest import processing, read_topics
 from schemas.status import Outcome, Status, StatusEvent, StatusUpdate
 from services.broker.clients import make_producer
+from services.broker.local import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from test_webhooks import Endpoint, receiver, registry_with_webhooks
 
-from conftest import ROOT, free_port, read_topics
+from conftest import ROOT, read_topics
 from factories import encode, recently, referral
 from schemas.partners import load_registry
 from schemas.status import StatusUpdate
 from services.broker.clients import make_producer
+from services.broker.local import free_port
 from services.intake.validation import Accepted, validate_referral
 from services.observability.health import serve_asgi
 from services.simulator.stream import ReferralStream

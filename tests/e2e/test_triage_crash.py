@@ -9,20 +9,18 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 
 import pytest
+from expected import replay
 
-from conftest import free_port, processing, read_topics
-from schemas.intake import AcceptedReferral
+from conftest import processing, read_topics
 from schemas.partners import load_registry
 from schemas.status import Status, StatusEvent
 from schemas.triage import Decision, QueueItem
 from services.broker.clients import make_producer
+from services.broker.local import free_port
 from services.simulator.stream import ReferralStream
-from services.triage.engine import Effects, TriageEngine
-from services.triage.policy import load_policy
-from services.triage.working_time import WorkingClock
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -45,21 +43,6 @@ async def publish_stream(kafka, count: int) -> None:
         await producer.flush()
     finally:
         await producer.stop()
-
-
-def replay(accepted_records) -> Effects:
-    """A fresh engine per partition, reading each partition's referrals once, in order."""
-    by_partition = defaultdict(list)
-    for record in accepted_records:
-        by_partition[record.partition].append(record)
-    expected = Effects()
-    for partition, records in sorted(by_partition.items()):
-        engine = TriageEngine(load_policy(), WorkingClock())
-        for record in sorted(records, key=lambda r: r.offset):
-            expected.extend(
-                engine.on_referral(AcceptedReferral.model_validate_json(record.value), partition)
-            )
-    return expected
 
 
 async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, services) -> None:

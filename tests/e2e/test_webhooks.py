@@ -15,10 +15,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from conftest import free_port, read_topics
+from conftest import read_topics
 from schemas.partners import DEFAULT_REGISTRY
 from schemas.status import Outcome, Status, StatusEvent, StatusUpdate
 from services.broker.clients import make_producer
+from services.broker.local import free_port
 from services.notifier.webhooks import (
     ATTEMPT_HEADER,
     IDEMPOTENCY_HEADER,

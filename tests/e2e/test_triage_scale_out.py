@@ -1,0 +1,80 @@
+"""Two triage processes in one consumer group share the local authorities between them.
+
+The second process joins while referrals flow, so partitions move (and their cases are
+restored) mid-stream. Every accepted referral is still decided exactly once, and the
+decisions are exactly those of one crash-free pass over each partition.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+
+import httpx
+import pytest
+from expected import replay
+
+from conftest import processing, read_topics
+from schemas.triage import Decision
+from services.bench.stages import accepted_messages, send_messages, wide_registry
+from services.broker.local import free_port
+from services.broker.topics import ensure_topics
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+REFERRALS = 1200
+PARTITIONS = 6
+
+
+async def records_in(port: int) -> int:
+    async with httpx.AsyncClient() as client:
+        health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
+    return int(health["counters"].get("records_in", 0))
+
+
+async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_twice(
+    kafka, services
+) -> None:
+    registry = wide_registry(24)
+    await ensure_topics(kafka, kafka.topics.specs_for(registry.ids), partitions=PARTITIONS)
+    messages = accepted_messages(REFERRALS, registry, kafka.topics)
+    ports = [free_port(), free_port()]
+
+    def start(number: int) -> None:
+        services.start(
+            f"triage-{number}",
+            "run",
+            "triage",
+            FRONTDOOR_TRIAGE_INSTANCE_ID=str(number),
+            FRONTDOOR_TRIAGE_HEALTH_PORT=str(ports[number]),
+        )
+
+    start(0)
+    first = asyncio.create_task(send_messages(kafka, messages[: REFERRALS // 3]))
+    await processing(ports[0], first)
+    await first
+    start(1)  # joins while the rest flows in, in small bursts
+    for chunk in range(REFERRALS // 3, REFERRALS, 100):
+        await send_messages(kafka, messages[chunk : chunk + 100])
+        await asyncio.sleep(0.3)
+
+    accepted = await read_topics(kafka, [kafka.topics.accepted], count=REFERRALS, settle=0)
+    expected = replay(accepted)
+    decisions = await read_topics(
+        kafka, [kafka.topics.decisions], count=len(expected.decisions), timeout=120
+    )
+    got = [Decision.model_validate_json(r.value) for r in decisions]
+    origins = Counter(
+        (d.origin.topic, d.origin.partition, d.origin.offset) for d in got if d.origin
+    )
+    handled = [await records_in(port) for port in ports]
+    print(  # noqa: T201 - the counts a reader wants to see
+        f"\n{len(accepted)} referrals over {PARTITIONS} partitions, {len(got)} decisions; "
+        f"records handled by each process: {handled}"
+    )
+    assert len(origins) == REFERRALS
+    assert set(origins.values()) == {1}
+    by_id = {d.decision_id: d for d in expected.decisions}
+    assert [d for d in got if by_id.get(d.decision_id) != d] == []
+    assert len(got) == len(expected.decisions)
+    assert min(handled) > 0, "one process did all the work"

@@ -1,0 +1,26 @@
+"""What a crash-free run decides: the yardstick of the crash, scale-out and fault tests."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from schemas.intake import AcceptedReferral
+from services.triage.engine import Effects, TriageEngine
+from services.triage.policy import load_policy
+from services.triage.working_time import WorkingClock
+
+
+def replay(accepted_records: list[Any]) -> Effects:
+    """A fresh engine per partition, reading each partition's referrals once, in order."""
+    by_partition = defaultdict(list)
+    for record in accepted_records:
+        by_partition[record.partition].append(record)
+    expected = Effects()
+    for partition, records in sorted(by_partition.items()):
+        engine = TriageEngine(load_policy(), WorkingClock())
+        for record in sorted(records, key=lambda r: r.offset):
+            expected.extend(
+                engine.on_referral(AcceptedReferral.model_validate_json(record.value), partition)
+            )
+    return expected
