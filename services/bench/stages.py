@@ -91,6 +91,7 @@ def accepted_messages(count: int, registry: PartnerRegistry, topics: Topics) -> 
 
 
 async def send_messages(kafka: KafkaSettings, messages: list[Message]) -> None:
+    """Send each (topic, key, value) and wait until the broker has them all."""
     producer = make_producer(kafka, client_id="bench", linger_ms=20)
     await producer.start()
     try:

@@ -26,10 +26,13 @@ from aiokafka.errors import KafkaError
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from services.broker.access import ADMIN
 from services.broker.clients import make_admin
+from services.broker.credentials import CredentialStore
 from services.broker.settings import KafkaSettings
 
 DEPLOY_KAFKA = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
+CONTROLLER_USER = "frontdoor-controller"
 
 
 class LocalBrokerSettings(BaseSettings):
@@ -51,6 +54,11 @@ class LocalBrokerSettings(BaseSettings):
         description="Folder where resolved Kafka jars are cached between runs.",
     )
     heap: str = Field(default="512m", description="JVM heap size (-Xms and -Xmx).")
+    sasl: bool = Field(
+        default=True,
+        description="Clients authenticate with SASL/SCRAM and are held to ACLs (no anonymous "
+        "access); passwords are kept in <data_dir>/credentials.json.",
+    )
 
 
 class BrokerError(RuntimeError):
@@ -145,17 +153,69 @@ class LocalBroker:
             *args,
         ]
 
-    def _write_properties(self) -> Path:
+    @property
+    def credentials(self) -> CredentialStore:
+        """Passwords of this broker's SASL users."""
+        return CredentialStore(self.data_dir / "credentials.json")
+
+    def client_settings(self, user: str = ADMIN) -> KafkaSettings:
+        """Settings to reach this broker as ``user`` (the administrator by default)."""
+        if not self.settings.sasl:
+            return KafkaSettings(bootstrap_servers=self.bootstrap_servers)
+        return self.credentials.settings(self.bootstrap_servers, user)
+
+    def _security_properties(self) -> dict[str, str]:
         port, controller = self.settings.port, self.controller_port
+        if not self.settings.sasl:
+            return {
+                "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+                "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
+                "inter.broker.listener.name": "PLAINTEXT",
+                "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            }
+        admin, admin_password = ADMIN, self.credentials.password(ADMIN)
+        node, node_password = CONTROLLER_USER, self.credentials.password(CONTROLLER_USER)
+        scram = "org.apache.kafka.common.security.scram.ScramLoginModule"
+        plain = "org.apache.kafka.common.security.plain.PlainLoginModule"
+        return {
+            "listeners": f"CLIENT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
+            "advertised.listeners": f"CLIENT://127.0.0.1:{port}",
+            "inter.broker.listener.name": "CLIENT",
+            "listener.security.protocol.map": "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT",
+            # Clients: SCRAM users kept in the cluster metadata (the admin is added at format).
+            "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+            "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+            "listener.name.client.scram-sha-512.sasl.jaas.config": (
+                f'{scram} required username="{admin}" password="{admin_password}";'
+            ),
+            # The controller's own listener: one PLAIN user from this file (SCRAM users live in
+            # the metadata the controller serves, so they cannot guard the controller itself).
+            "sasl.mechanism.controller.protocol": "PLAIN",
+            "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+            "listener.name.controller.plain.sasl.jaas.config": (
+                f'{plain} required username="{node}" password="{node_password}" '
+                f'user_{node}="{node_password}";'
+            ),
+            "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+            "super.users": f"User:{admin};User:{node}",
+            "allow.everyone.if.no.acl.found": "false",
+        }
+
+    def _bootstrap_users(self) -> list[str]:
+        """Formatting arguments that create the administrator's SCRAM credentials."""
+        if not self.settings.sasl:
+            return []
+        password = self.credentials.password(ADMIN)
+        return ["--add-scram", f"SCRAM-SHA-512=[name={ADMIN},password={password}]"]
+
+    def _write_properties(self) -> Path:
+        controller = self.controller_port
         properties = {
             "process.roles": "broker,controller",
             "node.id": "1",
             "controller.quorum.bootstrap.servers": f"127.0.0.1:{controller}",
-            "listeners": f"PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}",
-            "advertised.listeners": f"PLAINTEXT://127.0.0.1:{port}",
             "controller.listener.names": "CONTROLLER",
-            "inter.broker.listener.name": "PLAINTEXT",
-            "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+            **self._security_properties(),
             "log.dirs": str(self.data_dir / "data"),
             "auto.create.topics.enable": "false",
             "num.partitions": "1",
@@ -199,8 +259,18 @@ class LocalBroker:
         if running is not None:
             return running
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        mode = "sasl" if self.settings.sasl else "plaintext"
+        marker = self.data_dir / "security"
+        formatted = (self.data_dir / "data" / "meta.properties").exists()
+        made_as = marker.read_text().strip() if marker.exists() else "plaintext"
+        if formatted and made_as != mode:
+            raise BrokerError(
+                f"the broker in {self.data_dir} was made {made_as}, not {mode}: delete that "
+                f"folder to start afresh, or set FRONTDOOR_BROKER_SASL={made_as == 'sasl'}"
+            )
         properties = self._write_properties()
-        if not (self.data_dir / "data" / "meta.properties").exists():
+        if not formatted:
+            marker.write_text(mode)
             cluster_id = (
                 subprocess.run(
                     self._java("kafka.tools.StorageTool", "random-uuid"),
@@ -220,6 +290,7 @@ class LocalBroker:
                     "-c",
                     str(properties),
                     "--standalone",
+                    *self._bootstrap_users(),
                 ),
                 capture_output=True,
                 text=True,
@@ -264,7 +335,7 @@ class LocalBroker:
 
     async def _poll_until_ready(self, timeout: float) -> float:
         started = time.monotonic()
-        kafka = KafkaSettings(bootstrap_servers=self.bootstrap_servers)
+        kafka = self.client_settings()
         while True:
             if self._read_pid() is None:
                 raise BrokerError(f"the broker exited; see {self.log_file} and broker.out")
@@ -307,7 +378,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def throwaway_broker(heap: str = "768m") -> Iterator[LocalBroker]:
+def throwaway_broker(heap: str = "768m", *, sasl: bool = False) -> Iterator[LocalBroker]:
     """A broker of its own for one run (tests, benchmarks): free ports, a temporary folder.
 
     Nothing of it outlives the run, so runs never slow each other down with old topics.
@@ -315,7 +386,7 @@ def throwaway_broker(heap: str = "768m") -> Iterator[LocalBroker]:
     data_dir = Path(tempfile.mkdtemp(prefix="frontdoor-kafka-"))
     broker = LocalBroker(
         LocalBrokerSettings(
-            port=free_port(), controller_port=free_port(), data_dir=data_dir, heap=heap
+            port=free_port(), controller_port=free_port(), data_dir=data_dir, heap=heap, sasl=sasl
         ),
     )
     try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import shlex
 
 import typer
 from rich.console import Console
 
+from services.broker.access import ADMIN
 from services.broker.local import BrokerError, LocalBroker, LocalBrokerSettings
 
 app = typer.Typer(
@@ -75,3 +77,23 @@ def status() -> None:
     else:
         console.print("not running")
         raise typer.Exit(1)
+
+
+@app.command()
+def env(
+    user: str = typer.Option(ADMIN, help="Whose credentials: a partner id or a service user."),
+) -> None:
+    """Print ``export KAFKA_...`` lines that connect to the local broker as ``user``.
+
+    For example: ``eval "$(frontdoor broker env --user cleveland-police)"`` before
+    ``frontdoor submit``.
+    """
+    broker = _broker()
+    lines = {"KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers}
+    if broker.settings.sasl:
+        if user != ADMIN and user not in broker.credentials.users():
+            console.print(f"[red]{user} has no user on the local broker yet[/red]")
+            raise typer.Exit(2)
+        lines |= broker.credentials.environment(user)
+    for key, value in lines.items():
+        typer.echo(f"export {key}={shlex.quote(value)}")

@@ -27,8 +27,8 @@ def dashboard(
     settings = DashboardSettings() if port is None else DashboardSettings(port=port)
     configure_logging("dashboard", level=settings.log_level)
     app = create_app(settings)
-    console.print(f"Dashboard on http://127.0.0.1:{settings.port}/")
-    uvicorn.run(app, host="127.0.0.1", port=settings.port, log_level="warning", access_log=False)
+    console.print(f"Dashboard on http://{settings.host}:{settings.port}/")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
 
 
 @managers_app.command("add")

@@ -14,7 +14,7 @@ from schemas.export import export as export_schemas
 from schemas.partners import load_registry
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
-from services.cli import bench, broker, dashboard, partner, replay, stack
+from services.cli import bench, broker, dashboard, deploy, partner, partners, replay, stack
 from services.observability.logging import configure_logging
 from services.streaming.runner import run_service
 
@@ -25,6 +25,8 @@ app = typer.Typer(
 )
 app.add_typer(broker.app, name="broker")
 app.add_typer(bench.app, name="bench")
+app.add_typer(partners.app, name="partners")
+app.add_typer(deploy.app, name="deploy")
 topics_app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="Kafka topics, from the registry in schemas/topics.py.",

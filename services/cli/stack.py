@@ -7,16 +7,22 @@ import contextlib
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
 from schemas.partners import load_registry
+from services.broker.access import service_principal
 from services.broker.clients import make_consumer, make_producer
+from services.broker.credentials import CredentialStore
 from services.broker.local import LocalBroker, LocalBrokerSettings
+from services.broker.security import provision
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
 from services.cli.supervisor import PIPELINE, Supervisor
@@ -26,18 +32,52 @@ from services.simulator.stream import ReferralStream
 console = Console(stderr=True)
 
 
+@dataclass(frozen=True, slots=True)
+class Identities:
+    """Who each local process connects as: its own SASL user when the broker has them."""
+
+    admin: KafkaSettings
+    store: CredentialStore | None
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """A service's credentials (it has no right to create topics: they exist already)."""
+        if self.store is None:
+            return {}
+        user = service_principal(name, self.admin.topics)
+        env = self.store.environment(user)
+        return env | {f"FRONTDOOR_{name.upper()}_CREATE_TOPICS": "false"}
+
+    def partner(self, org: str) -> KafkaSettings:
+        """Settings a simulated partner sends with."""
+        if self.store is None:
+            return self.admin
+        return self.store.settings(self.admin.bootstrap_servers, org, self.admin.topic_prefix)
+
+
 async def _publish(
-    kafka: KafkaSettings, rate: float, count: int | None, sent: Counter[str]
+    kafka: KafkaSettings,
+    rate: float,
+    count: int | None,
+    sent: Counter[str],
+    as_partner: Callable[[str], KafkaSettings],
 ) -> None:
+    """Send the simulated partners' stream, each partner connected as ``as_partner(org)``."""
     stream = ReferralStream(load_registry(), seed=int(time.time()))
-    producer = make_producer(kafka, client_id="frontdoor-simulator")
-    await producer.start()
+    producers: dict[str, AIOKafkaProducer] = {}
+
+    async def producer_of(org: str) -> AIOKafkaProducer:
+        if org not in producers:
+            producers[org] = make_producer(as_partner(org), client_id=f"simulated-{org}")
+            await producers[org].start()
+        return producers[org]
+
     try:
         interval = 1.0 / rate
         next_at = time.monotonic()
         for publication in stream:
             if count is not None and sent["total"] >= count:
                 break
+            producer = await producer_of(publication.organisation_id)
             await producer.send(
                 kafka.topics.inbound(publication.organisation_id), publication.value
             )
@@ -45,9 +85,11 @@ async def _publish(
             sent["total"] += 1
             next_at += interval
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-        await producer.flush()
+        for producer in producers.values():
+            await producer.flush()
     finally:
-        await producer.stop()
+        for producer in producers.values():
+            await producer.stop()
 
 
 async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> None:
@@ -90,28 +132,35 @@ async def _up(
     dashboard_port: int,
 ) -> None:
     broker: LocalBroker | None = None
+    who = Identities(KafkaSettings(), None)
+    orgs = load_registry().ids
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
         broker = LocalBroker(LocalBrokerSettings())
         with console.status("Starting the local Kafka broker (first time: fetching its jars)..."):
             broker.start()
             seconds = await broker.wait_ready()
         console.print(f"Kafka ready on {broker.bootstrap_servers} after {seconds:.1f}s")
-        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
-    kafka = KafkaSettings()
-    orgs = load_registry().ids
+        who = Identities(
+            broker.client_settings(), broker.credentials if broker.settings.sasl else None
+        )
+    kafka = who.admin
     await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+    if who.store is not None:
+        # every service and partner as its own user, held to its ACLs (services/broker/access.py)
+        await asyncio.to_thread(provision, kafka, who.store, orgs)
+        console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
     environment = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
     }
-    supervisor = Supervisor(names, log_dir, environment)
+    supervisor = Supervisor(names, log_dir, environment, who.service_env)
     await supervisor.start()
     sent: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     tasks = [asyncio.create_task(_watch(kafka, orgs, seen))]
     if simulate_partners:
-        tasks.append(asyncio.create_task(_publish(kafka, rate, None, sent)))
+        tasks.append(asyncio.create_task(_publish(kafka, rate, None, sent, who.partner)))
     console.print(f"Service logs in {log_dir}/")
     if dashboard_port:
         console.print(
@@ -158,5 +207,5 @@ def simulate(
     kafka = KafkaSettings()
     asyncio.run(ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids)))
     sent: Counter[str] = Counter()
-    asyncio.run(_publish(kafka, rate, count, sent))
+    asyncio.run(_publish(kafka, rate, count, sent, lambda _: kafka))
     console.print(dict(sent))

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,11 +33,21 @@ class ServiceProcess:
 class Supervisor:
     """Starts each service with ``frontdoor run NAME``, logs to a file, restarts on exit."""
 
-    def __init__(self, names: tuple[str, ...], log_dir: Path, env: dict[str, str]) -> None:
-        """Supervise ``names``; their logs go to ``log_dir``; ``env`` is added to theirs."""
+    def __init__(
+        self,
+        names: tuple[str, ...],
+        log_dir: Path,
+        env: dict[str, str],
+        own_env: Callable[[str], dict[str, str]] | None = None,
+    ) -> None:
+        """Supervise ``names``, logging to ``log_dir``, with ``env`` and ``own_env(name)``.
+
+        ``own_env`` gives each service what is its alone, such as its credentials.
+        """
         log_dir.mkdir(parents=True, exist_ok=True)
         self.services = [ServiceProcess(name, log_dir / f"{name}.log") for name in names]
         self.env = {**os.environ, **env}
+        self.own_env = own_env or (lambda _: {})
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -55,7 +66,7 @@ class Supervisor:
                     stdout=out,
                     stderr=out,
                     stdin=asyncio.subprocess.DEVNULL,
-                    env=self.env,
+                    env=self.env | self.own_env(service.name),
                 )
             service.starts += 1
             code = await service.process.wait()

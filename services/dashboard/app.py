@@ -53,7 +53,12 @@ class DashboardSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_DASHBOARD_", extra="ignore")
 
-    port: int = Field(default=8080, description="Port on 127.0.0.1.")
+    port: int = Field(default=8080, description="Port to serve on.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to serve on: this machine only unless a proxy in front needs more "
+        "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
+    )
     environment: str = Field(default="development", description="development or production.")
     session_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),

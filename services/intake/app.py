@@ -41,6 +41,7 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
     )
 
     async def prepare() -> None:
-        await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
+        if settings.create_topics:
+            await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
 
     return ServiceApp("intake", processor, health, settings.health_port, prepare)

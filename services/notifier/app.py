@@ -53,7 +53,8 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
     )
 
     async def prepare() -> None:
-        await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
+        if settings.create_topics:
+            await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
 
     webhooks = WebhookDispatcher(
         settings.kafka,

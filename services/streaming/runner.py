@@ -33,6 +33,11 @@ class ServiceSettings(BaseSettings):
         description="Port of the /health endpoint on 127.0.0.1; none if unset.",
     )
     log_level: str = Field(default="INFO", description="Lowest log level written.")
+    create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start. Off where the operator (or Strimzi) owns "
+        "the topics and the service's user has no right to create them.",
+    )
     kafka: KafkaSettings = Field(
         default_factory=KafkaSettings,
         description="How to reach Kafka (KAFKA_* variables).",

@@ -65,6 +65,7 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     )
 
     async def prepare() -> None:
-        await ensure_topics(settings.kafka, topics.specs_for(load_registry().ids))
+        if settings.create_topics:
+            await ensure_topics(settings.kafka, topics.specs_for(load_registry().ids))
 
     return ServiceApp("triage", processor, health, settings.health_port, prepare)

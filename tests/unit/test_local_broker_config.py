@@ -7,11 +7,26 @@ from pathlib import Path
 from services.broker.local import DEPLOY_KAFKA, LocalBroker, LocalBrokerSettings
 
 
-def _properties(tmp_path: Path) -> dict[str, str]:
-    broker = LocalBroker(LocalBrokerSettings(port=19092, data_dir=tmp_path, cache_dir=tmp_path))
+def _properties(tmp_path: Path, *, sasl: bool = False) -> dict[str, str]:
+    settings = LocalBrokerSettings(port=19092, data_dir=tmp_path, cache_dir=tmp_path, sasl=sasl)
     tmp_path.mkdir(exist_ok=True)
-    text = broker._write_properties().read_text()
+    text = LocalBroker(settings)._write_properties().read_text()
     return dict(line.split("=", 1) for line in text.splitlines())
+
+
+def test_by_default_every_client_authenticates_and_is_held_to_acls(tmp_path: Path) -> None:
+    props = _properties(tmp_path, sasl=True)
+    assert props["listeners"] == "CLIENT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093"
+    assert props["listener.security.protocol.map"] == (
+        "CLIENT:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT"
+    )
+    assert props["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert "StandardAuthorizer" in props["authorizer.class.name"]
+    assert "ANONYMOUS" not in props["super.users"]
+    assert LocalBrokerSettings.model_fields["sasl"].default is True
+    # passwords live in one file only its owner may read
+    assert (tmp_path / "credentials.json").stat().st_mode & 0o777 == 0o600
 
 
 def test_single_node_overrides_and_loopback_only(tmp_path: Path) -> None:

@@ -1,0 +1,167 @@
+"""Apply the access model to a broker: SCRAM users and ACLs (admin rights needed).
+
+aiokafka has no admin calls for credentials or ACLs, so these few use confluent-kafka's
+``AdminClient``; every data path stays on aiokafka.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future
+from typing import Any
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import (  # type: ignore[attr-defined] # exported, but untyped so
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+    ScramCredentialInfo,
+    ScramMechanism,
+    UserScramCredentialAlteration,
+    UserScramCredentialUpsertion,
+)
+
+from schemas.topics import Topics
+from services.broker.access import (
+    SERVICES,
+    Grant,
+    Operation,
+    Pattern,
+    Resource,
+    partner_grants,
+    partner_principal,
+    service_grants,
+    service_principal,
+)
+from services.broker.credentials import CredentialStore
+from services.broker.settings import KafkaSettings
+
+TIMEOUT_S = 30
+SCRAM_ITERATIONS = 8192
+
+_RESOURCE = {
+    Resource.TOPIC: ResourceType.TOPIC,
+    Resource.GROUP: ResourceType.GROUP,
+    Resource.TRANSACTIONAL_ID: ResourceType.TRANSACTIONAL_ID,
+}
+_PATTERN = {
+    Pattern.LITERAL: ResourcePatternType.LITERAL,
+    Pattern.PREFIXED: ResourcePatternType.PREFIXED,
+}
+_OPERATION = {
+    Operation.READ: AclOperation.READ,
+    Operation.WRITE: AclOperation.WRITE,
+    Operation.DESCRIBE: AclOperation.DESCRIBE,
+}
+
+
+def _config(kafka: KafkaSettings) -> dict[str, Any]:
+    config: dict[str, Any] = {
+        "bootstrap.servers": kafka.bootstrap_servers,
+        "security.protocol": kafka.security_protocol,
+    }
+    if kafka.security_protocol.startswith("SASL"):
+        config["sasl.mechanism"] = kafka.sasl_mechanism
+        config["sasl.username"] = kafka.sasl_username
+        config["sasl.password"] = (
+            kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
+        )
+    if kafka.ssl_cafile:
+        config["ssl.ca.location"] = kafka.ssl_cafile
+    if kafka.ssl_certfile:
+        config["ssl.certificate.location"] = kafka.ssl_certfile
+        config["ssl.key.location"] = kafka.ssl_keyfile
+    return config
+
+
+def _wait(futures: dict[Any, Future[Any]]) -> None:
+    for future in futures.values():
+        future.result(timeout=TIMEOUT_S)
+
+
+class SecurityAdmin:
+    """SCRAM credentials and ACLs on one cluster, as its administrator."""
+
+    def __init__(self, kafka: KafkaSettings) -> None:
+        """Connect with ``kafka``'s settings, which must carry administrator rights."""
+        self.admin = AdminClient(_config(kafka))
+
+    def set_passwords(self, passwords: dict[str, str]) -> None:
+        """Create or replace the SCRAM-SHA-512 credentials of each user."""
+        info = ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, SCRAM_ITERATIONS)
+        upserts: list[UserScramCredentialAlteration] = [
+            UserScramCredentialUpsertion(user, info, password.encode())
+            for user, password in passwords.items()
+        ]
+        _wait(self.admin.alter_user_scram_credentials(upserts))
+        self._await_users(list(passwords))
+
+    def _await_users(self, users: list[str]) -> None:
+        """Return once the broker knows every user (credentials reach it from the controller)."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            try:
+                described = self.admin.describe_user_scram_credentials(users)
+                _wait(described if isinstance(described, dict) else {None: described})
+            except KafkaException:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+            else:
+                return
+
+    def grant(self, principal: str, grants: list[Grant]) -> None:
+        """Allow ``principal`` exactly these grants (adding ACLs is idempotent)."""
+        bindings = [
+            AclBinding(
+                _RESOURCE[g.resource],
+                g.name,
+                _PATTERN[g.pattern],
+                f"User:{principal}",
+                "*",
+                _OPERATION[g.operation],
+                AclPermissionType.ALLOW,
+            )
+            for g in grants
+        ]
+        _wait(self.admin.create_acls(bindings))
+
+    def acl_count(self, principal: str) -> int:
+        """How many ACLs name ``principal`` (for checks and reports)."""
+        # None matches every resource name and host (the library's stubs say str).
+        any_name: Any = None
+        any_host: Any = None
+        query = AclBindingFilter(
+            ResourceType.ANY,
+            any_name,
+            ResourcePatternType.ANY,
+            f"User:{principal}",
+            any_host,
+            AclOperation.ANY,
+            AclPermissionType.ANY,
+        )
+        return len(self.admin.describe_acls(query).result(timeout=TIMEOUT_S))
+
+
+def provision(kafka: KafkaSettings, store: CredentialStore, organisations: list[str]) -> None:
+    """Give every service and every listed partner its user, password and ACLs."""
+    topics: Topics = kafka.topics
+    security = SecurityAdmin(kafka)
+    principals = {service_principal(s, topics): service_grants(s, topics) for s in SERVICES}
+    principals |= {partner_principal(org): partner_grants(org, topics) for org in organisations}
+    security.set_passwords({user: store.password(user) for user in principals})
+    for principal, grants in principals.items():
+        security.grant(principal, grants)
+
+
+def add_partner(kafka: KafkaSettings, org: str, password: str) -> int:
+    """Give one partner its user and ACLs; return how many ACLs name it now."""
+    security = SecurityAdmin(kafka)
+    principal = partner_principal(org)
+    security.set_passwords({principal: password})
+    security.grant(principal, partner_grants(org, kafka.topics))
+    return security.acl_count(principal)

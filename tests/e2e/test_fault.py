@@ -1,0 +1,281 @@
+"""The fault test: thousands of referrals while every service is SIGKILLed again and again
+and the broker is restarted once. Nothing is lost, nothing is doubled, nothing leaks.
+
+A realistic stream (many organisations, four LAs, new referrals, repeat contacts about the
+same children, resubmissions, amendments and invalid messages) is published over ~40 s to a
+broker of the test's own, with SASL/SCRAM and ACLs, each service connected as its own user.
+The services run under the same supervisor as ``frontdoor up`` (which restarts what exits);
+the test kills each of them with SIGKILL at random moments and restarts the broker once.
+
+Then, from what is on the broker:
+- intake answered every published message exactly once (accepted or ``referrals.invalid``),
+  and every message that fails validation is the one in ``referrals.invalid``;
+- every accepted referral has exactly one decision and belongs to exactly one case, and the
+  decisions, queue items and status events are exactly those of one crash-free pass;
+- every referrer's updates are complete and numbered 1, 2, 3... without gaps or repeats;
+- no log line of any service holds a child's name, date of birth, NHS number or address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from expected import replay
+
+from conftest import read_topics
+from schemas.intake import AcceptedReferral, Rejection
+from schemas.partners import load_registry
+from schemas.status import Status, StatusEvent, StatusUpdate
+from schemas.triage import Case, Decision, QueueItem
+from services.broker.access import service_principal
+from services.broker.clients import make_producer
+from services.broker.local import LocalBroker, throwaway_broker
+from services.broker.security import provision
+from services.broker.settings import KafkaSettings
+from services.broker.topics import ensure_topics
+from services.cli.supervisor import PIPELINE, Supervisor
+from services.intake.handler import REJECTION_HEADER
+from services.intake.validation import Accepted, validate_referral
+from services.simulator.stream import Publication, ReferralStream
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.fault]
+
+REFERRALS = 3000
+KILLS_EACH = 3
+PUBLISH_SECONDS = 40
+
+
+def stream(count: int) -> list[Publication]:
+    referrals = ReferralStream(load_registry(), seed=20261126)
+    return [referrals.next() for _ in range(count)]
+
+
+async def publish(
+    broker: LocalBroker, kafka: KafkaSettings, messages: list[Publication], up: asyncio.Event
+) -> None:
+    """Each partner sends as itself, at an even pace; it waits while the broker is down."""
+    producers = {}
+    try:
+        for number, message in enumerate(messages):
+            await up.wait()
+            org = message.organisation_id
+            if org not in producers:
+                settings = broker.credentials.settings(
+                    broker.bootstrap_servers, org, kafka.topic_prefix
+                )
+                producers[org] = make_producer(settings, client_id=f"partner-{org}")
+                await producers[org].start()
+            await producers[org].send_and_wait(kafka.topics.inbound(org), message.value)
+            if number % 50 == 0:
+                await asyncio.sleep(PUBLISH_SECONDS * 50 / len(messages))
+    finally:
+        for producer in producers.values():
+            await producer.stop()
+
+
+async def chaos(
+    supervisor: Supervisor, broker: LocalBroker, up: asyncio.Event, rng: random.Random
+) -> Counter[str]:
+    """SIGKILL each service KILLS_EACH times at random moments; restart the broker once."""
+    plan = [name for name in PIPELINE for _ in range(KILLS_EACH)] + ["broker"]
+    rng.shuffle(plan)
+    done: Counter[str] = Counter()
+    for victim in plan:
+        await asyncio.sleep(rng.uniform(1.5, 3.5))
+        if victim == "broker":
+            up.clear()
+            await asyncio.to_thread(broker.stop)
+            await asyncio.to_thread(broker.start)
+            await broker.wait_ready(timeout=120)
+            up.set()
+        else:
+            (service,) = [s for s in supervisor.services if s.name == victim]
+            assert service.process is not None
+            service.process.kill()  # SIGKILL: no chance to finish anything
+        done[victim] += 1
+    return done
+
+
+def personal_data(messages: list[Publication]) -> set[str]:
+    """Every child's full name, date of birth, NHS number and address line in the stream."""
+    found: set[str] = set()
+    for message in messages:
+        try:
+            child = json.loads(message.value)["child"]
+        except (ValueError, KeyError, TypeError):
+            continue
+        if child.get("given_name") and child.get("family_name"):
+            found.add(f"{child['given_name']} {child['family_name']}")
+        found |= {child[key] for key in ("date_of_birth", "nhs_number") if child.get(key)}
+        address = child.get("address") or {}
+        found |= {address[key] for key in ("line1", "postcode") if address.get(key)}
+    return {value for value in found if isinstance(value, str) and len(value) >= 6}
+
+
+@pytest.fixture
+def broker() -> Iterator[LocalBroker]:
+    """A broker of the test's own (it is restarted), with SASL/SCRAM and ACLs."""
+    with throwaway_broker(heap="512m", sasl=True) as running:
+        yield running
+
+
+async def test_nothing_lost_or_doubled_when_everything_crashes(
+    broker: LocalBroker, tmp_path: Path
+) -> None:
+    rng = random.Random(7)
+    messages = stream(REFERRALS)
+    admin = broker.client_settings().model_copy(update={"topic_prefix": "fault."})
+    orgs = load_registry().ids
+    await ensure_topics(admin, admin.topics.specs_for(orgs))
+    await asyncio.to_thread(provision, admin, broker.credentials, orgs)
+
+    def own_env(name: str) -> dict[str, str]:
+        user = service_principal(name, admin.topics)
+        return broker.credentials.environment(user) | {
+            f"FRONTDOOR_{name.upper()}_CREATE_TOPICS": "false",
+            f"FRONTDOOR_{name.upper()}_LOG_LEVEL": "DEBUG",  # the most lines to scan
+        }
+
+    environment = {
+        "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap_servers,
+        "FRONTDOOR_TOPIC_PREFIX": admin.topic_prefix,
+    }
+    supervisor = Supervisor(PIPELINE, tmp_path / "logs", environment, own_env)
+    await supervisor.start()
+    up = asyncio.Event()
+    up.set()
+    try:
+        publishing = asyncio.create_task(publish(broker, admin, messages, up))
+        kills = await chaos(supervisor, broker, up, rng)
+        await publishing
+        totals = await verify(admin, messages)
+    finally:
+        await supervisor.stop()
+    starts = {s.name: s.starts for s in supervisor.services}
+
+    print(  # noqa: T201 - the issue asks the fault test to print its counts
+        f"\nfault test: {json.dumps(totals)}\n"
+        f"SIGKILLs: {dict(kills)} (broker restarted {kills['broker']}x); process starts: {starts}"
+    )
+    assert kills == Counter(dict.fromkeys(PIPELINE, KILLS_EACH) | {"broker": 1})
+    assert all(starts[name] >= KILLS_EACH + 1 for name in PIPELINE)
+    leaks = scan_logs(tmp_path / "logs", personal_data(messages))
+    assert leaks == [], f"personal data in logs: {leaks[:3]}"
+
+
+def scan_logs(folder: Path, secrets: set[str]) -> list[str]:
+    lines = [line for path in folder.glob("*.log") for line in path.read_text().splitlines()]
+    assert len(lines) > REFERRALS  # DEBUG logs of three services: there is a lot to scan
+    return [line for line in lines if any(secret in line for secret in secrets)]
+
+
+async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str, int]:
+    """Read everything back and check it; return the counts."""
+    topics = kafka.topics
+    inbound = [topics.inbound(org) for org in load_registry().ids]
+    sent = await read_topics(kafka, inbound, count=len(messages), timeout=60, settle=0)
+    answers = await read_topics(
+        kafka, [topics.accepted, topics.invalid], count=len(sent), timeout=300
+    )
+    accepted = [r for r in answers if r.topic == topics.accepted]
+    rejected = [  # the original bytes, kept whole, with the rejection in a header
+        Rejection.model_validate_json(dict(r.headers)[REJECTION_HEADER])
+        for r in answers
+        if r.topic == topics.invalid
+    ]
+    # intake answered each published message exactly once
+    origin_of = Counter(
+        [
+            *((o.topic, o.partition, o.offset) for o in (r.origin for r in rejected)),
+            *(
+                (a.origin.topic, a.origin.partition, a.origin.offset)
+                for a in (AcceptedReferral.model_validate_json(r.value) for r in accepted)
+            ),
+        ]
+    )
+    assert len(sent) == len(messages)
+    assert set(origin_of) == {(r.topic, r.partition, r.offset) for r in sent}
+    assert set(origin_of.values()) == {1}
+    # and what it refused is exactly what fails validation
+    invalid = {(r.topic, r.partition, r.offset) for r in sent if not _valid(r, kafka)}
+    assert {(o.origin.topic, o.origin.partition, o.origin.offset) for o in rejected} == invalid
+
+    expected = replay(accepted)
+    decisions = await read_topics(
+        kafka, [topics.decisions], count=len(expected.decisions), timeout=300
+    )
+    got = [Decision.model_validate_json(r.value) for r in decisions]
+    per_referral = Counter((o.topic, o.partition, o.offset) for d in got if (o := d.origin))
+    assert len(per_referral) == len(accepted)
+    assert set(per_referral.values()) == {1}
+    by_id = {d.decision_id: d for d in expected.decisions}
+    assert [d for d in got if by_id.get(d.decision_id) != d] == []
+    assert len(got) == len(expected.decisions)
+
+    queues = [topics.queue_enquiry_assessment, topics.queue_early_help]
+    items = await read_topics(kafka, queues, count=len(expected.queue_items), timeout=120)
+    item_key = lambda i: (i.case.case_id, i.case.version, i.queue.value)  # noqa: E731
+    got_items = [QueueItem.model_validate_json(r.value) for r in items]
+    assert sorted(map(item_key, got_items)) == sorted(map(item_key, expected.queue_items))
+
+    # every contact belongs to exactly one case (the latest version of each case)
+    cases: dict[str, Case] = {}
+    for record in await read_topics(kafka, [topics.cases], count=1, timeout=60, settle=2):
+        case = Case.model_validate_json(record.value)
+        if case.case_id not in cases or cases[case.case_id].version < case.version:
+            cases[case.case_id] = case
+    membership = Counter(
+        c.contact_id for case in cases.values() if case.merged_into is None for c in case.contacts
+    )
+    accepted_contacts = {AcceptedReferral.model_validate_json(r.value).contact_id for r in accepted}
+    assert set(membership) == accepted_contacts
+    assert set(membership.values()) == {1}
+
+    # every status event reached its referrer once, numbered 1, 2, 3... per contact
+    events = await read_topics(
+        kafka,
+        [topics.status_events],
+        count=len(sent) + len(expected.statuses),
+        timeout=300,
+    )
+    statuses = [StatusEvent.model_validate_json(r.value) for r in events]
+    assert len(statuses) == len(sent) + len(expected.statuses)
+    status_topics = [topics.status(org) for org in load_registry().ids]
+    updates = await read_topics(kafka, status_topics, count=len(statuses), timeout=300)
+    got_updates = [StatusUpdate.model_validate_json(r.value) for r in updates]
+    sequences: dict[str, list[int]] = defaultdict(list)
+    for update in got_updates:
+        sequences[update.contact_id].append(update.sequence)
+    assert all(seq == list(range(1, len(seq) + 1)) for seq in sequences.values())
+    said = Counter((e.contact_id, e.status, e.occurred_at) for e in statuses)
+    told = Counter((u.contact_id, u.status, u.occurred_at) for u in got_updates)
+    assert told == said
+    return {
+        "published": len(sent),
+        "accepted": len(accepted),
+        "rejected": len(rejected),
+        "decisions": len(got),
+        "cases": sum(1 for c in cases.values() if c.merged_into is None),
+        "queue_items": len(got_items),
+        "status_events": len(statuses),
+        "status_updates": len(got_updates),
+        "referrers": len({u.organisation_id for u in got_updates}),
+        "rejected_told": sum(1 for u in got_updates if u.status is Status.REJECTED),
+    }
+
+
+def _valid(record: Any, kafka: KafkaSettings) -> bool:
+    """What intake decides of one inbound record (the stream's dates are all recent)."""
+    verdict = validate_referral(
+        record.value or b"",
+        organisation_id=kafka.topics.organisation_of_inbound(record.topic),
+        registry=load_registry(),
+    )
+    return isinstance(verdict, Accepted)

@@ -1,0 +1,96 @@
+"""deploy/kubernetes: valid resources, generated from the registries, consistent with each other."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from schemas.partners import load_registry
+from schemas.topics import CORE_TOPICS, Topics
+from services.broker.access import SERVICES, service_principal
+from services.cli.deploy import MIN_INSYNC, REPLICAS, generated
+
+FOLDER = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
+
+
+def documents(name: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all((FOLDER / name).read_text()) if doc]
+
+
+def of_kind(kind: str) -> list[dict[str, Any]]:
+    return [
+        doc
+        for path in FOLDER.glob("*.yaml")
+        for doc in documents(path.name)
+        if doc.get("kind") == kind
+    ]
+
+
+def test_every_file_parses_and_every_resource_is_named() -> None:
+    for path in FOLDER.glob("*.yaml"):
+        for doc in documents(path.name):
+            assert doc["apiVersion"]
+            assert doc["kind"]
+            if doc["kind"] != "Kustomization":
+                assert doc["metadata"]["name"], path.name
+
+
+def test_kustomization_lists_every_manifest() -> None:
+    (kustomization,) = documents("kustomization.yaml")
+    listed = set(kustomization["resources"])
+    assert listed == {p.name for p in FOLDER.glob("*.yaml")} - {"kustomization.yaml"}
+
+
+def test_generated_files_are_up_to_date_with_the_registries() -> None:
+    for name, text in generated().items():
+        assert (FOLDER / name).read_text() == text, f"run `frontdoor deploy kubernetes` ({name})"
+
+
+def test_topics_are_replicated_and_co_partitioned() -> None:
+    topics = {doc["spec"]["topicName"]: doc["spec"] for doc in of_kind("KafkaTopic")}
+    registry = Topics("")
+    for spec in CORE_TOPICS:
+        assert registry.name(spec) in topics
+    for org in load_registry().ids:
+        assert registry.inbound(org) in topics
+        assert registry.status(org) in topics
+    for spec in topics.values():
+        assert spec["replicas"] == REPLICAS
+        assert spec["config"]["min.insync.replicas"] == str(MIN_INSYNC)
+    keyed_by_la = {registry.accepted, registry.actions, registry.cases}
+    assert len({topics[name]["partitions"] for name in keyed_by_la}) == 1
+
+
+def test_each_workload_connects_as_its_own_kafka_user() -> None:
+    users = {doc["metadata"]["name"]: doc for doc in of_kind("KafkaUser")}
+    workloads = of_kind("StatefulSet") + of_kind("Deployment")
+    seen = set()
+    for workload in workloads:
+        (container,) = workload["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e for e in container["env"]}
+        user = env["KAFKA_SASL_USERNAME"]["value"]
+        assert user in users
+        assert env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == user
+        seen.add(user)
+        if workload["kind"] == "StatefulSet":
+            service = container["args"][1]
+            assert user == service_principal(service, Topics(""))
+            instance = env[f"FRONTDOOR_{service.upper()}_INSTANCE_ID"]["value"]
+            assert instance == "$(POD_NAME)"  # stable across restarts: fences zombies
+    assert seen == {service_principal(s, Topics("")) for s in SERVICES}
+
+
+def test_a_partner_user_names_only_its_own_topics() -> None:
+    partners = [
+        u for u in of_kind("KafkaUser") if u["metadata"]["labels"]["frontdoor/role"] == "partner"
+    ]
+    assert {u["metadata"]["name"] for u in partners} == set(load_registry().ids)
+    for user in partners:
+        org = user["metadata"]["name"]
+        assert user["spec"]["authentication"]["type"] == "scram-sha-512"
+        for acl in user["spec"]["authorization"]["acls"]:
+            assert acl["resource"]["name"].endswith(org) or acl["resource"]["name"] == org
+            if acl["resource"]["type"] == "topic":
+                assert acl["resource"]["patternType"] == "literal"
