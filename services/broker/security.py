@@ -6,6 +6,7 @@ aiokafka has no admin calls for credentials or ACLs, so these few use confluent-
 
 from __future__ import annotations
 
+import asyncio
 import time
 from concurrent.futures import Future
 from typing import Any
@@ -39,6 +40,7 @@ from services.broker.access import (
 )
 from services.broker.credentials import CredentialStore
 from services.broker.settings import KafkaSettings
+from services.broker.topics import ensure_topics
 
 TIMEOUT_S = 30
 SCRAM_ITERATIONS = 8192
@@ -67,9 +69,7 @@ def _config(kafka: KafkaSettings) -> dict[str, Any]:
     if kafka.security_protocol.startswith("SASL"):
         config["sasl.mechanism"] = kafka.sasl_mechanism
         config["sasl.username"] = kafka.sasl_username
-        config["sasl.password"] = (
-            kafka.sasl_password.get_secret_value() if kafka.sasl_password else ""
-        )
+        config["sasl.password"] = kafka.password() or ""
     if kafka.ssl_cafile:
         config["ssl.ca.location"] = kafka.ssl_cafile
     if kafka.ssl_certfile:
@@ -156,6 +156,12 @@ def provision(kafka: KafkaSettings, store: CredentialStore, organisations: list[
     security.set_passwords({user: store.password(user) for user in principals})
     for principal, grants in principals.items():
         security.grant(principal, grants)
+
+
+async def secure_deployment(kafka: KafkaSettings, store: CredentialStore, orgs: list[str]) -> None:
+    """Topics, users and ACLs for every service and partner: what a new cluster needs first."""
+    await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+    await asyncio.to_thread(provision, kafka, store, orgs)
 
 
 def add_partner(kafka: KafkaSettings, org: str, password: str) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import ssl
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, SecretStr
@@ -30,6 +32,11 @@ class KafkaSettings(BaseSettings):
     )
     sasl_username: str | None = Field(default=None, description="SASL principal name.")
     sasl_password: SecretStr | None = Field(default=None, description="SASL password.")
+    credentials_file: Path | None = Field(
+        default=None,
+        description="JSON file of {user: password} (local and compose set-ups): the password "
+        "of sasl_username is read from it when sasl_password is not set.",
+    )
     ssl_cafile: str | None = Field(default=None, description="CA bundle to verify brokers.")
     ssl_certfile: str | None = Field(default=None, description="Client certificate (mTLS).")
     ssl_keyfile: str | None = Field(default=None, description="Client key (mTLS).")
@@ -49,6 +56,15 @@ class KafkaSettings(BaseSettings):
         """The topic registry under this deployment's prefix."""
         return Topics(self.topic_prefix)
 
+    def password(self) -> str | None:
+        """The SASL password: given, or read from the credentials file."""
+        if self.sasl_password is not None:
+            return self.sasl_password.get_secret_value()
+        if self.credentials_file is not None and self.sasl_username is not None:
+            passwords = json.loads(self.credentials_file.read_text())
+            return str(passwords[self.sasl_username])
+        return None
+
     def client_options(self) -> dict[str, Any]:
         """Keyword arguments shared by every aiokafka client."""
         options: dict[str, Any] = {
@@ -58,9 +74,7 @@ class KafkaSettings(BaseSettings):
         if self.security_protocol.startswith("SASL"):
             options["sasl_mechanism"] = self.sasl_mechanism
             options["sasl_plain_username"] = self.sasl_username
-            options["sasl_plain_password"] = (
-                self.sasl_password.get_secret_value() if self.sasl_password else None
-            )
+            options["sasl_plain_password"] = self.password()
         if self.security_protocol.endswith("SSL"):
             context = ssl.create_default_context(cafile=self.ssl_cafile)
             if self.ssl_certfile:

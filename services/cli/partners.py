@@ -16,7 +16,7 @@ from schemas.partners import DEFAULT_REGISTRY, Partner, load_registry
 from schemas.topics import INBOUND_TEMPLATE, STATUS_TEMPLATE
 from services.broker.credentials import CredentialStore
 from services.broker.local import LocalBroker, LocalBrokerSettings
-from services.broker.security import add_partner
+from services.broker.security import add_partner, secure_deployment
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
 from services.observability.logging import configure_logging
@@ -103,3 +103,21 @@ def add(
         typer.echo(password)
     else:
         console.print(f"its password is in {store.path}")
+
+
+@app.command()
+def provision(
+    credentials: Path = typer.Option(
+        ..., help="JSON file of {user: password}: kept passwords are reused, new ones written."
+    ),
+) -> None:
+    """Create every topic, and a SASL user with its ACLs for each service and partner.
+
+    Connects as the administrator given by ``KAFKA_*``. For set-ups without a secret store of
+    their own (Docker Compose); the local broker and Kubernetes do this their own way.
+    """
+    configure_logging("partners", level="WARNING")
+    kafka = KafkaSettings()
+    orgs = load_registry().ids
+    asyncio.run(secure_deployment(kafka, CredentialStore(credentials), orgs))
+    console.print(f"topics, users and ACLs for {len(orgs)} partners and every service")

@@ -22,7 +22,7 @@ from services.broker.access import service_principal
 from services.broker.clients import make_consumer, make_producer
 from services.broker.credentials import CredentialStore
 from services.broker.local import LocalBroker, LocalBrokerSettings
-from services.broker.security import provision
+from services.broker.security import secure_deployment
 from services.broker.settings import KafkaSettings
 from services.broker.topics import ensure_topics
 from services.cli.supervisor import PIPELINE, Supervisor
@@ -144,10 +144,11 @@ async def _up(
             broker.client_settings(), broker.credentials if broker.settings.sasl else None
         )
     kafka = who.admin
-    await ensure_topics(kafka, kafka.topics.specs_for(orgs))
-    if who.store is not None:
+    if who.store is None:
+        await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+    else:
         # every service and partner as its own user, held to its ACLs (services/broker/access.py)
-        await asyncio.to_thread(provision, kafka, who.store, orgs)
+        await secure_deployment(kafka, who.store, orgs)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
     environment = {

@@ -37,9 +37,8 @@ from schemas.triage import Case, Decision, QueueItem
 from services.broker.access import service_principal
 from services.broker.clients import make_producer
 from services.broker.local import LocalBroker, throwaway_broker
-from services.broker.security import provision
+from services.broker.security import secure_deployment
 from services.broker.settings import KafkaSettings
-from services.broker.topics import ensure_topics
 from services.cli.supervisor import PIPELINE, Supervisor
 from services.intake.handler import REJECTION_HEADER
 from services.intake.validation import Accepted, validate_referral
@@ -133,8 +132,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     messages = stream(REFERRALS)
     admin = broker.client_settings().model_copy(update={"topic_prefix": "fault."})
     orgs = load_registry().ids
-    await ensure_topics(admin, admin.topics.specs_for(orgs))
-    await asyncio.to_thread(provision, admin, broker.credentials, orgs)
+    await secure_deployment(admin, broker.credentials, orgs)
 
     def own_env(name: str) -> dict[str, str]:
         user = service_principal(name, admin.topics)

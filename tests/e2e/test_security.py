@@ -27,9 +27,8 @@ from schemas.status import StatusUpdate
 from services.broker.access import SERVICES, service_principal
 from services.broker.clients import make_consumer, make_producer
 from services.broker.local import LocalBroker, throwaway_broker
-from services.broker.security import provision
+from services.broker.security import secure_deployment
 from services.broker.settings import KafkaSettings
-from services.broker.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -49,8 +48,7 @@ async def secured(secure_broker: LocalBroker) -> KafkaSettings:
     admin = secure_broker.client_settings().model_copy(
         update={"topic_prefix": f"s{uuid.uuid4().hex[:8]}."}
     )
-    await ensure_topics(admin, admin.topics.specs_for(load_registry().ids))
-    await asyncio.to_thread(provision, admin, secure_broker.credentials, load_registry().ids)
+    await secure_deployment(admin, secure_broker.credentials, load_registry().ids)
     return admin
 
 

@@ -1,4 +1,5 @@
-"""The Docker compose file runs Kafka in KRaft mode and every pipeline service against it."""
+"""The Docker compose file runs Kafka in KRaft mode with SASL/SCRAM and ACLs, and every
+pipeline service against it as its own user (parsed here: no Docker engine on this machine)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,48 @@ from pathlib import Path
 
 import yaml
 
+from schemas.topics import Topics
+from services.broker.access import service_principal
 from services.cli.supervisor import PIPELINE
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
 
 
-def test_compose_runs_kraft_kafka_without_auto_creation() -> None:
-    services = yaml.safe_load(COMPOSE.read_text())["services"]
-    env = services["kafka"]["environment"]
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
-    assert env["KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"] == 1
-    assert services["kafka"]["ports"] == ["127.0.0.1:9092:9092"]
+def services() -> dict:
+    return yaml.safe_load(COMPOSE.read_text())["services"]
 
 
-def test_every_pipeline_service_runs_after_topics_exist() -> None:
-    services = yaml.safe_load(COMPOSE.read_text())["services"]
-    assert services["topics"]["command"] == ["topics", "create"]
+def test_compose_runs_kraft_kafka_with_sasl_scram_and_acls_only() -> None:
+    kafka = services()["kafka"]
+    script = kafka["command"][0]
+    properties = dict(
+        line.strip().split("=", 1)
+        for line in script.split("<<PROPERTIES")[1].split("PROPERTIES")[0].splitlines()
+        if "=" in line
+    )
+    assert properties["process.roles"] == "broker,controller"
+    assert properties["auto.create.topics.enable"] == "false"
+    assert set(properties["listener.security.protocol.map"].replace(",", ":").split(":")[1::2]) == {
+        "SASL_PLAINTEXT"
+    }
+    assert properties["sasl.enabled.mechanisms"] == "SCRAM-SHA-512"
+    assert properties["allow.everyone.if.no.acl.found"] == "false"
+    assert "StandardAuthorizer" in properties["authorizer.class.name"]
+    assert "--add-scram" in script  # the administrator exists from the first start
+    assert kafka["ports"] == ["127.0.0.1:9092:9092"]
+
+
+def test_setup_makes_users_and_acls_before_any_service_starts() -> None:
+    every = services()
+    assert every["setup"]["command"][:2] == ["partners", "provision"]
+    assert every["setup"]["environment"]["KAFKA_SASL_USERNAME"] == "frontdoor-admin"
     for name in PIPELINE:
-        service = services[name]
+        service = every[name]
+        env = service["environment"]
         assert service["command"] == ["run", name]
-        assert service["environment"]["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
-        assert service["depends_on"]["topics"]["condition"] == "service_completed_successfully"
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:19092"
+        assert env["KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert env["KAFKA_SASL_USERNAME"] == service_principal(name, Topics(""))
+        assert env[f"FRONTDOOR_{name.upper()}_CREATE_TOPICS"] == "false"
+        assert service["depends_on"]["setup"]["condition"] == "service_completed_successfully"
+        assert service["volumes"] == ["credentials:/run/frontdoor:ro"]
