@@ -18,6 +18,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from aiokafka.errors import GroupCoordinatorNotAvailableError
+
 from schemas.intake import AcceptedReferral, Origin
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry, load_registry
@@ -106,7 +108,10 @@ async def _group_members(kafka: KafkaSettings, group: str) -> int:
     admin = make_admin(kafka)
     await admin.start()
     try:
-        (response,) = await admin.describe_consumer_groups([group])
+        try:
+            (response,) = await admin.describe_consumer_groups([group])
+        except GroupCoordinatorNotAvailableError:  # a fresh broker makes its offsets topic
+            return 0
         (described,) = response.groups
         # A described group is: error code, group id, state, protocol type, protocol, members
         return len(described[5]) if described[2] == "Stable" else 0

@@ -92,7 +92,8 @@ def scale(
     shapes = [tuple(int(n) for n in part.split("x")) for part in configs.split(",")]
     table = Table("triage processes", "partitions", "referrals/s", "seconds", title="Scale-out")
     results = []
-    with _broker(), console.status("measuring...") as status:
+    with _broker(), console.status("warming the broker up (not measured)...") as status:
+        asyncio.run(measure_stage("triage", min(count, 5000), _bootstrap()))
         for processes, partitions in shapes:
             status.update(f"{count:,} referrals, {processes} process(es), {partitions} partitions")
             result = asyncio.run(
