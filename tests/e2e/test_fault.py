@@ -171,6 +171,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
 def scan_logs(folder: Path, secrets: set[str]) -> list[str]:
     lines = [line for path in folder.glob("*.log") for line in path.read_text().splitlines()]
     assert len(lines) > REFERRALS  # DEBUG logs of three services: there is a lot to scan
+    assert len(secrets) > REFERRALS  # and a lot to look for
     return [line for line in lines if any(secret in line for secret in secrets)]
 
 

@@ -3,6 +3,7 @@ pipeline service against it as its own user (parsed here: no Docker engine on th
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import yaml
@@ -52,3 +53,33 @@ def test_setup_makes_users_and_acls_before_any_service_starts() -> None:
         assert env[f"FRONTDOOR_{name.upper()}_CREATE_TOPICS"] == "false"
         assert service["depends_on"]["setup"]["condition"] == "service_completed_successfully"
         assert service["volumes"] == ["credentials:/run/frontdoor:ro"]
+
+
+def test_the_broker_start_script_writes_its_configuration(tmp_path: Path) -> None:
+    """Run the script's shell up to starting Kafka: the properties it writes are complete."""
+    script = services()["kafka"]["command"][0].replace("$$", "$")  # compose's escaping
+    script = script.replace("/var/lib/kafka/data/meta.properties", str(COMPOSE))  # "formatted"
+    script = script.replace("exec /opt/kafka/bin/kafka-server-start.sh", "cat")
+    done = subprocess.run(
+        ["bash", "-c", script],
+        env={
+            "ADMIN_PASSWORD": "admin-pw",
+            "CONTROLLER_PASSWORD": "node-pw",
+            "PATH": "/usr/bin:/bin",
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    written = dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+    assert (
+        'username="frontdoor-admin" password="admin-pw";'
+        in written["listener.name.internal.scram-sha-512.sasl.jaas.config"]
+    )
+    assert (
+        'user_frontdoor-controller="node-pw"'
+        in written["listener.name.controller.plain.sasl.jaas.config"]
+    )
+    assert written["super.users"] == "User:frontdoor-admin;User:frontdoor-controller"
