@@ -15,12 +15,12 @@ def scale_out_chart(results: list[StageResult]) -> str:
         height=360,
         title="Triage throughput as processes and partitions are added",
         y_title="referrals per second",
-        x_title="triage processes × partitions of referrals.accepted (24 LAs)",
+        x_title="triage processes x partitions of referrals.accepted (24 LAs)",
         truncate_label=-1,
         show_legend=False,
         print_values=True,
         value_formatter=lambda value: f"{value:,.0f}",
     )
-    chart.x_labels = [f"{r.processes} × {r.partitions}" for r in results]
+    chart.x_labels = [f"{r.processes} x {r.partitions}" for r in results]
     chart.add("referrals/s", [r.per_second for r in results])
     return str(chart.render(is_unicode=True))
