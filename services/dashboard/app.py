@@ -342,9 +342,11 @@ class Dashboard:
         if manager is None:
             return JSONResponse({"error": "sign in first"}, status_code=401)
         la = self._la(request, manager)
+        # Watch before the stream opens: the page catches up when it sees the stream open, so
+        # nothing may change unannounced in between.
+        event = self.view.watch(la)
 
         async def changes() -> AsyncIterator[dict[str, str]]:
-            event = self.view.watch(la)
             try:
                 while True:
                     await event.wait()

@@ -7,6 +7,7 @@
   const region = document.getElementById("live-region");
   let dirty = false;
   let pending = false;
+  let again = false; // news arrived while a fetch was under way: fetch once more after it
   const banner = document.createElement("button");
   banner.type = "button";
   banner.className = "secondary news";
@@ -16,7 +17,7 @@
   region.addEventListener("input", () => { dirty = true; });
   region.addEventListener("submit", () => { dirty = false; });
   async function refresh(force) {
-    if (pending) return;
+    if (pending) { again = true; return; }
     if (!force && (dirty || region.contains(document.activeElement))) { banner.hidden = false; return; }
     pending = true;
     try {
@@ -29,8 +30,12 @@
     } finally {
       pending = false;
     }
+    if (again) { again = false; refresh(false); }
   }
   banner.addEventListener("click", () => refresh(true));
   const source = new EventSource(main.dataset.live);
   source.addEventListener("changed", () => refresh(false));
+  // Whatever changed between rendering the page and (re)connecting was announced to nobody:
+  // catch up on every connection.
+  source.addEventListener("open", () => refresh(false));
 })();
