@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from rich.console import Console
 
 from schemas.contact import contact_id_for
@@ -95,7 +96,19 @@ def submit(
     raw = path.read_bytes()
     referral_id = json.loads(raw)["referral_id"]
     kafka = KafkaSettings()
-    asyncio.run(_publish(kafka, kafka.topics.inbound(org), raw))
+    topic = kafka.topics.inbound(org)
+    try:
+        asyncio.run(_publish(kafka, topic, raw))
+    except TopicAuthorizationFailedError:
+        who = kafka.sasl_username or "anonymous"
+        console.print(
+            f"[red]not sent: the broker does not let {who} write to {topic}; each "
+            "organisation may send only to its own topic, as its own user[/red]"
+        )
+        raise typer.Exit(1) from None
+    except KafkaError as error:
+        console.print(f"[red]not sent: {type(error).__name__}: {error}[/red]")
+        raise typer.Exit(1) from None
     contact_id = contact_id_for(org, referral_id)
     sys.stdout.write(json.dumps({"contact_id": contact_id, "referral_id": referral_id}) + "\n")
     console.print(f"sent; follow it with: frontdoor watch --org {org} --referral {referral_id}")

@@ -192,3 +192,27 @@ async def test_partners_add_registers_an_organisation_that_can_then_send(
     with pytest.raises(TopicAuthorizationFailedError):
         await send(settings, secured.topics.inbound(POLICE))
     assert json.dumps(password) not in added.stderr  # the password is printed once, on stdout
+
+
+def test_submitting_to_another_partners_topic_says_why_it_was_refused(
+    secure_broker, secured, tmp_path: Path
+) -> None:
+    document = tmp_path / "referral.json"
+    document.write_bytes(encode(referral(submitted_at=recently())))
+    env = {
+        **os.environ,
+        "KAFKA_BOOTSTRAP_SERVERS": secure_broker.bootstrap_servers,
+        "FRONTDOOR_TOPIC_PREFIX": secured.topic_prefix,
+        **secure_broker.credentials.environment(SCHOOL),
+    }
+    refused = subprocess.run(
+        [sys.executable, "-m", "services.cli.main", "submit", str(document), "--org", POLICE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    assert refused.returncode == 1
+    assert f"does not let {SCHOOL} write to" in " ".join(refused.stderr.split())
+    assert "Traceback" not in refused.stderr
