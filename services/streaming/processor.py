@@ -222,6 +222,7 @@ class TransactionalProcessor:
         started = time.perf_counter()
         records = [record for partition_records in batch.values() for record in partition_records]
         outputs = await self.handler(records)
+        handled = time.perf_counter()
         async with producer.transaction():
             await _send_all(producer, outputs)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
@@ -234,6 +235,7 @@ class TransactionalProcessor:
             records=len(records),
             outputs=len(outputs),
             ms=round((time.perf_counter() - started) * 1000, 1),
+            handler_ms=round((handled - started) * 1000, 1),
         )
 
 

@@ -23,4 +23,6 @@ async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     latency = result["fixed_rate"]
     assert set(latency["publish_to_queue_item_ms"]) == {"p50", "p95", "p99"}
     assert latency["publish_to_referrer_update_ms"]["p50"] > 0
+    assert latency["warm_up"]["referrals"] == 400  # 4 s at 100/s, reported apart
+    assert latency["referrals"] == 200
     assert {"full speed", "100/s offered", "bare chain"} <= phases
