@@ -21,6 +21,7 @@ from aiokafka.structs import ConsumerRecord
 from services.broker.clients import make_consumer, make_producer, safe_client_id
 from services.broker.settings import KafkaSettings
 from services.observability.health import Health
+from services.streaming.heap import Heap
 
 log = structlog.get_logger(__name__)
 
@@ -125,6 +126,7 @@ class TransactionalProcessor:
         self._next_tick = 0.0
         self._lock = asyncio.Lock()
         self._rebalance = _Rebalance(self._lock, on_assigned)
+        self.heap = Heap()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Process batches until ``stop`` is set, then finish the batch in hand and close."""
@@ -185,12 +187,15 @@ class TransactionalProcessor:
                 if self.tick is not None and time.monotonic() >= self._next_tick:
                     async with self._lock:
                         await self._tick(producer)
-                if batch:
-                    async with self._lock:
-                        if generation != self._rebalance.generation:
-                            self._refetch(consumer, batch)
-                            continue
-                        await self._process(batch, producer)
+                if not batch:
+                    self.heap.idle()
+                    continue
+                async with self._lock:
+                    if generation != self._rebalance.generation:
+                        self._refetch(consumer, batch)
+                        continue
+                    await self._process(batch, producer)
+                self.heap.after_batch()
         finally:
             stopping.cancel()
 
