@@ -22,27 +22,31 @@ SERVICES = ("intake", "triage", "notifier", "dashboard")
 ADMIN = "frontdoor-admin"
 
 
+# Member names are Kafka's own (the admin client's enums are looked up by them); values are
+# Strimzi's spelling in a KafkaUser's ACLs.
+
+
 class Resource(StrEnum):
     """Kafka resource types an ACL can name."""
 
     TOPIC = "topic"
     GROUP = "group"
-    TRANSACTIONAL_ID = "transactional_id"
+    TRANSACTIONAL_ID = "transactionalId"
 
 
 class Pattern(StrEnum):
     """Whether an ACL's name is a whole name or a prefix."""
 
     LITERAL = "literal"
-    PREFIXED = "prefixed"
+    PREFIXED = "prefix"
 
 
 class Operation(StrEnum):
-    """Operations granted (READ and WRITE imply DESCRIBE)."""
+    """Operations granted (Read and Write imply Describe)."""
 
-    READ = "read"
-    WRITE = "write"
-    DESCRIBE = "describe"
+    READ = "Read"
+    WRITE = "Write"
+    DESCRIBE = "Describe"
 
 
 @dataclass(frozen=True, slots=True)

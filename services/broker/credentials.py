@@ -14,7 +14,8 @@ from pathlib import Path
 
 from pydantic import SecretStr
 
-from services.broker.access import ADMIN
+from schemas.topics import Topics
+from services.broker.access import ADMIN, service_principal
 from services.broker.settings import KafkaSettings
 
 
@@ -31,16 +32,21 @@ class CredentialStore:
         except FileNotFoundError:
             return {}
 
-    def password(self, user: str) -> str:
-        """The user's password, made (and saved) the first time it is asked for."""
+    def passwords(self, users: list[str]) -> dict[str, str]:
+        """Each user's password; those asked for the first time are made and saved at once."""
         passwords = self._read()
-        if user not in passwords:
-            passwords[user] = secrets.token_urlsafe(24)
+        new = [user for user in users if user not in passwords]
+        if new:
+            passwords |= {user: secrets.token_urlsafe(24) for user in new}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             descriptor = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(descriptor, "w") as file:
                 json.dump(passwords, file, indent=2)
-        return passwords[user]
+        return {user: passwords[user] for user in users}
+
+    def password(self, user: str) -> str:
+        """The user's password, made (and saved) the first time it is asked for."""
+        return self.passwords([user])[user]
 
     def users(self) -> list[str]:
         """Every user with a password here."""
@@ -64,4 +70,13 @@ class CredentialStore:
             "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
             "KAFKA_SASL_USERNAME": user,
             "KAFKA_SASL_PASSWORD": self.password(user),
+        }
+
+    def service_environment(self, service: str, topics: Topics) -> dict[str, str]:
+        """What a service needs to run as its own user where the operator made the topics.
+
+        Its user has no right to create topics, so it does not try.
+        """
+        return self.environment(service_principal(service, topics)) | {
+            f"FRONTDOOR_{service.upper()}_CREATE_TOPICS": "false"
         }

@@ -30,9 +30,6 @@ from schemas.topics import Topics
 from services.broker.access import (
     SERVICES,
     Grant,
-    Operation,
-    Pattern,
-    Resource,
     partner_grants,
     partner_principal,
     service_grants,
@@ -45,38 +42,6 @@ from services.broker.topics import ensure_topics
 TIMEOUT_S = 30
 SCRAM_ITERATIONS = 8192
 
-_RESOURCE = {
-    Resource.TOPIC: ResourceType.TOPIC,
-    Resource.GROUP: ResourceType.GROUP,
-    Resource.TRANSACTIONAL_ID: ResourceType.TRANSACTIONAL_ID,
-}
-_PATTERN = {
-    Pattern.LITERAL: ResourcePatternType.LITERAL,
-    Pattern.PREFIXED: ResourcePatternType.PREFIXED,
-}
-_OPERATION = {
-    Operation.READ: AclOperation.READ,
-    Operation.WRITE: AclOperation.WRITE,
-    Operation.DESCRIBE: AclOperation.DESCRIBE,
-}
-
-
-def _config(kafka: KafkaSettings) -> dict[str, Any]:
-    config: dict[str, Any] = {
-        "bootstrap.servers": kafka.bootstrap_servers,
-        "security.protocol": kafka.security_protocol,
-    }
-    if kafka.security_protocol.startswith("SASL"):
-        config["sasl.mechanism"] = kafka.sasl_mechanism
-        config["sasl.username"] = kafka.sasl_username
-        config["sasl.password"] = kafka.password() or ""
-    if kafka.ssl_cafile:
-        config["ssl.ca.location"] = kafka.ssl_cafile
-    if kafka.ssl_certfile:
-        config["ssl.certificate.location"] = kafka.ssl_certfile
-        config["ssl.key.location"] = kafka.ssl_keyfile
-    return config
-
 
 def _wait(futures: dict[Any, Future[Any]]) -> None:
     for future in futures.values():
@@ -88,7 +53,7 @@ class SecurityAdmin:
 
     def __init__(self, kafka: KafkaSettings) -> None:
         """Connect with ``kafka``'s settings, which must carry administrator rights."""
-        self.admin = AdminClient(_config(kafka))
+        self.admin = AdminClient(kafka.librdkafka_config())
 
     def set_passwords(self, passwords: dict[str, str]) -> None:
         """Create or replace the SCRAM-SHA-512 credentials of each user."""
@@ -118,12 +83,12 @@ class SecurityAdmin:
         """Allow ``principal`` exactly these grants (adding ACLs is idempotent)."""
         bindings = [
             AclBinding(
-                _RESOURCE[g.resource],
+                ResourceType[g.resource.name],
                 g.name,
-                _PATTERN[g.pattern],
+                ResourcePatternType[g.pattern.name],
                 f"User:{principal}",
                 "*",
-                _OPERATION[g.operation],
+                AclOperation[g.operation.name],
                 AclPermissionType.ALLOW,
             )
             for g in grants
@@ -153,7 +118,7 @@ def provision(kafka: KafkaSettings, store: CredentialStore, organisations: list[
     security = SecurityAdmin(kafka)
     principals = {service_principal(s, topics): service_grants(s, topics) for s in SERVICES}
     principals |= {partner_principal(org): partner_grants(org, topics) for org in organisations}
-    security.set_passwords({user: store.password(user) for user in principals})
+    security.set_passwords(store.passwords(list(principals)))
     for principal, grants in principals.items():
         security.grant(principal, grants)
 

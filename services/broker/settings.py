@@ -81,3 +81,20 @@ class KafkaSettings(BaseSettings):
                 context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
             options["ssl_context"] = context
         return options
+
+    def librdkafka_config(self) -> dict[str, Any]:
+        """The same connection for librdkafka (confluent-kafka's admin client)."""
+        config: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap_servers,
+            "security.protocol": self.security_protocol,
+        }
+        if self.security_protocol.startswith("SASL"):
+            config["sasl.mechanism"] = self.sasl_mechanism
+            config["sasl.username"] = self.sasl_username
+            config["sasl.password"] = self.password() or ""
+        if self.ssl_cafile:
+            config["ssl.ca.location"] = self.ssl_cafile
+        if self.ssl_certfile:
+            config["ssl.certificate.location"] = self.ssl_certfile
+            config["ssl.key.location"] = self.ssl_keyfile
+        return config

@@ -18,7 +18,6 @@ from rich.live import Live
 from rich.table import Table
 
 from schemas.partners import load_registry
-from services.broker.access import service_principal
 from services.broker.clients import make_consumer, make_producer
 from services.broker.credentials import CredentialStore
 from services.broker.local import LocalBroker, LocalBrokerSettings
@@ -43,9 +42,7 @@ class Identities:
         """A service's credentials (it has no right to create topics: they exist already)."""
         if self.store is None:
             return {}
-        user = service_principal(name, self.admin.topics)
-        env = self.store.environment(user)
-        return env | {f"FRONTDOOR_{name.upper()}_CREATE_TOPICS": "false"}
+        return self.store.service_environment(name, self.admin.topics)
 
     def partner(self, org: str) -> KafkaSettings:
         """Settings a simulated partner sends with."""

@@ -34,7 +34,6 @@ from schemas.intake import AcceptedReferral, Rejection
 from schemas.partners import load_registry
 from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.triage import Case, Decision, QueueItem
-from services.broker.access import service_principal
 from services.broker.clients import make_producer
 from services.broker.local import LocalBroker, throwaway_broker
 from services.broker.security import secure_deployment
@@ -135,9 +134,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     await secure_deployment(admin, broker.credentials, orgs)
 
     def own_env(name: str) -> dict[str, str]:
-        user = service_principal(name, admin.topics)
-        return broker.credentials.environment(user) | {
-            f"FRONTDOOR_{name.upper()}_CREATE_TOPICS": "false",
+        return broker.credentials.service_environment(name, admin.topics) | {
             f"FRONTDOOR_{name.upper()}_LOG_LEVEL": "DEBUG",  # the most lines to scan
         }
 

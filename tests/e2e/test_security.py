@@ -118,8 +118,9 @@ async def test_the_pipeline_runs_with_each_service_on_its_own_least_rights(
     services = ServiceProcesses(secured, tmp_path)
     try:
         for name in ("intake", "triage", "notifier"):
-            env = secure_broker.credentials.environment(service_principal(name, secured.topics))
-            services.start(name, **env, **{f"FRONTDOOR_{name.upper()}_CREATE_TOPICS": "false"})
+            services.start(
+                name, **secure_broker.credentials.service_environment(name, secured.topics)
+            )
         police = as_user(secure_broker, secured, POLICE)
         document = referral(submitted_at=recently())
         await send(police, secured.topics.inbound(POLICE), encode(document))
