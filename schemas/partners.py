@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import time
-from pathlib import Path
 from typing import Self
 
-import yaml
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -19,8 +15,6 @@ from pydantic import (
 )
 
 from schemas.topics import check_organisation_id
-
-DEFAULT_REGISTRY = Path(__file__).resolve().parents[1] / "deploy" / "partners.yaml"
 
 
 class Partner(BaseModel):
@@ -71,34 +65,3 @@ class PartnerRegistry(BaseModel):
     def ids(self) -> list[str]:
         """Every registered organisation id."""
         return [p.id for p in self.partners]
-
-
-def load_registry(path: Path | None = None) -> PartnerRegistry:
-    """Read and validate a partner registry file (``FRONTDOOR_PARTNERS_FILE`` by default)."""
-    path = path or Path(os.environ.get("FRONTDOOR_PARTNERS_FILE", DEFAULT_REGISTRY))
-    return PartnerRegistry.model_validate(yaml.safe_load(path.read_text()))
-
-
-class PartnerDirectory:
-    """The registry as a running service sees it: re-read when its file changes.
-
-    Partners registered while a service runs are known to it within ``recheck`` seconds.
-    """
-
-    def __init__(self, path: Path | None = None, recheck: float = 2.0) -> None:
-        """Watch ``path`` (``FRONTDOOR_PARTNERS_FILE`` or the default registry)."""
-        self.path = path or Path(os.environ.get("FRONTDOOR_PARTNERS_FILE", DEFAULT_REGISTRY))
-        self.recheck = recheck
-        self._registry = load_registry(self.path)
-        self._mtime = self.path.stat().st_mtime_ns
-        self._checked = time.monotonic()
-
-    @property
-    def registry(self) -> PartnerRegistry:
-        """The registry, re-read if the file changed since the last look."""
-        if time.monotonic() - self._checked >= self.recheck:
-            self._checked = time.monotonic()
-            mtime = self.path.stat().st_mtime_ns
-            if mtime != self._mtime:
-                self._registry, self._mtime = load_registry(self.path), mtime
-        return self._registry

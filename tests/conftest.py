@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 import pytest
 
-from services.broker.clients import make_consumer
-from services.broker.local import throwaway_broker
-from services.broker.settings import KafkaSettings
-from services.broker.topics import ensure_topics
+from frontdoor.broker.local import throwaway_broker
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_consumer
+from runtime.kafka.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
 _session = contextlib.ExitStack()
@@ -85,7 +85,7 @@ def kafka() -> KafkaSettings:
 @pytest.fixture
 async def topics_ready(kafka: KafkaSettings) -> KafkaSettings:
     """The test's namespace with every core topic and the registry's partner topics."""
-    from schemas.partners import load_registry  # noqa: PLC0415
+    from runtime.partners import load_registry  # noqa: PLC0415
 
     await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids), partitions=2)
     return kafka
@@ -109,7 +109,7 @@ class ServiceProcesses:
     def start(self, name: str, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "services.cli.main", *(command or ("run", name))],
+                [sys.executable, "-m", "frontdoor", *(command or ("run", name))],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env() | extra_env,

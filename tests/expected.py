@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from domain.policy import load_policy
+from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral
 from services.triage.engine import Effects, TriageEngine
-from services.triage.policy import load_policy
-from services.triage.working_time import WorkingClock
 
 
 def replay(accepted_records: list[Any]) -> Effects:

@@ -26,12 +26,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from schemas.partners import PartnerDirectory
+from runtime.kafka.clients import make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import PartnerDirectory
 from schemas.status import Outcome
 from schemas.triage import ActionKind, Level, ManagerAction
-from services.broker.clients import make_producer
-from services.broker.settings import KafkaSettings
-from services.dashboard import charts
+from services.dashboard import performance_charts as charts
 from services.dashboard.auth import Manager, Managers, csrf_ok, load_managers, new_csrf_token
 from services.dashboard.feed import follow
 from services.dashboard.view import DashboardView

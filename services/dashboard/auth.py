@@ -12,7 +12,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
-DEFAULT_MANAGERS = Path(__file__).resolve().parents[2] / "deploy" / "managers.yaml"
+from runtime.demo import DEMO_MANAGERS_FILE
+
 _hasher = PasswordHasher()
 # Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
@@ -61,7 +62,7 @@ def hash_password(password: str) -> str:
 
 def load_managers(path: Path | None = None) -> Managers:
     """Read the managers file (``FRONTDOOR_DASHBOARD_MANAGERS_FILE`` or the demo one)."""
-    path = path or Path(os.environ.get("FRONTDOOR_DASHBOARD_MANAGERS_FILE", DEFAULT_MANAGERS))
+    path = path or Path(os.environ.get("FRONTDOOR_DASHBOARD_MANAGERS_FILE", DEMO_MANAGERS_FILE))
     if not path.exists():
         return Managers()
     return Managers.model_validate(yaml.safe_load(path.read_text()) or {})

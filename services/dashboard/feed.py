@@ -5,13 +5,13 @@ from __future__ import annotations
 import structlog
 from pydantic import ValidationError
 
-from schemas.partners import PartnerDirectory
+from runtime.kafka.clients import make_consumer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import PartnerDirectory
+from runtime.processor import Record
 from schemas.status import StatusUpdate
 from schemas.triage import Case, Decision
-from services.broker.clients import make_consumer
-from services.broker.settings import KafkaSettings
 from services.dashboard.view import DashboardView
-from services.streaming.processor import Record
 
 log = structlog.get_logger(__name__)
 

@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from domain.working_time import WorkingClock
 from schemas.status import Outcome, StatusUpdate
 from schemas.triage import Case, CaseState, Decision, Rag
-from services.triage.working_time import WorkingClock
 
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
 QUEUE_OUTCOMES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)

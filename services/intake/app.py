@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from pydantic_settings import SettingsConfigDict
 
-from schemas.partners import PartnerDirectory
+from runtime.health import Health
+from runtime.kafka.admin import ensure_topics
+from runtime.partners import PartnerDirectory
+from runtime.processor import Subscription, TransactionalProcessor
+from runtime.runner import ServiceApp, ServiceSettings
 from schemas.topics import INVALID_MAX_MESSAGE_BYTES
-from services.broker.topics import ensure_topics
 from services.intake.handler import IntakeHandler
-from services.observability.health import Health
-from services.streaming.processor import Subscription, TransactionalProcessor
-from services.streaming.runner import ServiceApp, ServiceSettings
 
 # Room for one whole oversized message per fetch, so it is read and rejected, never stuck.
 INTAKE_FETCH_BYTES = INVALID_MAX_MESSAGE_BYTES

@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 
 import structlog
 
+from domain.validation import Accepted, validate_referral
+from runtime.partners import PartnerDirectory
+from runtime.processor import Outgoing, Record
 from schemas.contact import contact_id_for
 from schemas.intake import AcceptedReferral, Origin, Rejection
-from schemas.partners import PartnerDirectory
 from schemas.status import Status, StatusEvent
 from schemas.topics import Topics
-from services.intake.validation import Accepted, validate_referral
-from services.streaming.processor import Outgoing, Record
 
 log = structlog.get_logger(__name__)
 

@@ -6,14 +6,14 @@ from aiokafka import TopicPartition
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from schemas.partners import PartnerDirectory
-from services.broker.topics import ensure_topics
+from domain.working_time import WorkingClock
+from runtime.health import Health
+from runtime.kafka.admin import ensure_topics
+from runtime.partners import PartnerDirectory
+from runtime.processor import Subscription, TransactionalProcessor
+from runtime.runner import ServiceApp, ServiceSettings
 from services.notifier.handler import NotifierHandler
 from services.notifier.webhooks import RetryPolicy, WebhookDispatcher
-from services.observability.health import Health
-from services.streaming.processor import Subscription, TransactionalProcessor
-from services.streaming.runner import ServiceApp, ServiceSettings
-from services.triage.working_time import WorkingClock
 
 
 class NotifierSettings(ServiceSettings):

@@ -13,14 +13,14 @@ from collections.abc import Sequence
 import structlog
 from aiokafka import TopicPartition
 
-from schemas.partners import PartnerDirectory
+from domain.working_time import WorkingClock
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import PartnerDirectory
+from runtime.processor import Outgoing, Record, dead_letter
+from runtime.state import read_partitions
 from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.topics import Topics
-from services.broker.settings import KafkaSettings
 from services.notifier.wording import PUBLIC_SOURCES, sentence
-from services.streaming.processor import Outgoing, Record, dead_letter
-from services.streaming.state import read_partitions
-from services.triage.working_time import WorkingClock
 
 log = structlog.get_logger(__name__)
 ACKNOWLEDGE_WITHIN_DAYS = 1  # statutory guidance: a decision within one working day

@@ -23,12 +23,13 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
-from schemas.partners import Partner, PartnerDirectory
+from runtime.health import Health
+from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import PartnerDirectory
+from runtime.processor import Record
+from schemas.partners import Partner
 from schemas.status import StatusUpdate
-from services.broker.clients import make_consumer, make_producer, safe_client_id
-from services.broker.settings import KafkaSettings
-from services.observability.health import Health
-from services.streaming.processor import Record
 
 log = structlog.get_logger(__name__)
 

@@ -9,15 +9,15 @@ from aiokafka import TopicPartition
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from schemas.partners import load_registry
-from services.broker.topics import ensure_topics
-from services.observability.health import Health
-from services.streaming.processor import Subscription, TransactionalProcessor
-from services.streaming.runner import ServiceApp, ServiceSettings
+from domain.policy import load_policy
+from domain.working_time import WorkingClock
+from runtime.health import Health
+from runtime.kafka.admin import ensure_topics
+from runtime.partners import load_registry
+from runtime.processor import Subscription, TransactionalProcessor
+from runtime.runner import ServiceApp, ServiceSettings
 from services.triage.engine import TriageEngine
 from services.triage.handler import TriageHandler, restore_partitions
-from services.triage.policy import load_policy
-from services.triage.working_time import WorkingClock
 
 
 class TriageSettings(ServiceSettings):

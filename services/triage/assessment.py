@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from domain.policy import ContactFacts, Policy, decide
+from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral
 from schemas.referral import Child, age_on
 from schemas.status import Outcome
 from schemas.triage import Case, ChildIdentity, ContactRecord, Level, Rag
-from services.triage.policy import ContactFacts, Policy, decide
-from services.triage.working_time import WorkingClock
 
 
 def child_identity(child: Child) -> ChildIdentity:

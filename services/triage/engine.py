@@ -12,6 +12,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.policy import Policy
+from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral, Origin
 from schemas.status import Outcome, Status, StatusEvent
 from schemas.triage import (
@@ -27,8 +29,6 @@ from schemas.triage import (
 )
 from services.triage.assessment import assess, child_identity, contact_record, decision_due
 from services.triage.matching import CaseIndex, IdentityMatch, match_child
-from services.triage.policy import Policy
-from services.triage.working_time import WorkingClock
 
 QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
 ID_NAMESPACE = uuid.UUID("0b7c5a8e-2f4d-4e7a-9c1b-6d3e8f2a1c40")

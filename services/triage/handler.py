@@ -14,13 +14,13 @@ import structlog
 from aiokafka import TopicPartition
 from pydantic import ValidationError
 
+from runtime.kafka.settings import KafkaSettings
+from runtime.processor import Outgoing, Record, dead_letter
+from runtime.state import read_partitions
 from schemas.intake import AcceptedReferral
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import Case, ManagerAction
-from services.broker.settings import KafkaSettings
-from services.streaming.processor import Outgoing, Record, dead_letter
-from services.streaming.state import read_partitions
 from services.triage.actions import apply_action
 from services.triage.engine import Effects, TriageEngine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.bench.pipeline import run
+from frontdoor.bench.pipeline import run
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from factories import encode, recently, referral
-from services.broker.clients import make_producer
-from services.broker.local import free_port
+from frontdoor.broker.local import free_port
+from runtime.kafka.clients import make_producer
 from services.dashboard.auth import hash_password
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -27,21 +27,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from expected import replay
 
 from conftest import read_topics
+from domain.validation import Accepted, validate_referral
+from expected import replay
+from frontdoor.access.provision import secure_deployment
+from frontdoor.broker.local import LocalBroker, throwaway_broker
+from frontdoor.cli.supervisor import PIPELINE, Supervisor
+from frontdoor.simulator.stream import Publication, ReferralStream
+from runtime.kafka.clients import make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import load_registry
 from schemas.intake import AcceptedReferral, Rejection
-from schemas.partners import load_registry
 from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.triage import Case, Decision, QueueItem
-from services.broker.clients import make_producer
-from services.broker.local import LocalBroker, throwaway_broker
-from services.broker.security import secure_deployment
-from services.broker.settings import KafkaSettings
-from services.cli.supervisor import PIPELINE, Supervisor
 from services.intake.handler import REJECTION_HEADER
-from services.intake.validation import Accepted, validate_referral
-from services.simulator.stream import Publication, ReferralStream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.fault]
 

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import read_topics
 from factories import encode, recently, referral
-from schemas.partners import load_registry
-from services.broker.clients import make_producer
-from services.simulator.children import make_nhs_number
+from frontdoor.simulator.children import make_nhs_number
+from runtime.kafka.clients import make_producer
+from runtime.partners import load_registry
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

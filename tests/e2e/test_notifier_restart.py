@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from conftest import processing, read_topics
+from frontdoor.broker.local import free_port
+from runtime.kafka.clients import make_producer
 from schemas.status import Outcome, Status, StatusEvent, StatusUpdate
-from services.broker.clients import make_producer
-from services.broker.local import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -13,14 +13,14 @@ import pytest
 from test_webhooks import Endpoint, receiver, registry_with_webhooks
 
 from conftest import ROOT, read_topics
+from domain.validation import Accepted, validate_referral
 from factories import encode, recently, referral
-from schemas.partners import load_registry
+from frontdoor.broker.local import free_port
+from frontdoor.simulator.stream import ReferralStream
+from runtime.health import serve_asgi
+from runtime.kafka.clients import make_producer
+from runtime.partners import load_registry
 from schemas.status import StatusUpdate
-from services.broker.clients import make_producer
-from services.broker.local import free_port
-from services.intake.validation import Accepted, validate_referral
-from services.observability.health import serve_asgi
-from services.simulator.stream import ReferralStream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -29,7 +29,7 @@ async def frontdoor(kafka, *args: str, env: dict[str, str] | None = None) -> tup
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "services.cli.main",
+        "frontdoor",
         *args,
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,

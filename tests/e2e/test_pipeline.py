@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from factories import encode, recently, referral
+from runtime.kafka.clients import make_producer
 from schemas.contact import contact_id_for
 from schemas.status import Outcome, StatusUpdate
 from schemas.triage import Decision, QueueItem
-from services.broker.clients import make_producer
 
 pytestmark = pytest.mark.kafka
 

@@ -22,13 +22,13 @@ from pydantic import SecretStr
 
 from conftest import ROOT, ServiceProcesses, read_topics
 from factories import encode, recently, referral
-from schemas.partners import load_registry
+from frontdoor.access.model import SERVICES, service_principal
+from frontdoor.access.provision import secure_deployment
+from frontdoor.broker.local import LocalBroker, throwaway_broker
+from runtime.kafka.clients import make_consumer, make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import load_registry
 from schemas.status import StatusUpdate
-from services.broker.access import SERVICES, service_principal
-from services.broker.clients import make_consumer, make_producer
-from services.broker.local import LocalBroker, throwaway_broker
-from services.broker.security import secure_deployment
-from services.broker.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -136,7 +136,7 @@ async def test_the_pipeline_runs_with_each_service_on_its_own_least_rights(
 
 
 def test_each_service_user_has_acls_and_no_more_than_its_stage(secured) -> None:
-    from services.broker.security import SecurityAdmin  # noqa: PLC0415
+    from frontdoor.access.provision import SecurityAdmin  # noqa: PLC0415
 
     security = SecurityAdmin(secured)
     counts = {s: security.acl_count(service_principal(s, secured.topics)) for s in SERVICES}
@@ -159,7 +159,7 @@ async def test_partners_add_registers_an_organisation_that_can_then_send(
         [
             sys.executable,
             "-m",
-            "services.cli.main",
+            "frontdoor",
             "partners",
             "add",
             "middlesbrough-college",
@@ -207,7 +207,7 @@ def test_submitting_to_another_partners_topic_says_why_it_was_refused(
         **secure_broker.credentials.environment(SCHOOL),
     }
     refused = subprocess.run(
-        [sys.executable, "-m", "services.cli.main", "submit", str(document), "--org", POLICE],
+        [sys.executable, "-m", "frontdoor", "submit", str(document), "--org", POLICE],
         env=env,
         capture_output=True,
         text=True,

@@ -12,15 +12,15 @@ import random
 from collections import Counter
 
 import pytest
-from expected import replay
 
 from conftest import processing, read_topics
-from schemas.partners import load_registry
+from expected import replay
+from frontdoor.broker.local import free_port
+from frontdoor.simulator.stream import ReferralStream
+from runtime.kafka.clients import make_producer
+from runtime.partners import load_registry
 from schemas.status import Status, StatusEvent
 from schemas.triage import Decision, QueueItem
-from services.broker.clients import make_producer
-from services.broker.local import free_port
-from services.simulator.stream import ReferralStream
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -12,13 +12,13 @@ from collections import Counter
 
 import httpx
 import pytest
-from expected import replay
 
 from conftest import processing, read_topics
+from expected import replay
+from frontdoor.bench.stages import accepted_messages, send_messages, wide_registry
+from frontdoor.broker.local import free_port
+from runtime.kafka.admin import ensure_topics
 from schemas.triage import Decision
-from services.bench.stages import accepted_messages, send_messages, wide_registry
-from services.broker.local import free_port
-from services.broker.topics import ensure_topics
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -16,17 +16,17 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from conftest import read_topics
-from schemas.partners import DEFAULT_REGISTRY
+from frontdoor.broker.local import free_port
+from runtime.demo import DEMO_PARTNERS_FILE
+from runtime.health import serve_asgi
+from runtime.kafka.clients import make_producer
 from schemas.status import Outcome, Status, StatusEvent, StatusUpdate
-from services.broker.clients import make_producer
-from services.broker.local import free_port
 from services.notifier.webhooks import (
     ATTEMPT_HEADER,
     IDEMPOTENCY_HEADER,
     SIGNATURE_HEADER,
     verify_signature,
 )
-from services.observability.health import serve_asgi
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -60,7 +60,7 @@ def receiver(endpoints: dict[str, Endpoint]) -> Starlette:
 
 
 def registry_with_webhooks(tmp_path: Path, port: int, hooks: dict[str, str]) -> Path:
-    document = yaml.safe_load(DEFAULT_REGISTRY.read_text())
+    document = yaml.safe_load(DEMO_PARTNERS_FILE.read_text())
     for partner in document["partners"]:
         if partner["id"] in hooks:
             partner["webhook"] = f"http://127.0.0.1:{port}/hooks/{hooks[partner['id']]}"

@@ -15,11 +15,11 @@ from hypothesis import strategies as st
 
 from conftest import read_topics
 from factories import encode, recently, referral
+from runtime.demo import DEMO_PARTNERS_FILE
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_producer
 from schemas.intake import AcceptedReferral, Rejection
-from schemas.partners import DEFAULT_REGISTRY
 from schemas.status import StatusEvent
-from services.broker.clients import make_producer
-from services.broker.topics import ensure_topics
 from services.intake.handler import REJECTION_HEADER
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -146,7 +146,7 @@ async def test_hostile_messages_neither_crash_nor_block_the_partition(
 
 async def test_new_partner_is_served_without_a_restart(kafka, services, tmp_path: Path) -> None:
     registry_file = tmp_path / "partners.yaml"
-    registry_file.write_text(DEFAULT_REGISTRY.read_text())
+    registry_file.write_text(DEMO_PARTNERS_FILE.read_text())
     services.start("intake", FRONTDOOR_PARTNERS_FILE=str(registry_file))
     await ensure_topics(kafka, kafka.topics.specs_for([]))
     await asyncio.sleep(3)  # intake is subscribed and settled before the partner exists

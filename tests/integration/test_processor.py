@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import pytest
 
+from runtime.health import Health
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_producer
+from runtime.processor import Outgoing, Record, Subscription, TransactionalProcessor
 from schemas.topics import Cleanup, TopicSpec
-from services.broker.clients import make_producer
-from services.broker.topics import ensure_topics
-from services.observability.health import Health
-from services.streaming.processor import Outgoing, Record, Subscription, TransactionalProcessor
 
 pytestmark = pytest.mark.kafka
 

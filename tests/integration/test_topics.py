@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_admin
 from schemas.topics import CORE_TOPICS
-from services.broker.clients import make_admin
-from services.broker.topics import ensure_topics
 
 pytestmark = pytest.mark.kafka
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import yaml
 
+from frontdoor.access.model import service_principal
+from frontdoor.cli.supervisor import PIPELINE
 from schemas.topics import Topics
-from services.broker.access import service_principal
-from services.cli.supervisor import PIPELINE
 
 COMPOSE = Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml"
 

@@ -6,7 +6,7 @@ import socket
 
 import httpx
 
-from services.observability.health import Health, serve_health
+from runtime.health import Health, serve_health
 
 
 def _free_port() -> int:

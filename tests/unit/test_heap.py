@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from services.streaming.heap import Heap
+from runtime.heap import Heap
 
 
 class Node:

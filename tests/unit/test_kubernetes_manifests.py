@@ -7,10 +7,10 @@ from typing import Any
 
 import yaml
 
-from schemas.partners import load_registry
+from frontdoor.access.model import SERVICES, service_principal
+from frontdoor.cli.deploy import MIN_INSYNC, REPLICAS, generated
+from runtime.partners import load_registry
 from schemas.topics import CORE_TOPICS, Topics
-from services.broker.access import SERVICES, service_principal
-from services.cli.deploy import MIN_INSYNC, REPLICAS, generated
 
 FOLDER = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 

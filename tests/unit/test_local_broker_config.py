@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from services.broker.local import DEPLOY_KAFKA, LocalBroker, LocalBrokerSettings
+from frontdoor.broker.local import DEPLOY_KAFKA, LocalBroker, LocalBrokerSettings
 
 
 def _properties(tmp_path: Path, *, sasl: bool = False) -> dict[str, str]:

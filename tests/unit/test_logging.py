@@ -8,7 +8,7 @@ import json
 import pytest
 import structlog
 
-from services.observability.logging import configure_logging
+from runtime.logs import configure_logging
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from datetime import timedelta
 
 import pytest
 
+from domain.policy import load_policy
+from domain.working_time import WorkingClock
 from factories import NOW, accepted, referral
 from schemas.status import Outcome, Status
 from schemas.triage import ActionKind, CaseState, DecisionKind, Level, ManagerAction
 from services.triage.actions import apply_action
 from services.triage.engine import TriageEngine
-from services.triage.policy import load_policy
-from services.triage.working_time import WorkingClock
 
 _ids = itertools.count()
 

@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
+from frontdoor.simulator.children import FAMILY_NAMES
 from schemas.triage import ChildIdentity, MatchKind
-from services.simulator.children import FAMILY_NAMES
 from services.triage.matching import CaseIndex, NameLikeness, match_child, name_likeness
 
 

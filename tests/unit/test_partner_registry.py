@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from schemas.partners import load_registry
+from runtime.partners import load_registry
 
 
 def test_default_registry_loads() -> None:

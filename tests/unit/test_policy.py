@@ -8,10 +8,10 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
+from domain.policy import DEFAULT_POLICY, ContactFacts, decide, load_policy
 from schemas.codes import ConsentStatus, DashRisk, Factor
 from schemas.status import Outcome
 from schemas.triage import Level, Rag
-from services.triage.policy import DEFAULT_POLICY, ContactFacts, decide, load_policy
 
 POLICY = load_policy()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from domain.validation import Accepted, Rejected, validate_referral
 from factories import DELETE, NOW, encode, referral, with_path
-from schemas.partners import load_registry
-from services.intake.validation import Accepted, Rejected, validate_referral
+from runtime.partners import load_registry
 
 REGISTRY = load_registry()
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
+from domain.policy import DEFAULT_POLICY
 from factories import encode, referral
-from services.cli.main import app
-from services.triage.policy import DEFAULT_POLICY
+from frontdoor.cli.main import app
 
 runner = CliRunner()
 SCHOOL = {"organisation_id": "stockton-riverside-academy", "source": "2A"}

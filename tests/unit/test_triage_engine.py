@@ -7,12 +7,12 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from domain.policy import load_policy
+from domain.working_time import WorkingClock
 from factories import NOW, accepted, referral
 from schemas.status import Outcome, Status
 from schemas.triage import CaseState, DecisionKind, Level, Rag
 from services.triage.engine import Effects, TriageEngine
-from services.triage.policy import load_policy
-from services.triage.working_time import WorkingClock
 
 _offsets = itertools.count()
 

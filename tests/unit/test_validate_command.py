@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from factories import encode, recently, referral
-from services.cli.main import app
+from frontdoor.cli.main import app
 
 runner = CliRunner()
 

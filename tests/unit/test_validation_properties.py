@@ -9,10 +9,10 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from domain.validation import MAX_ERRORS, Accepted, Rejected, validate_referral
 from factories import NOW, encode, referral
-from schemas.partners import load_registry
+from runtime.partners import load_registry
 from schemas.referral import MAX_REFERRAL_BYTES
-from services.intake.validation import MAX_ERRORS, Accepted, Rejected, validate_referral
 
 REGISTRY = load_registry()
 SEGMENT = r'(\.[A-Za-z_][A-Za-z0-9_]*|\[\d+\]|\["([^"\\]|\\.)*"\])'

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from services.triage.working_time import WorkingClock
+from domain.working_time import WorkingClock
 
 CLOCK = WorkingClock()
 

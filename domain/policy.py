@@ -1,0 +1,258 @@
+"""The threshold policy as data, and the pure function that applies it to one contact.
+
+A policy file lists levels (RAG, outcome, response target) and rules (id, level, condition).
+The highest level any rule reaches wins; a consent override can change the outcome of a
+level without changing the level. Every decision carries the rule ids and the policy version.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from importlib import resources
+from pathlib import Path
+from typing import Self
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from schemas.codes import ConsentStatus, DashRisk, Factor
+from schemas.status import Outcome
+from schemas.triage import Level, Rag
+
+DEFAULT_POLICY = Path(str(resources.files("domain") / "default_policy.yaml"))  # package data
+
+
+class _PolicyModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Due(_PolicyModel):
+    """A response target in working time."""
+
+    working_hours: float = Field(default=0, ge=0, description="Working hours.")
+    working_days: float = Field(default=0, ge=0, description="Working days.")
+
+
+class LevelSpec(_PolicyModel):
+    """What a level means: its RAG, its outcome and how soon a decision is due."""
+
+    level: Level = Field(description="1 to 4.")
+    name: str = Field(description="universal, additional, complex, acute, or a local name.")
+    rag: Rag = Field(description="Urgency rating.")
+    outcome: Outcome = Field(description="Where a contact at this level goes.")
+    due: Due = Field(description="Decision due within this much working time.")
+    strategy_discussion: bool = Field(default=False, description="Flag a strategy discussion.")
+
+
+class FactorsAtLevel(_PolicyModel):
+    """Counts the contact's distinct factors that would each, alone, reach ``level``."""
+
+    level: Level = Field(description="The level each factor must reach on its own.")
+    at_least: int = Field(ge=1, description="How many such factors are needed.")
+
+
+class Condition(_PolicyModel):
+    """One test on a contact; exactly one key is set. ``all``/``any``/``not`` combine tests."""
+
+    all_of: list[Condition] | None = Field(default=None, alias="all")
+    any_of: list[Condition] | None = Field(default=None, alias="any")
+    none_of: Condition | None = Field(default=None, alias="not")
+    factor_in: list[Factor] | None = None
+    immediate_risk: bool | None = None
+    injury_observed: bool | None = None
+    dash_risk_in: list[DashRisk | None] | None = None
+    born: bool | None = None
+    age_under: int | None = Field(default=None, description="Years; an unborn child counts.")
+    age_at_least: int | None = Field(default=None, description="Years; born children only.")
+    consent: ConsentStatus | None = None
+    prior_contacts_at_least: int | None = None
+    factors_at_level: FactorsAtLevel | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_test(self) -> Self:
+        if len(self.model_fields_set) != 1:
+            raise ValueError(
+                f"a condition has exactly one test; got {sorted(self.model_fields_set)}"
+            )
+        return self
+
+
+class Rule(_PolicyModel):
+    """A named rule: when its condition holds, the contact reaches its level."""
+
+    id: str = Field(pattern=r"^[A-Z0-9-]+$", description="Recorded with every decision it makes.")
+    level: Level = Field(description="The level it gives.")
+    description: str = Field(description="What it means, for people.")
+    when: Condition | None = Field(default=None, description="Its condition (none: always).")
+
+
+class ConsentOverride(_PolicyModel):
+    """At ``level``, when consent is ``consent``, the outcome becomes ``outcome``."""
+
+    id: str = Field(pattern=r"^[A-Z0-9-]+$")
+    level: Level
+    consent: ConsentStatus
+    outcome: Outcome
+    description: str
+
+
+class Policy(_PolicyModel):
+    """A complete threshold policy, as a local authority publishes it."""
+
+    version: str = Field(min_length=1, description="Recorded with every decision.")
+    name: str
+    repeat_window_days: int = Field(default=365, ge=1)
+    levels: list[LevelSpec]
+    rules: list[Rule]
+    default_rule: Rule
+    consent_overrides: list[ConsentOverride] = Field(default_factory=list)
+    # Decisions are a pure function of the facts, and the same facts come up again and again
+    # (a profile of the pipeline showed policy evaluation as a quarter of triage's time).
+    _decisions: dict[ContactFacts, PolicyDecision] = PrivateAttr(default_factory=dict)
+    _predicates: list[tuple[Rule, Predicate]] | None = PrivateAttr(default=None)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if sorted(spec.level for spec in self.levels) != sorted(Level):
+            raise ValueError("the policy must define each of the levels 1 to 4 exactly once")
+        ids = [rule.id for rule in self.rules] + [self.default_rule.id]
+        ids += [override.id for override in self.consent_overrides]
+        if len(ids) != len(set(ids)):
+            raise ValueError("rule ids must be unique")
+        return self
+
+    def predicates(self) -> list[tuple[Rule, Predicate]]:
+        """Each rule with its condition compiled, built on first use."""
+        if self._predicates is None:
+            self._predicates = [(rule, compile_condition(rule.when, self)) for rule in self.rules]
+        return self._predicates
+
+    def level(self, level: Level) -> LevelSpec:
+        """The spec of a level."""
+        return next(spec for spec in self.levels if spec.level == level)
+
+
+def load_policy(path: Path | None = None) -> Policy:
+    """Read and validate a policy file (``FRONTDOOR_POLICY_FILE``, else the default)."""
+    path = path or Path(os.environ.get("FRONTDOOR_POLICY_FILE", DEFAULT_POLICY))
+    return Policy.model_validate(yaml.safe_load(path.read_text()))
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """What the policy looks at in one contact."""
+
+    factors: frozenset[Factor]
+    immediate_risk: bool
+    injury_observed: bool
+    dash_risk: DashRisk | None
+    age_years: int | None  # None for an unborn child
+    consent: ConsentStatus
+    prior_contacts: int  # about the same child within the repeat window, before this one
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyDecision:
+    """What the policy made of one contact."""
+
+    level: Level
+    rules: tuple[str, ...]
+    outcome: Outcome
+    rag: Rag
+    policy_version: str
+
+
+DECISIONS_REMEMBERED = 65_536
+
+
+def decide(policy: Policy, facts: ContactFacts) -> PolicyDecision:
+    """Apply ``policy`` to one contact: the highest level reached wins, with its rule ids."""
+    decision = policy._decisions.get(facts)  # noqa: SLF001 - the policy's own memo
+    if decision is None:
+        decision = _evaluate(policy, facts)
+        if len(policy._decisions) < DECISIONS_REMEMBERED:  # noqa: SLF001
+            policy._decisions[facts] = decision  # noqa: SLF001
+    return decision
+
+
+def _evaluate(policy: Policy, facts: ContactFacts) -> PolicyDecision:
+    fired = [rule for rule, holds in policy.predicates() if holds(facts)]
+    level = max((rule.level for rule in fired), default=policy.default_rule.level)
+    rules = [rule.id for rule in fired if rule.level == level] or [policy.default_rule.id]
+    spec = policy.level(level)
+    outcome = spec.outcome
+    for override in policy.consent_overrides:
+        if override.level == level and override.consent == facts.consent:
+            outcome = override.outcome
+            rules.append(override.id)
+    return PolicyDecision(level, tuple(rules), outcome, spec.rag, policy.version)
+
+
+Predicate = Callable[[ContactFacts], bool]
+
+
+def compile_condition(condition: Condition | None, policy: Policy) -> Predicate:
+    """A condition as a function of the facts, built once per policy rather than per contact."""
+    if condition is None:
+        return lambda _: True
+    (test,) = condition.model_fields_set
+    return _COMPILERS[test](condition, policy)
+
+
+def _factors_at_level(test: FactorsAtLevel, facts: ContactFacts, policy: Policy) -> bool:
+    rules = [holds for rule, holds in policy.predicates() if rule.level == test.level]
+    alone = [
+        replace(facts, factors=frozenset({factor}), prior_contacts=0) for factor in facts.factors
+    ]
+    reaching = sum(1 for single in alone if any(holds(single) for holds in rules))
+    return reaching >= test.at_least
+
+
+def _all(c: Condition, p: Policy) -> Predicate:
+    parts = [compile_condition(x, p) for x in c.all_of or ()]
+    return lambda f: all(part(f) for part in parts)
+
+
+def _any(c: Condition, p: Policy) -> Predicate:
+    parts = [compile_condition(x, p) for x in c.any_of or ()]
+    return lambda f: any(part(f) for part in parts)
+
+
+def _not(c: Condition, p: Policy) -> Predicate:
+    inner = compile_condition(c.none_of, p)
+    return lambda f: not inner(f)
+
+
+def _factor_in(c: Condition, _: Policy) -> Predicate:
+    wanted = frozenset(c.factor_in or ())
+    return lambda f: not f.factors.isdisjoint(wanted)
+
+
+def _at_level(c: Condition, p: Policy) -> Predicate:
+    test = c.factors_at_level
+    if test is None:
+        return lambda _: False
+    return lambda f: _factors_at_level(test, f, p)
+
+
+_COMPILERS: dict[str, Callable[[Condition, Policy], Predicate]] = {
+    "all_of": _all,
+    "any_of": _any,
+    "none_of": _not,
+    "factor_in": _factor_in,
+    "immediate_risk": lambda c, _: lambda f: f.immediate_risk == c.immediate_risk,
+    "injury_observed": lambda c, _: lambda f: f.injury_observed == c.injury_observed,
+    "dash_risk_in": lambda c, _: lambda f: f.dash_risk in (c.dash_risk_in or ()),
+    "born": lambda c, _: lambda f: (f.age_years is not None) == c.born,
+    "age_under": lambda c, _: lambda f: f.age_years is None or f.age_years < (c.age_under or 0),
+    "age_at_least": lambda c, _: (
+        lambda f: f.age_years is not None and f.age_years >= (c.age_at_least or 0)
+    ),
+    "consent": lambda c, _: lambda f: f.consent == c.consent,
+    "prior_contacts_at_least": lambda c, _: (
+        lambda f: f.prior_contacts >= (c.prior_contacts_at_least or 0)
+    ),
+    "factors_at_level": _at_level,
+}

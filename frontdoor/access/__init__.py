@@ -1,0 +1,1 @@
+"""Who may do what on the broker (one model), and applying it: users, ACLs, Strimzi users."""

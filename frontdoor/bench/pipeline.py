@@ -1,0 +1,357 @@
+"""``frontdoor bench``: the whole pipeline on the real broker, against a bare chain.
+
+Intake, triage and notifier run as separate processes. A realistic mix from simulated
+partners (several organisations and LAs, repeat contacts, resubmissions, amendments, invalid
+messages) is sent at full speed (throughput: first publish to each message's final update to
+its referrer) and at a fixed offered rate (latency: publish to queue item, publish to the
+referrer's first update). Then the same messages go through a bare aiokafka consume-produce
+chain of as many hops, on the same broker, for the ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from frontdoor.simulator.stream import Publication, ReferralStream
+from runtime.kafka.admin import drop_topics, ensure_topics
+from runtime.kafka.clients import make_consumer, make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import load_registry
+from schemas.topics import CORE_TOPICS, TopicSpec
+
+FINAL = {"triaged", "linked", "duplicate", "amended", "rejected"}
+PIPELINE = ("intake", "triage", "notifier")
+# Seconds at the offered rate before latency counts: just-started services are slow for a
+# couple of seconds (measured: up to 1.2 s at first, 40-75 ms at the median after ~3 s).
+WARM_UP_S = 4.0
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class Running:
+    """Service processes of one benchmark run."""
+
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    def peak_rss_mb(self) -> dict[str, float]:
+        """Peak resident memory of each process, from /proc (VmHWM)."""
+        peaks = {}
+        for name, process in self.processes.items():
+            status = Path(f"/proc/{process.pid}/status").read_text()
+            kib = next(
+                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+            )
+            peaks[name] = round(kib / 1024, 1)
+        return peaks
+
+    def stop(self) -> None:
+        """Stop every process and wait for it."""
+        for process in self.processes.values():
+            process.terminate()
+        for process in self.processes.values():
+            process.wait(30)
+
+
+def _percentiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0}
+    ordered = sorted(values)
+
+    def pick(quantile: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(quantile * len(ordered)))], 1)
+
+    return {"p50": pick(0.50), "p95": pick(0.95), "p99": pick(0.99)}
+
+
+def _referral_id(publication: Publication) -> str | None:
+    try:
+        value = json.loads(publication.value).get("referral_id")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+class PipelineBench:
+    """One benchmark run against the broker at ``bootstrap``."""
+
+    def __init__(self, bootstrap: str, progress: Progress) -> None:
+        """Measure on ``bootstrap``; report progress through ``progress(phase, done, total)``."""
+        self.bootstrap = bootstrap
+        self.progress = progress
+        self.registry = load_registry()
+        self.namespaces: list[KafkaSettings] = []
+
+    def _kafka(self) -> KafkaSettings:
+        """A namespace of its own for one phase; :meth:`clean_up` deletes it afterwards."""
+        kafka = KafkaSettings(
+            bootstrap_servers=self.bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}."
+        )
+        self.namespaces.append(kafka)
+        return kafka
+
+    async def clean_up(self) -> None:
+        """Delete every topic the run created, so that later runs meet a broker like this one."""
+        for kafka in self.namespaces:
+            await drop_topics(kafka)
+        self.namespaces.clear()
+
+    def _env(self, kafka: KafkaSettings) -> dict[str, str]:
+        return {
+            **os.environ,
+            "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "FRONTDOOR_TOPIC_PREFIX": kafka.topic_prefix,
+            **{f"FRONTDOOR_{name.upper()}_LOG_LEVEL": "WARNING" for name in PIPELINE},
+        }
+
+    async def _start_pipeline(self, kafka: KafkaSettings) -> Running:
+        await ensure_topics(kafka, kafka.topics.specs_for(self.registry.ids))
+        running = Running()
+        for name in PIPELINE:
+            running.processes[name] = subprocess.Popen(  # noqa: ASYNC220 - long-lived children
+                [sys.executable, "-m", "frontdoor", "run", name],
+                env=self._env(kafka),
+            )
+        await self._warm_up(kafka)
+        return running
+
+    async def _warm_up(self, kafka: KafkaSettings) -> None:
+        """One referral through, so every process has joined its group before timing starts."""
+        stream = ReferralStream(self.registry, seed=1)
+        first = next(p for p in stream if p.kind == "new")
+        await self._publish(kafka, [first], rate=None)
+        await self._await_updates(kafka, {(first.organisation_id, _referral_id(first))}, "warm-up")
+
+    async def _publish(
+        self,
+        kafka: KafkaSettings,
+        messages: list[Publication],
+        rate: float | None,
+        sent_at: dict[tuple[str, str | None], float] | None = None,
+    ) -> None:
+        producer = make_producer(kafka, client_id="bench-partners", linger_ms=5)
+        await producer.start()
+        try:
+            started = time.monotonic()
+            for number, message in enumerate(messages):
+                if rate is not None:
+                    delay = started + number / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                if sent_at is not None:
+                    sent_at[(message.organisation_id, _referral_id(message))] = time.monotonic()
+                await producer.send(kafka.topics.inbound(message.organisation_id), message.value)
+            await producer.flush()
+        finally:
+            await producer.stop()
+
+    async def _await_updates(
+        self,
+        kafka: KafkaSettings,
+        expected: set[tuple[str, str | None]] | int,
+        phase: str,
+        on_update: Callable[[dict[str, Any], float], None] | None = None,
+    ) -> float:
+        """Wait until every expected message has had its final update; return when that was."""
+        total = expected if isinstance(expected, int) else len(expected)
+        topics = [kafka.topics.status(org) for org in self.registry.ids]
+        consumer = make_consumer(kafka, group_id=None, client_id="bench-referrers", topics=topics)
+        await consumer.start()
+        finals = 0
+        try:
+            while finals < total:
+                batch = await consumer.getmany(timeout_ms=200)
+                now = time.monotonic()
+                for records in batch.values():
+                    for record in records:
+                        # plain JSON: the measuring side should not eat the CPU it measures
+                        update = json.loads(record.value)
+                        if on_update is not None:
+                            on_update(update, now)
+                        if update["status"] in FINAL:
+                            finals += 1
+                self.progress(phase, finals, total)
+        finally:
+            await consumer.stop()
+        return time.monotonic()
+
+    async def full_speed(
+        self, messages: list[Publication], phase: str = "full speed"
+    ) -> dict[str, Any]:
+        """Every message as fast as it can be sent; end-to-end referrals per second."""
+        kafka = self._kafka()
+        running = await self._start_pipeline(kafka)
+        try:
+            # +1: the warm-up referral's final update is on the same topics
+            waiting = asyncio.create_task(self._await_updates(kafka, len(messages) + 1, phase))
+            started = time.monotonic()
+            await self._publish(kafka, messages, rate=None)
+            finished = await waiting
+            seconds = finished - started
+            return {
+                "referrals": len(messages),
+                "seconds": round(seconds, 2),
+                "referrals_per_s": round(len(messages) / seconds),
+                "peak_rss_mb": running.peak_rss_mb(),
+            }
+        finally:
+            running.stop()
+
+    async def fixed_rate(
+        self, messages: list[Publication], rate: float, warm_up_s: float = WARM_UP_S
+    ) -> dict[str, Any]:
+        """Messages at ``rate`` per second; latency to the queue and to the referrer.
+
+        The first ``warm_up_s`` seconds of messages are the services' own warm-up (first
+        requests to each topic and partition, first transactions, first code paths): their
+        latencies are reported apart, and the percentiles are those of the steady state.
+        """
+        kafka = self._kafka()
+        running = await self._start_pipeline(kafka)
+        sent_at: dict[tuple[str, str | None], float] = {}
+        first = int(rate * warm_up_s)
+        warming = {(m.organisation_id, _referral_id(m)) for m in messages[:first]}
+        to_queue: list[float] = []
+        to_referrer: list[float] = []
+        first_to_queue: list[float] = []
+
+        told: set[tuple[str, str | None]] = set()
+
+        def on_update(update: dict[str, Any], now: float) -> None:
+            key = (update["organisation_id"], update["referral_id"])
+            if update["status"] in ("received", "rejected") and key in sent_at and key not in told:
+                told.add(key)
+                if key not in warming:
+                    to_referrer.append((now - sent_at[key]) * 1000)
+
+        async def queue_items() -> None:
+            topics = [kafka.topics.queue_enquiry_assessment, kafka.topics.queue_early_help]
+            consumer = make_consumer(kafka, group_id=None, client_id="bench-teams", topics=topics)
+            await consumer.start()
+            try:
+                async for record in consumer:
+                    item = json.loads(record.value)
+                    contact = item["case"]["contacts"][-1]
+                    key = (contact["organisation_id"], contact["referral_id"])
+                    if item["reason"] == "opened" and key in sent_at:
+                        took = (time.monotonic() - sent_at[key]) * 1000
+                        (first_to_queue if key in warming else to_queue).append(took)
+            finally:
+                await consumer.stop()
+
+        try:
+            teams = asyncio.create_task(queue_items())
+            waiting = asyncio.create_task(
+                self._await_updates(kafka, len(messages) + 1, f"{rate:.0f}/s offered", on_update),
+            )
+            await self._publish(kafka, messages, rate=rate, sent_at=sent_at)
+            await waiting
+            await asyncio.sleep(0.5)
+            teams.cancel()
+            return {
+                "offered_per_s": rate,
+                "referrals": len(messages) - first,
+                "warm_up": {
+                    "seconds": warm_up_s,
+                    "referrals": first,
+                    "publish_to_queue_item_ms": _percentiles(first_to_queue),
+                },
+                "publish_to_queue_item_ms": _percentiles(to_queue),
+                "publish_to_referrer_update_ms": _percentiles(to_referrer),
+                "peak_rss_mb": running.peak_rss_mb(),
+            }
+        finally:
+            running.stop()
+
+    async def bare_chain(self, messages: list[Publication]) -> dict[str, Any]:
+        """The same messages through three bare consume-produce hops, one process each."""
+        kafka = self._kafka()
+        spec = next(s for s in CORE_TOPICS if s.name == "referrals.accepted")
+        hops = [f"{kafka.topic_prefix}bare.{n}" for n in range(len(PIPELINE) + 1)]
+        await ensure_topics(
+            kafka,
+            [(name, TopicSpec(name, spec.partitions, -1, spec.cleanup, "bench")) for name in hops],
+        )
+        env = self._env(kafka)
+        processes = [
+            subprocess.Popen(  # noqa: ASYNC220 - long-lived children
+                [sys.executable, "-m", "frontdoor.bench.bare", source, sink],
+                env=env,
+            )
+            for source, sink in itertools.pairwise(hops)
+        ]
+        try:
+            consumer = make_consumer(
+                kafka, group_id=None, client_id="bench-bare-end", topics=[hops[-1]]
+            )
+            await consumer.start()
+            producer = make_producer(kafka, client_id="bench-bare", linger_ms=5)
+            await producer.start()
+            await producer.send_and_wait(hops[0], b"warm-up")
+            while not await consumer.getmany(timeout_ms=200):
+                pass
+            started = time.monotonic()
+            for message in messages:
+                await producer.send(hops[0], message.value, key=message.organisation_id.encode())
+            await producer.flush()
+            await producer.stop()
+            arrived = 0
+            while arrived < len(messages):
+                batch = await consumer.getmany(timeout_ms=200)
+                arrived += sum(len(records) for records in batch.values())
+                self.progress("bare chain", arrived, len(messages))
+            seconds = time.monotonic() - started
+            await consumer.stop()
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(30)
+        return {
+            "hops": len(PIPELINE),
+            "seconds": round(seconds, 2),
+            "messages_per_s": round(len(messages) / seconds),
+        }
+
+
+def realistic_mix(count: int, seed: int) -> list[Publication]:
+    """``count`` messages from the simulated partners."""
+    stream = ReferralStream(load_registry(), seed=seed)
+    return [stream.next() for _ in range(count)]
+
+
+async def run(bootstrap: str, count: int, rate: float, progress: Progress) -> dict[str, Any]:
+    """The whole benchmark; one result document."""
+    bench = PipelineBench(bootstrap, progress)
+    messages = realistic_mix(count, seed=11)
+    try:
+        # Not measured: a fresh broker's JVM compiles its hot paths over the first few thousand
+        # requests (measured runs on a cold broker were a quarter slower), so warm it first.
+        await bench.full_speed(realistic_mix(min(count, 2000), seed=10), phase="warm-up")
+        full = await bench.full_speed(messages)
+        measured = max(200, count // 4) + int(rate * WARM_UP_S)
+        offered = await bench.fixed_rate(realistic_mix(measured, seed=12), rate)
+        bare = await bench.bare_chain(messages)
+    finally:
+        await bench.clean_up()
+    return {
+        "bench": "pipeline",
+        "referrals": count,
+        "mean_message_bytes": round(statistics.fmean(len(m.value) for m in messages)),
+        "end_to_end_referrals_per_s": full["referrals_per_s"],
+        "full_speed": full,
+        "fixed_rate": offered,
+        "bare_chain": bare,
+        "pipeline_to_bare_ratio": round(full["referrals_per_s"] / bare["messages_per_s"], 3),
+    }

@@ -1,0 +1,26 @@
+"""Charts of benchmark results, as SVG (pygal, the dashboard's style)."""
+
+from __future__ import annotations
+
+import pygal
+
+from frontdoor.bench.stages import StageResult
+from services.dashboard.performance_charts import STYLE
+
+
+def scale_out_chart(results: list[StageResult]) -> str:
+    """Bars: triage referrals per second for each processes x partitions configuration."""
+    chart = pygal.Bar(
+        style=STYLE,
+        height=360,
+        title="Triage throughput as processes and partitions are added",
+        y_title="referrals per second",
+        x_title="triage processes x partitions of referrals.accepted (24 LAs)",
+        truncate_label=-1,
+        show_legend=False,
+        print_values=True,
+        value_formatter=lambda value: f"{value:,.0f}",
+    )
+    chart.x_labels = [f"{r.processes} x {r.partitions}" for r in results]
+    chart.add("referrals/s", [r.per_second for r in results])
+    return str(chart.render(is_unicode=True))

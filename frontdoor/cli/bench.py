@@ -1,0 +1,181 @@
+"""``frontdoor bench``: benchmarks of Front Door's speed (figures, not pass/fail)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import asdict
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from frontdoor.bench.matching import measure
+from runtime.logs import configure_logging
+
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Benchmarks (one JSON line each). Without a subcommand: the whole pipeline.",
+    invoke_without_command=True,
+)
+console = Console(stderr=True)
+
+
+@app.command()
+def matching(
+    cases: str = typer.Option(
+        "1000,10000,100000", help="Open-case counts to measure, comma-separated."
+    ),
+    referrals: int = typer.Option(2000, help="Referrals decided at each size."),
+) -> None:
+    """Triage decision time per referral as the number of open cases grows."""
+    configure_logging("bench", level="WARNING")
+    table = Table("open cases", "mean µs", "p99 µs", "candidates compared", title="Matching")
+    results = []
+    with console.status("measuring...") as status:
+        for size in (int(part) for part in cases.split(",")):
+            status.update(f"measuring with {size:,} open cases")
+            result = measure(size, referrals)
+            results.append(result)
+            table.add_row(
+                f"{size:,}",
+                f"{result.mean_us:,.0f}",
+                f"{result.p99_us:,.0f}",
+                f"{result.mean_candidates}",
+            )
+    console.print(table)
+    sys.stdout.write(json.dumps({"matching": [asdict(r) for r in results]}) + "\n")
+
+
+@app.command()
+def stage(
+    name: str = typer.Argument(..., help="intake or triage"),
+    count: int = typer.Option(20000, help="Messages to push through."),
+) -> None:
+    """Messages per second one intake or triage process handles on the real broker."""
+    configure_logging("bench", level="WARNING")
+    import asyncio  # noqa: PLC0415
+
+    from frontdoor.bench.stages import measure_stage  # noqa: PLC0415
+
+    if name not in ("intake", "triage"):
+        raise typer.BadParameter("intake or triage")
+    with _broker(), console.status(f"preparing {count:,} messages, timing one {name} process"):
+        result = asyncio.run(measure_stage(name, count, _bootstrap()))
+    console.print(
+        f"{name}: {result.per_second:,} messages/s ({result.messages:,} in {result.seconds}s)"
+    )
+    sys.stdout.write(json.dumps({"stage": asdict(result)}) + "\n")
+
+
+@app.command()
+def scale(
+    configs: str = typer.Option(
+        "1x3,1x6,2x6,3x6",
+        help="Triage processes x partitions of referrals.accepted, comma-separated.",
+    ),
+    count: int = typer.Option(20000, help="Accepted referrals per configuration."),
+    local_authorities: int = typer.Option(24, help="Local authorities the referrals span."),
+    chart: Path | None = typer.Option(
+        Path("docs/scale-out.svg"), help="Where to draw the chart (SVG); none to skip."
+    ),
+) -> None:
+    """Triage throughput as partitions and processes (one consumer group) are added."""
+    import asyncio  # noqa: PLC0415
+
+    from frontdoor.bench.stages import measure_stage  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    shapes = [tuple(int(n) for n in part.split("x")) for part in configs.split(",")]
+    table = Table("triage processes", "partitions", "referrals/s", "seconds", title="Scale-out")
+    results = []
+    with _broker(), console.status("warming the broker up (not measured)...") as status:
+        asyncio.run(measure_stage("triage", min(count, 5000), _bootstrap()))
+        for processes, partitions in shapes:
+            status.update(f"{count:,} referrals, {processes} process(es), {partitions} partitions")
+            result = asyncio.run(
+                measure_stage(
+                    "triage",
+                    count,
+                    _bootstrap(),
+                    processes=processes,
+                    partitions=partitions,
+                    local_authorities=local_authorities,
+                )
+            )
+            results.append(result)
+            table.add_row(
+                str(processes), str(partitions), f"{result.per_second:,.0f}", str(result.seconds)
+            )
+    console.print(table)
+    if chart is not None:
+        from frontdoor.bench.scale_chart import scale_out_chart  # noqa: PLC0415
+
+        chart.write_text(scale_out_chart(results))
+        console.print(f"chart written to {chart}")
+    sys.stdout.write(json.dumps({"scale_out": [asdict(r) for r in results]}) + "\n")
+
+
+def _bootstrap() -> str:
+    from runtime.kafka.settings import KafkaSettings  # noqa: PLC0415
+
+    return KafkaSettings().bootstrap_servers
+
+
+@contextlib.contextmanager
+def _broker() -> Iterator[None]:
+    """Use ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a throwaway broker for this run."""
+    import os  # noqa: PLC0415
+
+    from frontdoor.broker.local import throwaway_broker  # noqa: PLC0415
+
+    if "KAFKA_BOOTSTRAP_SERVERS" in os.environ:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        with console.status("starting a broker of the benchmark's own..."):
+            broker = stack.enter_context(throwaway_broker())
+        os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
+        try:
+            yield
+        finally:
+            del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+
+
+@app.callback()
+def pipeline(
+    ctx: typer.Context,
+    quick: bool = typer.Option(False, "--quick", help="A short run (2,000 referrals)."),
+    count: int = typer.Option(10000, help="Referrals sent at full speed."),
+    rate: float = typer.Option(500.0, help="Offered rate (referrals/s) for the latency run."),
+) -> None:
+    """The whole pipeline at full speed and at a fixed rate, against a bare chain: one JSON line."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import asyncio  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn  # noqa: PLC0415
+
+    from frontdoor.bench.pipeline import run  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    count = 2000 if quick else count
+    tasks: dict[str, object] = {}
+    with (
+        _broker(),
+        Progress(
+            TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), console=console
+        ) as bar,
+    ):
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(phase, total=total)
+            bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
+
+        result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
+    sys.stdout.write(json.dumps(result) + "\n")

@@ -1,0 +1,55 @@
+"""``frontdoor dashboard`` and ``frontdoor managers add``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+import uvicorn
+import yaml
+from rich.console import Console
+
+from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.logs import configure_logging
+from services.dashboard.auth import hash_password
+
+console = Console(stderr=True)
+managers_app = typer.Typer(
+    pretty_exceptions_show_locals=False, help="Duty managers who may sign in."
+)
+
+
+def dashboard(
+    port: int | None = typer.Option(None, help="Port on 127.0.0.1 (default 8080)."),
+) -> None:
+    """Serve the duty managers' dashboard on 127.0.0.1."""
+    from services.dashboard.app import DashboardSettings, create_app  # noqa: PLC0415 - heavy
+
+    settings = DashboardSettings() if port is None else DashboardSettings(port=port)
+    configure_logging("dashboard", level=settings.log_level)
+    app = create_app(settings)
+    console.print(f"Dashboard on http://{settings.host}:{settings.port}/")
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+
+
+@managers_app.command("add")
+def add_manager(
+    username: str = typer.Argument(..., help="Sign-in name, recorded as the actor of actions."),
+    name: str = typer.Option(..., help="The manager's full name."),
+    la: list[str] = typer.Option(..., help="A local authority they manage (repeat for more)."),
+    file: Path = typer.Option(DEMO_MANAGERS_FILE, help="The managers file to add to."),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Add (or replace) a duty manager; the password is stored only as an Argon2 hash."""
+    document = yaml.safe_load(file.read_text()) if file.exists() else {}
+    managers = [m for m in (document or {}).get("managers", []) if m["username"] != username]
+    managers.append(
+        {
+            "username": username,
+            "name": name,
+            "password_hash": hash_password(password),
+            "local_authorities": la,
+        }
+    )
+    file.write_text(yaml.safe_dump({"managers": managers}, sort_keys=False))
+    console.print(f"{username} can sign in to the dashboard")

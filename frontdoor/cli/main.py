@@ -1,0 +1,98 @@
+"""``frontdoor``: one command for partners, duty managers and operators."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import importlib
+
+import structlog
+import typer
+from rich.console import Console
+
+from frontdoor.cli import bench, broker, dashboard, deploy, partners, referrals, replay, stack
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.settings import KafkaSettings
+from runtime.logs import configure_logging
+from runtime.partners import load_registry
+from runtime.runner import run_service
+from schemas.export import export as export_schemas
+
+app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Front Door: the multi-agency referral front door for children's services.",
+    no_args_is_help=True,
+)
+app.add_typer(broker.app, name="broker")
+app.add_typer(bench.app, name="bench")
+app.add_typer(partners.app, name="partners")
+app.add_typer(deploy.app, name="deploy")
+topics_app = typer.Typer(
+    pretty_exceptions_show_locals=False,
+    help="Kafka topics, from the registry in schemas/topics.py.",
+)
+app.add_typer(topics_app, name="topics")
+app.command(name="up")(stack.up)
+app.command(name="simulate")(stack.simulate)
+app.command(name="validate")(referrals.validate)
+app.command(name="submit")(referrals.submit)
+app.command(name="watch")(referrals.watch)
+app.command(name="replay")(replay.replay)
+app.command(name="dashboard")(dashboard.dashboard)
+app.add_typer(dashboard.managers_app, name="managers")
+console = Console(stderr=True)
+
+
+class ServiceName(enum.StrEnum):
+    """The pipeline services that run as their own processes."""
+
+    INTAKE = "intake"
+    TRIAGE = "triage"
+    NOTIFIER = "notifier"
+
+
+@topics_app.command("create")
+def topics_create(
+    org: list[str] = typer.Option([], help="Also create this unregistered organisation's topics."),
+    partitions: int | None = typer.Option(None, help="Override every topic's partitions."),
+) -> None:
+    """Create every topic that does not exist yet, with each registered partner's (idempotent)."""
+    configure_logging("topics", level="WARNING")
+    kafka = KafkaSettings()
+    orgs = sorted({*load_registry().ids, *org})
+    report = asyncio.run(
+        ensure_topics(kafka, kafka.topics.specs_for(orgs), partitions=partitions),
+    )
+    for name in report.created:
+        console.print(f"created {name}")
+    console.print(f"{len(report.created)} created, {len(report.existing)} already there")
+
+
+schemas_app = typer.Typer(pretty_exceptions_show_locals=False, help="The message contract.")
+app.add_typer(schemas_app, name="schemas")
+
+
+@schemas_app.command("export")
+def schemas_export() -> None:
+    """Regenerate the JSON Schema files and the AsyncAPI document in schemas/."""
+    for path in export_schemas():
+        console.print(f"wrote {path}")
+
+
+@app.command()
+def run(service: ServiceName) -> None:
+    """Run one service in the foreground until SIGTERM or Ctrl-C."""
+    module = importlib.import_module(f"services.{service.value}.app")
+    settings = module.Settings()
+    configure_logging(service.value, level=settings.log_level)
+    try:
+        asyncio.run(run_service(module.create_app(settings)))
+    except Exception:  # noqa: BLE001 - every crash is logged, then the process exits 1
+        # One structured line with the traceback (frames only, no local values), then exit 1
+        # so the supervisor restarts the service from its last committed offsets.
+        structlog.get_logger(__name__).exception("service crashed")
+        raise typer.Exit(1) from None
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,48 @@
+"""``frontdoor replay``: what a policy would have done to a file of past referrals."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from domain.policy import load_policy
+from domain.working_time import WorkingClock
+from frontdoor.replay import ReplaySummary, replay_lines
+from services.triage.engine import TriageEngine
+
+LARGE = 1000
+console = Console(stderr=True)
+
+
+def replay(
+    path: Path = typer.Argument(..., help="A .jsonl file of referrals, one a line, oldest first."),
+    policy: Path | None = typer.Option(None, help="A policy file (default: the current policy)."),
+) -> None:
+    """Run intake and triage over a file offline: one JSON line per referral, then a summary."""
+    try:
+        content = path.read_bytes()
+    except OSError as error:
+        console.print(f"[red]cannot read {path}: {error.strerror}[/red]")
+        raise typer.Exit(2) from None
+    lines = [(number, raw) for number, raw in enumerate(content.split(b"\n"), 1) if raw.strip()]
+    engine = TriageEngine(load_policy(policy), WorkingClock())
+    summary = ReplaySummary()
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+        disable=len(lines) < LARGE,
+    ) as progress:
+        task = progress.add_task("replay", total=len(lines))
+        for line in replay_lines(engine, lines, str(path), summary):
+            sys.stdout.write(json.dumps(line) + "\n")
+            progress.advance(task)
+    sys.stdout.write(json.dumps(summary.as_json()) + "\n")

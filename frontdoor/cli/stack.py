@@ -1,0 +1,209 @@
+"""``frontdoor up`` and ``frontdoor simulate``: the whole pipeline locally, with partners."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import typer
+from aiokafka import AIOKafkaProducer
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from frontdoor.access.provision import secure_deployment
+from frontdoor.broker.credentials import CredentialStore
+from frontdoor.broker.local import LocalBroker, LocalBrokerSettings
+from frontdoor.cli.supervisor import PIPELINE, Supervisor
+from frontdoor.simulator.stream import ReferralStream
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_consumer, make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.logs import configure_logging
+from runtime.partners import load_registry
+
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True, slots=True)
+class Identities:
+    """Who each local process connects as: its own SASL user when the broker has them."""
+
+    admin: KafkaSettings
+    store: CredentialStore | None
+
+    def service_env(self, name: str) -> dict[str, str]:
+        """A service's credentials (it has no right to create topics: they exist already)."""
+        if self.store is None:
+            return {}
+        return self.store.service_environment(name, self.admin.topics)
+
+    def partner(self, org: str) -> KafkaSettings:
+        """Settings a simulated partner sends with."""
+        if self.store is None:
+            return self.admin
+        return self.store.settings(self.admin.bootstrap_servers, org, self.admin.topic_prefix)
+
+
+async def _publish(
+    kafka: KafkaSettings,
+    rate: float,
+    count: int | None,
+    sent: Counter[str],
+    as_partner: Callable[[str], KafkaSettings],
+) -> None:
+    """Send the simulated partners' stream, each partner connected as ``as_partner(org)``."""
+    stream = ReferralStream(load_registry(), seed=int(time.time()))
+    producers: dict[str, AIOKafkaProducer] = {}
+
+    async def producer_of(org: str) -> AIOKafkaProducer:
+        if org not in producers:
+            producers[org] = make_producer(as_partner(org), client_id=f"simulated-{org}")
+            await producers[org].start()
+        return producers[org]
+
+    try:
+        interval = 1.0 / rate
+        next_at = time.monotonic()
+        for publication in stream:
+            if count is not None and sent["total"] >= count:
+                break
+            producer = await producer_of(publication.organisation_id)
+            await producer.send(
+                kafka.topics.inbound(publication.organisation_id), publication.value
+            )
+            sent[publication.kind] += 1
+            sent["total"] += 1
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        for producer in producers.values():
+            await producer.flush()
+    finally:
+        for producer in producers.values():
+            await producer.stop()
+
+
+async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> None:
+    topics = kafka.topics
+    watched = {
+        topics.queue_enquiry_assessment: "enquiry-assessment queue",
+        topics.queue_early_help: "early-help queue",
+        topics.invalid: "rejected",
+        **{topics.status(org): "status updates" for org in orgs},
+    }
+    consumer = make_consumer(
+        kafka, group_id=None, client_id="frontdoor-watch", topics=list(watched)
+    )
+    await consumer.start()
+    try:
+        async for record in consumer:
+            seen[watched[record.topic]] += 1
+    finally:
+        await consumer.stop()
+
+
+def _table(sent: Counter[str], seen: Counter[str], supervisor: Supervisor) -> Table:
+    table = Table(title="Front Door — local pipeline (Ctrl-C to stop)", expand=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for kind in ("new", "repeat", "resubmission", "amendment", "invalid", "total"):
+        table.add_row(f"sent: {kind}", str(sent[kind]))
+    for name in ("enquiry-assessment queue", "early-help queue", "rejected", "status updates"):
+        table.add_row(name, str(seen[name]))
+    for service in supervisor.services:
+        table.add_row(f"service {service.name}", f"starts {service.starts}")
+    return table
+
+
+async def _up(
+    rate: float,
+    simulate_partners: bool,
+    duration: float | None,
+    log_dir: Path,
+    dashboard_port: int,
+) -> None:
+    broker: LocalBroker | None = None
+    who = Identities(KafkaSettings(), None)
+    orgs = load_registry().ids
+    if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
+        broker = LocalBroker(LocalBrokerSettings())
+        with console.status("Starting the local Kafka broker (first time: fetching its jars)..."):
+            broker.start()
+            seconds = await broker.wait_ready()
+        console.print(f"Kafka ready on {broker.bootstrap_servers} after {seconds:.1f}s")
+        who = Identities(
+            broker.client_settings(), broker.credentials if broker.settings.sasl else None
+        )
+    kafka = who.admin
+    if who.store is None:
+        await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+    else:
+        # every service and partner as its own user, held to its ACLs (services/broker/access.py)
+        await secure_deployment(kafka, who.store, orgs)
+        console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
+    names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
+    environment = {
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
+    }
+    supervisor = Supervisor(names, log_dir, environment, who.service_env)
+    await supervisor.start()
+    sent: Counter[str] = Counter()
+    seen: Counter[str] = Counter()
+    tasks = [asyncio.create_task(_watch(kafka, orgs, seen))]
+    if simulate_partners:
+        tasks.append(asyncio.create_task(_publish(kafka, rate, None, sent, who.partner)))
+    console.print(f"Service logs in {log_dir}/")
+    if dashboard_port:
+        console.print(
+            f"Dashboard: [bold]http://127.0.0.1:{dashboard_port}/[/bold] "
+            "(demo sign-in: duty.manager / frontdoor-demo)",
+        )
+    deadline = None if duration is None else time.monotonic() + duration
+    try:
+        with Live(_table(sent, seen, supervisor), console=console, refresh_per_second=2) as live:
+            while deadline is None or time.monotonic() < deadline:
+                await asyncio.sleep(0.5)
+                live.update(_table(sent, seen, supervisor))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await supervisor.stop()
+        if broker is not None:
+            broker.stop()
+
+
+def up(
+    rate: float = typer.Option(5.0, help="Referrals per second the simulated partners send."),
+    simulate: bool = typer.Option(True, help="Run the simulated partners."),
+    duration: float | None = typer.Option(None, help="Stop after this many seconds."),
+    log_dir: Path = typer.Option(Path(".frontdoor/logs"), help="Where service logs go."),
+    dashboard_port: int = typer.Option(8080, help="Dashboard port on 127.0.0.1 (0: no dashboard)."),
+) -> None:
+    """Run everything locally: Kafka, every service, and simulated partners.
+
+    Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker. Ctrl-C stops it all.
+    """
+    configure_logging("up", level="WARNING")
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(_up(rate, simulate, duration, log_dir, dashboard_port))
+
+
+def simulate(
+    rate: float = typer.Option(20.0, help="Referrals per second."),
+    count: int = typer.Option(100, help="How many messages to send."),
+) -> None:
+    """Send a realistic stream of referrals from the registry's partners to a running stack."""
+    configure_logging("simulate", level="WARNING")
+    kafka = KafkaSettings()
+    asyncio.run(ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids)))
+    sent: Counter[str] = Counter()
+    asyncio.run(_publish(kafka, rate, count, sent, lambda _: kafka))
+    console.print(dict(sent))

@@ -1,0 +1,1 @@
+"""Talking to Kafka: connection settings, client factories, topic creation."""

@@ -1,0 +1,266 @@
+"""Exactly-once batches: consume, transform, and write outputs plus offsets in one transaction.
+
+Every pipeline service is a pure batch handler inside this loop. Outputs and the consumed
+offsets commit together, so a crash at any point either loses the whole batch's effects
+(it is read again) or keeps all of them (it is never read again). Downstream readers use
+``read_committed`` and never see an aborted batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeAlias
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from runtime.health import Health
+from runtime.heap import Heap
+from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
+from runtime.kafka.settings import KafkaSettings
+
+log = structlog.get_logger(__name__)
+
+Record: TypeAlias = ConsumerRecord  # aiokafka ships no type information
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record a handler wants written, in the same transaction as its input's offset."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int | None = None  # None: the key decides
+
+
+class BatchHandler(Protocol):
+    """Turns a batch of consumed records into the records to write; never does I/O itself."""
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        """Outputs for ``records``, in the order they must be written."""
+        ...
+
+
+PartitionsHook = Callable[[set[TopicPartition]], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """What a processor reads: fixed topics, or every topic matching a pattern."""
+
+    topics: tuple[str, ...] = ()
+    pattern: str | None = None
+
+
+class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps batches and partition moves apart.
+
+    aiokafka runs these callbacks in its coordinator task, concurrently with the processing
+    loop, so both sides take the same lock: a revoke waits for the batch in flight to commit,
+    and no batch is processed while the service restores the state of new partitions. Each
+    assignment starts a new generation; a batch fetched under an older one is dropped (its
+    records are fetched again from the committed offsets).
+    """
+
+    def __init__(self, lock: asyncio.Lock, on_assigned: PartitionsHook | None) -> None:
+        self._lock = lock
+        self._on_assigned = on_assigned
+        self.generation = 0
+        self.failure: Exception | None = None
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        async with self._lock:
+            self.generation += 1
+            log.info("partitions revoked", partitions=len(revoked))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self._lock:
+            self.generation += 1
+            log.info("partitions assigned", partitions=len(assigned))
+            if self._on_assigned is None:
+                return
+            try:
+                await self._on_assigned(set(assigned))
+            except Exception as error:  # aiokafka would only log it and carry on
+                self.failure = error
+                raise
+
+
+class TransactionalProcessor:
+    """Runs one service's handler over its subscription with one transaction per batch."""
+
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        service: str,
+        instance_id: str,
+        subscription: Subscription,
+        handler: BatchHandler,
+        health: Health,
+        on_assigned: PartitionsHook | None = None,
+        max_batch: int = 500,
+        fetch_bytes: int | None = None,
+        tick: Callable[[], list[Outgoing]] | None = None,
+        tick_every_s: float = 30.0,
+    ) -> None:
+        """Wire the processor; nothing connects until :meth:`run`."""
+        self.kafka = kafka
+        self.group_id = safe_client_id(kafka.topic_prefix + "frontdoor", service)
+        # Stable per instance, so a restarted process fences its killed predecessor's
+        # open transaction at once instead of waiting for it to time out.
+        self.transactional_id = safe_client_id(self.group_id, instance_id)
+        self.subscription = subscription
+        self.handler = handler
+        self.health = health
+        self.max_batch = max_batch
+        self.fetch_bytes = fetch_bytes
+        self.tick = tick
+        self.tick_every_s = tick_every_s
+        self._next_tick = 0.0
+        self._lock = asyncio.Lock()
+        self._rebalance = _Rebalance(self._lock, on_assigned)
+        self.heap = Heap()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Process batches until ``stop`` is set, then finish the batch in hand and close."""
+        producer = make_producer(
+            self.kafka,
+            client_id=self.transactional_id,
+            transactional_id=self.transactional_id,
+            max_request_bytes=self.fetch_bytes,
+        )
+        consumer = make_consumer(
+            self.kafka,
+            group_id=self.group_id,
+            client_id=self.group_id,
+            max_partition_fetch_bytes=self.fetch_bytes,
+        )
+        await producer.start()
+        try:
+            await consumer.start()
+            try:
+                self._subscribe(consumer)
+                self.health.ready = True
+                log.info("processing", group=self.group_id, transactional_id=self.transactional_id)
+                await self._loop(consumer, producer, stop)
+            finally:
+                self.health.ready = False
+                await consumer.stop()
+        finally:
+            await producer.stop()
+
+    def _subscribe(self, consumer: AIOKafkaConsumer) -> None:
+        if self.subscription.pattern is not None:
+            consumer.subscribe(pattern=self.subscription.pattern, listener=self._rebalance)
+        else:
+            consumer.subscribe(topics=list(self.subscription.topics), listener=self._rebalance)
+
+    async def _loop(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        stop: asyncio.Event,
+    ) -> None:
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            while not stop.is_set():
+                generation = self._rebalance.generation
+                fetch = asyncio.create_task(
+                    consumer.getmany(timeout_ms=500, max_records=self.max_batch),
+                )
+                done, _ = await asyncio.wait({fetch, stopping}, return_when="FIRST_COMPLETED")
+                if fetch not in done:
+                    fetch.cancel()
+                    break
+                batch = fetch.result()
+                if self._rebalance.failure is not None:
+                    # Restoring state for new partitions failed: processing without it could
+                    # decide wrongly, so stop here and let the restart try again.
+                    raise RuntimeError("restoring partitions failed") from self._rebalance.failure
+                if self.tick is not None and time.monotonic() >= self._next_tick:
+                    async with self._lock:
+                        await self._tick(producer)
+                if not batch:
+                    self.heap.idle()
+                    continue
+                async with self._lock:
+                    if generation != self._rebalance.generation:
+                        self._refetch(consumer, batch)
+                        continue
+                    await self._process(batch, producer)
+                self.heap.after_batch()
+        finally:
+            stopping.cancel()
+
+    @staticmethod
+    def _refetch(consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]) -> None:
+        """Drop a batch fetched before a rebalance; read its records again where still ours."""
+        assigned = consumer.assignment()
+        for tp, records in batch.items():
+            if records and tp in assigned:
+                consumer.seek(tp, records[0].offset)
+        log.info("batch from before a rebalance dropped", records=sum(map(len, batch.values())))
+
+    async def _tick(self, producer: AIOKafkaProducer) -> None:
+        """Write what the service's clock says is due, in a transaction of its own."""
+        assert self.tick is not None  # noqa: S101 - only called when set
+        self._next_tick = time.monotonic() + self.tick_every_s
+        outputs = self.tick()
+        if not outputs:
+            return
+        async with producer.transaction():
+            await _send_all(producer, outputs)
+        self.health.count("tick_records_out", len(outputs))
+
+    async def _process(
+        self,
+        batch: dict[TopicPartition, list[Record]],
+        producer: AIOKafkaProducer,
+    ) -> None:
+        started = time.perf_counter()
+        records = [record for partition_records in batch.values() for record in partition_records]
+        outputs = await self.handler(records)
+        handled = time.perf_counter()
+        async with producer.transaction():
+            await _send_all(producer, outputs)
+            offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
+            await producer.send_offsets_to_transaction(offsets, self.group_id)
+        self.health.count("records_in", len(records))
+        self.health.count("records_out", len(outputs))
+        self.health.count("batches")
+        log.debug(
+            "batch committed",
+            records=len(records),
+            outputs=len(outputs),
+            ms=round((time.perf_counter() - started) * 1000, 1),
+            handler_ms=round((handled - started) * 1000, 1),
+        )
+
+
+async def _send_all(producer: AIOKafkaProducer, outputs: list[Outgoing]) -> None:
+    """Queue every output on the producer; the transaction's commit waits for them all."""
+    for out in outputs:
+        await producer.send(
+            out.topic,
+            out.value,
+            key=out.key,
+            headers=list(out.headers),
+            partition=out.partition,
+        )
+
+
+def dead_letter(topic: str, record: Record, reason: str) -> Outgoing:
+    """An input that cannot be handled, kept whole on a dead-letter topic with the reason."""
+    return Outgoing(
+        topic,
+        record.value or b"",
+        key=record.key,
+        headers=(("frontdoor-reason", reason.encode()),),
+    )

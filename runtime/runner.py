@@ -1,0 +1,80 @@
+"""Runs one service process: settings, logging, health endpoint, topics, graceful shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from runtime.health import Health, serve_health
+from runtime.kafka.settings import KafkaSettings
+from runtime.processor import TransactionalProcessor
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every service has; each service subclasses it with its own env prefix."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDOOR_SERVICE_", extra="ignore")
+
+    instance_id: str = Field(
+        default="0",
+        description="Stable id of this process among its service's replicas (fences zombies).",
+    )
+    health_port: int | None = Field(
+        default=None,
+        description="Port of the /health endpoint on 127.0.0.1; none if unset.",
+    )
+    log_level: str = Field(default="INFO", description="Lowest log level written.")
+    create_topics: bool = Field(
+        default=True,
+        description="Create missing topics at start. Off where the operator (or Strimzi) owns "
+        "the topics and the service's user has no right to create them.",
+    )
+    kafka: KafkaSettings = Field(
+        default_factory=KafkaSettings,
+        description="How to reach Kafka (KAFKA_* variables).",
+    )
+
+
+@dataclass
+class ServiceApp:
+    """A wired service: its processor, its health, and what it must do before processing."""
+
+    name: str
+    processor: TransactionalProcessor
+    health: Health
+    health_port: int | None
+    prepare: Callable[[], Awaitable[None]]
+    background: list[Callable[[asyncio.Event], Coroutine[Any, Any, None]]] = field(
+        default_factory=list,
+    )
+
+
+async def run_service(app: ServiceApp) -> None:
+    """Run ``app`` until SIGTERM or SIGINT, finishing the batch in hand before exiting."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with serve_health(app.health, app.health_port):
+        await app.prepare()
+        log.info("service started", health_port=app.health_port)
+        tasks = [asyncio.create_task(app.processor.run(stop))]
+        tasks += [asyncio.create_task(job(stop)) for job in app.background]
+        try:
+            # The first task to fail takes the service down (and the supervisor restarts it).
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
+        finally:
+            stop.set()
+            await asyncio.gather(*tasks, return_exceptions=True)
+    log.info("service stopped", counters=app.health.counters)

@@ -1,1 +1,0 @@
-"""Everything that talks to Kafka itself: connection settings, clients, topics, a local broker."""

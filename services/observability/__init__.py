@@ -1,1 +1,0 @@
-"""Logging and health for every Front Door process."""

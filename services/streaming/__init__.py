@@ -1,1 +1,0 @@
-"""The consume-transform-produce loop every Front Door service runs on."""
