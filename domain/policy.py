@@ -1,15 +1,17 @@
 """The threshold policy as data, and the pure function that applies it to one contact.
 
-A policy file lists levels (RAG, outcome, response target) and rules (id, level, condition).
-The highest level any rule reaches wins; a consent override can change the outcome of a
-level without changing the level. Every decision carries the rule ids and the policy version.
+A policy file is one council's: levels (RAG, outcome, response target), rules (id, level,
+condition), the look-back window of repeat contacts, the acknowledgement target, and the
+working calendar every due time is counted on. The highest level any rule reaches wins; a
+consent override can change the outcome of a level without changing the level. Every decision
+carries the rule ids and the policy version.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import date, datetime, time
 from importlib import resources
 from pathlib import Path
 from typing import Self
@@ -17,6 +19,7 @@ from typing import Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from domain.working_time import WorkingClock
 from schemas.codes import ConsentStatus, DashRisk, Factor
 from schemas.status import Outcome
 from schemas.triage import Level, Rag
@@ -33,6 +36,34 @@ class Due(_PolicyModel):
 
     working_hours: float = Field(default=0, ge=0, description="Working hours.")
     working_days: float = Field(default=0, ge=0, description="Working days.")
+
+
+class Calendar(_PolicyModel):
+    """The council's working calendar: its working day and its own closure days.
+
+    Weekends and England's bank holidays never count; times are UK time.
+    """
+
+    day_start: time = Field(default=time(9, 0), description="When the working day starts.")
+    day_end: time = Field(default=time(17, 0), description="When the working day ends.")
+    closure_days: tuple[date, ...] = Field(
+        default=(),
+        description="The council's own closure days (e.g. between Christmas and New Year).",
+    )
+
+    @model_validator(mode="after")
+    def _day_ends_after_it_starts(self) -> Self:
+        if self.day_end <= self.day_start:
+            raise ValueError("calendar: the working day must end after it starts")
+        return self
+
+    def clock(self) -> WorkingClock:
+        """The working-time clock of this calendar."""
+        return WorkingClock(
+            day_start=self.day_start,
+            day_end=self.day_end,
+            closure_days=frozenset(self.closure_days),
+        )
 
 
 class LevelSpec(_PolicyModel):
@@ -103,7 +134,18 @@ class Policy(_PolicyModel):
 
     version: str = Field(min_length=1, description="Recorded with every decision.")
     name: str
-    repeat_window_days: int = Field(default=365, ge=1)
+    local_authority: str | None = Field(
+        default=None,
+        description="The DfE LA number this policy is for; absent in a policy for any council.",
+    )
+    repeat_window_days: int = Field(
+        default=365, ge=1, description="Look-back window of repeat contacts, in days."
+    )
+    acknowledge_within: Due = Field(
+        default=Due(working_days=1),
+        description="When a referrer is told a decision is due, counted from receipt.",
+    )
+    calendar: Calendar = Field(default_factory=Calendar, description="The working calendar.")
     levels: list[LevelSpec]
     rules: list[Rule]
     default_rule: Rule
@@ -112,6 +154,7 @@ class Policy(_PolicyModel):
     # (a profile of the pipeline showed policy evaluation as a quarter of triage's time).
     _decisions: dict[ContactFacts, PolicyDecision] = PrivateAttr(default_factory=dict)
     _predicates: list[tuple[Rule, Predicate]] | None = PrivateAttr(default=None)
+    _clock: WorkingClock | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _complete(self) -> Self:
@@ -133,11 +176,30 @@ class Policy(_PolicyModel):
         """The spec of a level."""
         return next(spec for spec in self.levels if spec.level == level)
 
+    @property
+    def clock(self) -> WorkingClock:
+        """The working-time clock of this council's calendar, built on first use."""
+        if self._clock is None:
+            self._clock = self.calendar.clock()
+        return self._clock
+
+    def within(self, due: Due, since: datetime) -> datetime:
+        """The instant ``due`` working time after ``since``, on this council's calendar."""
+        clock = self.clock
+        return clock.add_hours(since, due.working_hours + due.working_days * clock.hours_per_day)
+
+    def decision_due(self, level: Level, since: datetime) -> datetime:
+        """When a decision is due for a case at ``level`` whose clock started ``since``."""
+        return self.within(self.level(level).due, since)
+
+    def acknowledgement_due(self, received_at: datetime) -> datetime:
+        """The decision time a referrer is promised on receipt (one working day by default)."""
+        return self.within(self.acknowledge_within, received_at)
+
 
 def load_policy(path: Path | None = None) -> Policy:
-    """Read and validate a policy file (``FRONTDOOR_POLICY_FILE``, else the default)."""
-    path = path or Path(os.environ.get("FRONTDOOR_POLICY_FILE", DEFAULT_POLICY))
-    return Policy.model_validate(yaml.safe_load(path.read_text()))
+    """Read and validate a policy file (the shipped default when none is given)."""
+    return Policy.model_validate(yaml.safe_load((path or DEFAULT_POLICY).read_text()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,9 @@
 """The working-time clock: decision due times counted in working hours, as MASH targets are.
 
-Weekends and England's bank holidays do not count; nor do hours outside the working day
-(09:00-17:00 Europe/London by default, configurable). A contact received out of hours starts
-its clock when the next working day begins.
+Weekends, England's bank holidays and the council's own closure days do not count; nor do
+hours outside the working day (09:00-17:00 UK time by default). Each council's policy file
+states its calendar, and every component that counts working time builds its clock from it.
+A contact received out of hours starts its clock when the next working day begins.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 SATURDAY = 5
+UK_TIME = ZoneInfo("Europe/London")
 
 
 @dataclass(frozen=True)
@@ -22,10 +24,11 @@ class WorkingClock:
 
     day_start: time = time(9, 0)
     day_end: time = time(17, 0)
-    zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Europe/London"))
+    zone: ZoneInfo = UK_TIME
     bank_holidays: holidays.HolidayBase = field(
         default_factory=lambda: holidays.country_holidays("GB", subdiv="ENG"),
     )
+    closure_days: frozenset[date] = frozenset()
 
     def __post_init__(self) -> None:
         """Refuse a working day that ends before it starts."""
@@ -39,8 +42,12 @@ class WorkingClock:
         return (datetime.combine(date.min, self.day_end) - start).total_seconds() / 3600
 
     def is_working_day(self, day: date) -> bool:
-        """True on weekdays that are not bank holidays in England."""
-        return day.weekday() < SATURDAY and day not in self.bank_holidays
+        """True on weekdays that are neither bank holidays in England nor closure days."""
+        return (
+            day.weekday() < SATURDAY
+            and day not in self.closure_days
+            and day not in self.bank_holidays
+        )
 
     def _bounds(self, day: date) -> tuple[datetime, datetime]:
         return (

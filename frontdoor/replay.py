@@ -92,6 +92,7 @@ def replay_lines(
                 "rag": None,
                 "rules": [],
                 "possible_matches": [],
+                "decision_due": None,
                 "errors": [error.model_dump() for error in verdict.errors],
             }
             summary.add(line, None)
@@ -119,6 +120,7 @@ def replay_lines(
             "rag": case.rag.value,
             "rules": case.rules,
             "possible_matches": [m.case_id for m in case.possible_matches if m.status == "pending"],
+            "decision_due": case.decision_due.isoformat(),
         }
         summary.add(line, referral.referrer.source.value)
         yield line

@@ -10,42 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, TypeAlias
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
 from runtime.health import Health
 from runtime.heap import Heap
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
+from runtime.records import BatchHandler, Outgoing, Record
 
 log = structlog.get_logger(__name__)
-
-Record: TypeAlias = ConsumerRecord  # aiokafka ships no type information
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One record a handler wants written, in the same transaction as its input's offset."""
-
-    topic: str
-    value: bytes
-    key: bytes | None = None
-    headers: tuple[tuple[str, bytes], ...] = ()
-    partition: int | None = None  # None: the key decides
-
-
-class BatchHandler(Protocol):
-    """Turns a batch of consumed records into the records to write; never does I/O itself."""
-
-    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
-        """Outputs for ``records``, in the order they must be written."""
-        ...
-
 
 PartitionsHook = Callable[[set[TopicPartition]], Awaitable[None]]
 
@@ -254,13 +231,3 @@ async def _send_all(producer: AIOKafkaProducer, outputs: list[Outgoing]) -> None
             headers=list(out.headers),
             partition=out.partition,
         )
-
-
-def dead_letter(topic: str, record: Record, reason: str) -> Outgoing:
-    """An input that cannot be handled, kept whole on a dead-letter topic with the reason."""
-    return Outgoing(
-        topic,
-        record.value or b"",
-        key=record.key,
-        headers=(("frontdoor-reason", reason.encode()),),
-    )

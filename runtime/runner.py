@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from runtime.health import Health, serve_health
 from runtime.kafka.settings import KafkaSettings
+from runtime.policies import PolicySettings
 from runtime.processor import TransactionalProcessor
 
 log = structlog.get_logger(__name__)
@@ -41,6 +42,10 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(
         default_factory=KafkaSettings,
         description="How to reach Kafka (KAFKA_* variables).",
+    )
+    policy: PolicySettings = Field(
+        default_factory=PolicySettings,
+        description="The councils' threshold policies and calendars (FRONTDOOR_POLICY_*).",
     )
 
 

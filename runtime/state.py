@@ -8,7 +8,7 @@ from aiokafka import TopicPartition
 
 from runtime.kafka.clients import make_consumer
 from runtime.kafka.settings import KafkaSettings
-from runtime.processor import Record
+from runtime.records import Record
 
 
 async def read_partitions(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from domain.policies import PolicyBook
 from domain.policy import load_policy
-from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral
 from services.triage.engine import Effects, TriageEngine
 
@@ -18,7 +18,7 @@ def replay(accepted_records: list[Any]) -> Effects:
         by_partition[record.partition].append(record)
     expected = Effects()
     for partition, records in sorted(by_partition.items()):
-        engine = TriageEngine(load_policy(), WorkingClock())
+        engine = TriageEngine(PolicyBook.single(load_policy()))
         for record in sorted(records, key=lambda r: r.offset):
             expected.extend(
                 engine.on_referral(AcceptedReferral.model_validate_json(record.value), partition)

@@ -12,8 +12,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
+from domain.policies import PolicyBook
 from domain.policy import load_policy
-from domain.working_time import WorkingClock
 from frontdoor.simulator.children import FAMILY_NAMES, GIVEN_NAMES, TOWNS
 from frontdoor.simulator.stream import ReferralStream
 from schemas.codes import ReferralSource
@@ -90,7 +90,7 @@ def _identity(rng: random.Random) -> ChildIdentity:
 def measure(open_cases: int, referrals: int = 2000, seed: int = 1) -> MatchingResult:
     """Time ``referrals`` decisions against ``open_cases`` open cases."""
     rng = random.Random(seed)
-    engine = TriageEngine(load_policy(), WorkingClock())
+    engine = TriageEngine(PolicyBook.single(load_policy()))
     for number in range(open_cases):
         engine.load(_case(number, _identity(rng)), 0)
     stream = ReferralStream(

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from frontdoor.cli import bench, broker, dashboard, deploy, partners, referrals, replay, stack
+from frontdoor.cli.refusal import refusal
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.settings import KafkaSettings
 from runtime.logs import configure_logging
@@ -83,10 +84,12 @@ def schemas_export() -> None:
 def run(service: ServiceName) -> None:
     """Run one service in the foreground until SIGTERM or Ctrl-C."""
     module = importlib.import_module(f"services.{service.value}.app")
-    settings = module.Settings()
-    configure_logging(service.value, level=settings.log_level)
+    with refusal(service.value):
+        settings = module.Settings()
+        configure_logging(service.value, level=settings.log_level)
+        wired = module.create_app(settings)
     try:
-        asyncio.run(run_service(module.create_app(settings)))
+        asyncio.run(run_service(wired))
     except Exception:  # noqa: BLE001 - every crash is logged, then the process exits 1
         # One structured line with the traceback (frames only, no local values), then exit 1
         # so the supervisor restarts the service from its last committed offsets.

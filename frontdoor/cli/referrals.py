@@ -15,12 +15,12 @@ from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from rich.console import Console
 
 from domain.validation import Accepted, validate_referral
+from domain.working_time import UK_TIME
 from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
 from schemas.contact import contact_id_for
 from schemas.status import FieldError, StatusUpdate
-from services.notifier.wording import LONDON
 
 console = Console(stderr=True)
 
@@ -170,7 +170,7 @@ async def _watch(
 
 
 def _line(update: StatusUpdate) -> str:
-    local = update.occurred_at.astimezone(LONDON)
+    local = update.occurred_at.astimezone(UK_TIME)
     line = f"{local:%d %b %H:%M:%S}  {update.referral_id}  #{update.sequence}  "
     line += f"{update.status.value:<15} {update.message}"
     for error in update.errors:

@@ -10,9 +10,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from domain.policy import load_policy
-from domain.working_time import WorkingClock
+from domain.policies import PolicyBook, PolicyFileError
 from frontdoor.replay import ReplaySummary, replay_lines
+from runtime.policies import PolicySettings
 from services.triage.engine import TriageEngine
 
 LARGE = 1000
@@ -21,7 +21,12 @@ console = Console(stderr=True)
 
 def replay(
     path: Path = typer.Argument(..., help="A .jsonl file of referrals, one a line, oldest first."),
-    policy: Path | None = typer.Option(None, help="A policy file (default: the current policy)."),
+    policy: Path | None = typer.Option(
+        None, help="The default policy file (default: FRONTDOOR_POLICY_FILE, else the shipped one)."
+    ),
+    policy_dir: Path | None = typer.Option(
+        None, help="A folder of one policy per council, 808.yaml (default: FRONTDOOR_POLICY_DIR)."
+    ),
 ) -> None:
     """Run intake and triage over a file offline: one JSON line per referral, then a summary."""
     try:
@@ -30,7 +35,13 @@ def replay(
         console.print(f"[red]cannot read {path}: {error.strerror}[/red]")
         raise typer.Exit(2) from None
     lines = [(number, raw) for number, raw in enumerate(content.split(b"\n"), 1) if raw.strip()]
-    engine = TriageEngine(load_policy(policy), WorkingClock())
+    settings = PolicySettings()
+    try:
+        policies = PolicyBook.load(policy or settings.file, policy_dir or settings.dir)
+    except PolicyFileError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from None
+    engine = TriageEngine(policies)
     summary = ReplaySummary()
     with Progress(
         TextColumn("replaying"),

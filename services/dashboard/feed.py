@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from runtime.kafka.clients import make_consumer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
-from runtime.processor import Record
+from runtime.records import Record
 from schemas.status import StatusUpdate
 from schemas.triage import Case, Decision
 from services.dashboard.view import DashboardView
@@ -31,13 +31,14 @@ async def follow(kafka: KafkaSettings, partners: PartnerDirectory, view: Dashboa
 
 
 def _apply(view: DashboardView, cases: str, decisions: str, record: Record) -> None:
+    value = record.value or b""
     try:
         if record.topic == cases:
-            view.apply_case(Case.model_validate_json(record.value))
+            view.apply_case(Case.model_validate_json(value))
         elif record.topic == decisions:
-            view.apply_decision(Decision.model_validate_json(record.value))
+            view.apply_decision(Decision.model_validate_json(value))
         else:
-            view.apply_update(StatusUpdate.model_validate_json(record.value))
+            view.apply_update(StatusUpdate.model_validate_json(value))
     except ValidationError:
         # A record this version cannot read (written by an older one): shown nowhere, said here.
         log.warning(

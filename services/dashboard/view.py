@@ -12,21 +12,10 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.working_time import WorkingClock
+from domain.cases import QUEUES, RAG_ORDER, is_queued
+from domain.policies import PolicyBook
 from schemas.status import Outcome, StatusUpdate
-from schemas.triage import Case, CaseState, Decision, Rag
-
-RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
-QUEUE_OUTCOMES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
-
-
-def _queued(case: Case) -> bool:
-    """Whether a case stands on a team's queue."""
-    return (
-        case.state is not CaseState.CLOSED
-        and case.merged_into is None
-        and case.outcome in QUEUE_OUTCOMES
-    )
+from schemas.triage import Case, CaseState, Decision
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +33,7 @@ class QueueRow:
 class DashboardView:
     """Everything the dashboard shows, kept current by the feed."""
 
-    clock: WorkingClock = field(default_factory=WorkingClock)
+    policies: PolicyBook
     cases: dict[str, Case] = field(default_factory=dict)
     decisions: dict[str, list[Decision]] = field(default_factory=lambda: defaultdict(list))
     updates: dict[str, list[StatusUpdate]] = field(default_factory=lambda: defaultdict(list))
@@ -65,11 +54,11 @@ class DashboardView:
             for contact in case.contacts:
                 self.contact_case[contact.contact_id] = case.case_id
         # Queue depths are kept as counts, so a restore of many cases stays linear.
-        if current is not None and _queued(current):
+        if current is not None and is_queued(current):
             self.open_counts[current.local_authority, current.outcome] -= 1
-        if _queued(case):
+        if is_queued(case):
             self.open_counts[case.local_authority, case.outcome] += 1
-        ea, eh = (self.open_counts[case.local_authority, outcome] for outcome in QUEUE_OUTCOMES)
+        ea, eh = (self.open_counts[case.local_authority, outcome] for outcome in QUEUES)
         series = self.depth[case.local_authority]
         if not series or (series[-1][1], series[-1][2]) != (ea, eh):
             series.append((case.updated_at, ea, eh))
@@ -93,14 +82,14 @@ class DashboardView:
         return [
             c
             for c in self.cases.values()
-            if c.local_authority == la and c.outcome is outcome and _queued(c)
+            if c.local_authority == la and c.outcome is outcome and is_queued(c)
         ]
 
     def queue(self, la: str, outcome: Outcome, now: datetime) -> list[QueueRow]:
         """A team's open cases, most urgent first: overdue, then by RAG, then by time left."""
         rows = []
         for case in self._open(la, outcome):
-            hours_left = self.clock.hours_between(now, case.decision_due)
+            hours_left = self.hours_left(case, now)
             rows.append(
                 QueueRow(
                     case=case,
@@ -112,6 +101,12 @@ class DashboardView:
             )
         rows.sort(key=lambda r: (not r.overdue, RAG_ORDER[r.case.rag], r.hours_left))
         return rows
+
+    def hours_left(self, case: Case, now: datetime) -> float:
+        """Working hours until the case's decision is due, on its council's calendar."""
+        return self.policies.for_la(case.local_authority).clock.hours_between(
+            now, case.decision_due
+        )
 
     def watch(self, la: str) -> asyncio.Event:
         """An event set whenever anything about ``la`` changes (call :meth:`unwatch` after)."""

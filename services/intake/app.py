@@ -35,7 +35,7 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
         service="intake",
         instance_id=settings.instance_id,
         subscription=Subscription(pattern=topics.inbound_pattern),
-        handler=IntakeHandler(topics, partners),
+        handler=IntakeHandler(topics, partners, settings.policy.load()),
         fetch_bytes=INTAKE_FETCH_BYTES,
         health=health,
     )

@@ -1,20 +1,23 @@
 """Turns a batch of inbound messages into accepted referrals, rejections and status events.
 
 Every inbound record yields exactly two outputs, written in one transaction with its offset:
-the accepted referral (or the rejection) and the referrer's status event.
+the accepted referral (or the rejection) and the referrer's status event. A received
+referral's event carries the decision time the council promises (its policy's acknowledgement
+target on its working calendar), which the referrer is told.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import structlog
 
+from domain.policies import PolicyBook
 from domain.validation import Accepted, validate_referral
 from runtime.partners import PartnerDirectory
-from runtime.processor import Outgoing, Record
+from runtime.records import Outgoing, Record, RecordHandler
 from schemas.contact import contact_id_for
 from schemas.intake import AcceptedReferral, Origin, Rejection
 from schemas.status import Status, StatusEvent
@@ -26,26 +29,24 @@ REJECTION_HEADER = "frontdoor-rejection"
 UNKNOWN_ORGANISATION = "unknown"
 
 
-class IntakeHandler:
+class IntakeHandler(RecordHandler):
     """Validates inbound records against the contract and the partner registry."""
 
     def __init__(
         self,
         topics: Topics,
         partners: PartnerDirectory,
+        policies: PolicyBook,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        """Write to ``topics``; check partners against ``partners``; tell time by ``clock``."""
+        """Write to ``topics``; check partners against ``partners``; tell time by ``clock``.
+
+        Decision times promised on receipt follow each council's policy in ``policies``.
+        """
         self.topics = topics
         self.partners = partners
+        self.policies = policies
         self.clock = clock
-
-    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
-        """Outputs for a batch of inbound records, in input order."""
-        outputs: list[Outgoing] = []
-        for record in records:
-            outputs.extend(self.handle(record))
-        return outputs
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The two outputs of one inbound record."""
@@ -73,6 +74,9 @@ class IntakeHandler:
                 referral_id=referral.referral_id,
                 organisation_id=org,
                 status=Status.RECEIVED,
+                decision_due=self.policies.for_la(referral.local_authority).acknowledgement_due(
+                    now
+                ),
                 occurred_at=now,
             )
         else:

@@ -6,7 +6,6 @@ from aiokafka import TopicPartition
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
-from domain.working_time import WorkingClock
 from runtime.health import Health
 from runtime.kafka.admin import ensure_topics
 from runtime.partners import PartnerDirectory
@@ -37,7 +36,7 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
     topics = settings.kafka.topics
     partners = PartnerDirectory()
     health = Health("notifier")
-    handler = NotifierHandler(topics, partners, WorkingClock())
+    handler = NotifierHandler(topics, partners)
 
     async def on_assigned(assigned: set[TopicPartition]) -> None:
         await handler.restore(settings.kafka, assigned)

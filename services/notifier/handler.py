@@ -8,41 +8,30 @@ contact continues 1, 2, 3... with no gap and no repeat.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 import structlog
 from aiokafka import TopicPartition
 
-from domain.working_time import WorkingClock
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
-from runtime.processor import Outgoing, Record, dead_letter
+from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
-from schemas.status import Status, StatusEvent, StatusUpdate
+from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import Topics
 from services.notifier.wording import PUBLIC_SOURCES, sentence
 
 log = structlog.get_logger(__name__)
-ACKNOWLEDGE_WITHIN_DAYS = 1  # statutory guidance: a decision within one working day
 
 
-class NotifierHandler:
+class NotifierHandler(RecordHandler):
     """Numbers each contact's events 1, 2, 3... and writes them to ``status.<org>``."""
 
-    def __init__(self, topics: Topics, partners: PartnerDirectory, clock: WorkingClock) -> None:
-        """Write to ``topics`` for the partners of ``partners``; count working time on ``clock``."""
+    def __init__(self, topics: Topics, partners: PartnerDirectory) -> None:
+        """Write to ``topics`` for the partners of ``partners``."""
         self.topics = topics
         self.partners = partners
-        self.clock = clock
         self.sequences: dict[str, int] = {}
         self.partition_of: dict[str, int] = {}
-
-    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
-        """Outputs for a batch of status events, in input order."""
-        outputs: list[Outgoing] = []
-        for record in records:
-            outputs.extend(self.handle(record))
-        return outputs
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The update for one status event, and the contact's new sequence number."""
@@ -60,9 +49,6 @@ class NotifierHandler:
         sequence = self.sequences.get(event.contact_id, 0) + 1
         self.sequences[event.contact_id] = sequence
         self.partition_of[event.contact_id] = record.partition
-        due = event.decision_due
-        if event.status is Status.RECEIVED:  # intake cannot know it; the statutory target is given
-            due = self.clock.add_days(event.occurred_at, ACKNOWLEDGE_WITHIN_DAYS)
         update = StatusUpdate(
             contact_id=event.contact_id,
             referral_id=event.referral_id,
@@ -70,9 +56,9 @@ class NotifierHandler:
             sequence=sequence,
             status=event.status,
             outcome=None if public else event.outcome,
-            message=sentence(event, due, public=public),
+            message=sentence(event, public=public),
             errors=event.errors,
-            decision_due=None if public else due,
+            decision_due=None if public else event.decision_due,
             occurred_at=event.occurred_at,
         )
         log.info(

@@ -27,7 +27,7 @@ from runtime.health import Health
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
-from runtime.processor import Record
+from runtime.records import Record
 from schemas.partners import Partner
 from schemas.status import StatusUpdate
 

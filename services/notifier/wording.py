@@ -8,11 +8,10 @@ that their referral was received and looked at, not where it went.
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
+from domain.working_time import UK_TIME
 from schemas.status import Outcome, Status, StatusEvent
 
-LONDON = ZoneInfo("Europe/London")
 PUBLIC_SOURCES = frozenset({"1A", "1B", "1C", "1D", "9", "10"})
 
 TEAM = {
@@ -23,7 +22,7 @@ TEAM = {
 
 def when(moment: datetime) -> str:
     """``10:00 on Tuesday 17 November``, in UK time."""
-    local = moment.astimezone(LONDON)
+    local = moment.astimezone(UK_TIME)
     return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
 
 
@@ -36,7 +35,7 @@ def _destination(event: StatusEvent) -> str:
     return f"passed to {TEAM[event.outcome]}{due}"
 
 
-def sentence(event: StatusEvent, acknowledge_due: datetime | None, *, public: bool) -> str:  # noqa: PLR0911 - one wording per status
+def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one wording per status
     """The sentence for one status event."""
     status = event.status
     if status is Status.REJECTED:
@@ -44,7 +43,7 @@ def sentence(event: StatusEvent, acknowledge_due: datetime | None, *, public: bo
         problems = "1 problem needs" if count == 1 else f"{count} problems need"
         return f"Not accepted — {problems} correcting before it is sent again (see errors)."
     if status is Status.RECEIVED:
-        due = f" — a decision is due by {when(acknowledge_due)}" if acknowledge_due else ""
+        due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""
         return f"Received{due}."
     if status is Status.DUPLICATE:
         return "Already received — this copy changes nothing."

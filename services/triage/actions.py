@@ -7,9 +7,10 @@ be applied is recorded as refused, with the reason: nothing a manager does is lo
 
 from __future__ import annotations
 
+from domain.cases import is_live, needs_reason
 from schemas.status import Outcome, Status
 from schemas.triage import ActionKind, Case, CaseState, Decision, DecisionKind, ManagerAction
-from services.triage.engine import Effects, TriageEngine, _id, is_live
+from services.triage.engine import Effects, TriageEngine, _id
 
 RECENT_ACTIONS_KEPT = 20
 
@@ -48,7 +49,7 @@ def _check(action: ManagerAction, case: Case | None) -> None:
         raise ActionRefusedError("no such case in this local authority")
     if case.merged_into is not None:
         raise ActionRefusedError(f"the case was merged into {case.merged_into}")
-    if action.kind is not ActionKind.ALLOCATE and not action.reason.strip():
+    if needs_reason(action.kind) and not action.reason.strip():
         raise ActionRefusedError("a reason is required")
     if action.kind is ActionKind.ALLOCATE and not (action.worker or "").strip():
         raise ActionRefusedError("say who the case is allocated to")

@@ -7,10 +7,9 @@ its contacts (or a duty manager's override, until a later contact raises it furt
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from domain.policy import ContactFacts, Policy, decide
-from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral
 from schemas.referral import Child, age_on
 from schemas.status import Outcome
@@ -115,9 +114,3 @@ def _from_contacts(contacts: list[ContactRecord], policy: Policy) -> Assessment:
     outcome = spec.outcome if spec.outcome in outcomes or not outcomes else at_top[-1].outcome
     rules = list(dict.fromkeys(rule for c in at_top for rule in c.rules))
     return Assessment(level, outcome, spec.rag, rules, spec.strategy_discussion)
-
-
-def decision_due(policy: Policy, clock: WorkingClock, level: Level, since: datetime) -> datetime:
-    """When a decision is due for a case at ``level`` whose clock started ``since``."""
-    due = policy.level(level).due
-    return clock.add_hours(since, due.working_hours + due.working_days * clock.hours_per_day)

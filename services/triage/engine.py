@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from domain.cases import QUEUES, is_live
+from domain.policies import PolicyBook
 from domain.policy import Policy
-from domain.working_time import WorkingClock
 from schemas.intake import AcceptedReferral, Origin
 from schemas.status import Outcome, Status, StatusEvent
 from schemas.triage import (
@@ -27,10 +28,9 @@ from schemas.triage import (
     QueueItem,
     QueueReason,
 )
-from services.triage.assessment import assess, child_identity, contact_record, decision_due
+from services.triage.assessment import assess, child_identity, contact_record
 from services.triage.matching import CaseIndex, IdentityMatch, match_child
 
-QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
 ID_NAMESPACE = uuid.UUID("0b7c5a8e-2f4d-4e7a-9c1b-6d3e8f2a1c40")
 
 
@@ -62,22 +62,20 @@ def _id(prefix: str, *parts: object) -> str:
     return f"{prefix}-" + uuid.uuid5(ID_NAMESPACE, "\x1f".join(map(str, parts))).hex[:20]
 
 
-def is_live(case: Case) -> bool:
-    """Open or allocated, and not merged into another case."""
-    return case.state is not CaseState.CLOSED and case.merged_into is None
-
-
 class TriageEngine:
     """Holds the cases of the partitions this process owns and decides every input."""
 
-    def __init__(self, policy: Policy, clock: WorkingClock) -> None:
-        """Decide with ``policy``; count due times on ``clock``."""
-        self.policy = policy
-        self.clock = clock
+    def __init__(self, policies: PolicyBook) -> None:
+        """Decide each council's contacts with its policy, on its working calendar."""
+        self.policies = policies
         self.cases: dict[str, Case] = {}
         self.partition_of: dict[str, int] = {}
         self.contact_case: dict[str, str] = {}
         self.indexes: dict[str, CaseIndex] = defaultdict(CaseIndex)
+
+    def policy(self, local_authority: str) -> Policy:
+        """The policy of the council whose contacts are being decided."""
+        return self.policies.for_la(local_authority)
 
     # --- state -------------------------------------------------------------------------------
 
@@ -121,8 +119,10 @@ class TriageEngine:
                 return self._duplicate(case, existing, accepted)
             return self._amend(case, accepted, partition)
         matches = self._match(accepted)
-        prior = self._prior_contacts(matches.same_any, accepted.received_at)
-        contact = contact_record(self.policy, accepted, prior)
+        prior = self._prior_contacts(
+            accepted.referral.local_authority, matches.same_any, accepted.received_at
+        )
+        contact = contact_record(self.policy(accepted.referral.local_authority), accepted, prior)
         if matches.same_open:
             target = max(matches.same_open, key=lambda c: c.opened_at)
             return self._link(target, contact, accepted.origin, partition)
@@ -147,8 +147,8 @@ class TriageEngine:
                 possible.append((case, found[0]))
         return _Matches(same_open, same_any, possible)
 
-    def _prior_contacts(self, cases: list[Case], received_at: datetime) -> int:
-        window = timedelta(days=self.policy.repeat_window_days)
+    def _prior_contacts(self, la: str, cases: list[Case], received_at: datetime) -> int:
+        window = timedelta(days=self.policy(la).repeat_window_days)
         return sum(
             1
             for case in cases
@@ -177,7 +177,7 @@ class TriageEngine:
         assert old is not None  # noqa: S101 - contact_case points at the case holding it
         others = [c for c in case.contacts if c.contact_id != old.contact_id]
         prior = sum(1 for c in others if c.received_at <= old.received_at)
-        amended = contact_record(self.policy, accepted, prior).model_copy(
+        amended = contact_record(self.policy(case.local_authority), accepted, prior).model_copy(
             update={"received_at": old.received_at},
         )
         contacts = [amended if c.contact_id == old.contact_id else c for c in case.contacts]
@@ -238,18 +238,19 @@ class TriageEngine:
     ) -> Effects:
         fx = Effects()
         at = contact.received_at
+        policy = self.policy(la)
         draft = Case(
             case_id=_id("case", contact.contact_id),
             local_authority=la,
             version=0,
             state=CaseState.OPEN,
             level=contact.level,
-            rag=self.policy.level(contact.level).rag,
+            rag=policy.level(contact.level).rag,
             outcome=contact.outcome,
             strategy_discussion=False,
             decision_due=at,
             rules=[],
-            policy_version=self.policy.version,
+            policy_version=policy.version,
             opened_at=at,
             updated_at=at,
             contacts=[contact],
@@ -327,7 +328,8 @@ class TriageEngine:
         reopen: bool = False,
     ) -> Case:
         """Apply the policy to the case's contacts, move it between queues, save it."""
-        assessment = assess(case, self.policy)
+        policy = self.policy(case.local_authority)
+        assessment = assess(case, policy)
         changed = opening or (assessment.level, assessment.outcome) != (case.level, case.outcome)
         raised = assessment.level > case.level
         state = case.state
@@ -341,13 +343,13 @@ class TriageEngine:
             "rag": assessment.rag,
             "rules": assessment.rules,
             "strategy_discussion": assessment.strategy_discussion,
-            "policy_version": self.policy.version,
+            "policy_version": policy.version,
             "state": state,
         }
         if state is CaseState.CLOSED and case.state is not CaseState.CLOSED:
             update["closed_reason"] = "no further action: advice and signposting"
         if changed:
-            update["decision_due"] = decision_due(self.policy, self.clock, assessment.level, at)
+            update["decision_due"] = policy.decision_due(assessment.level, at)
             update["overdue_since"] = None
         saved = self.save(case.model_copy(update=update), at, fx, partition)
         was_queued = not opening and is_live(case) and case.outcome in QUEUES
@@ -404,12 +406,13 @@ class TriageEngine:
     ) -> Decision:
         """An audit-trail entry for ``case``, decided by the policy or by a manager."""
         key = (origin.topic, origin.partition, origin.offset) if origin else (action_id, kind)
+        version = self.policy(case.local_authority).version
         return Decision(
             decision_id=_id("d", *key),
             case_id=case.case_id,
             local_authority=case.local_authority,
             kind=kind,
-            decided_by=decided_by or f"policy:{self.policy.version}",
+            decided_by=decided_by or f"policy:{version}",
             decided_at=at,
             contact_id=contact_id,
             action_id=action_id,
@@ -419,6 +422,6 @@ class TriageEngine:
             from_outcome=before.outcome if before else None,
             to_outcome=case.outcome,
             rules=list(case.rules),
-            policy_version=self.policy.version if decided_by is None else None,
+            policy_version=version if decided_by is None else None,
             reason=reason,
         )

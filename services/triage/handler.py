@@ -7,7 +7,6 @@ state of a partition is rebuilt from ``triage.cases`` whenever this process is g
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import structlog
@@ -15,7 +14,7 @@ from aiokafka import TopicPartition
 from pydantic import ValidationError
 
 from runtime.kafka.settings import KafkaSettings
-from runtime.processor import Outgoing, Record, dead_letter
+from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
 from schemas.intake import AcceptedReferral
 from schemas.status import Outcome
@@ -27,20 +26,13 @@ from services.triage.engine import Effects, TriageEngine
 log = structlog.get_logger(__name__)
 
 
-class TriageHandler:
+class TriageHandler(RecordHandler):
     """Feeds accepted referrals and manager actions to the engine, in partition order."""
 
     def __init__(self, topics: Topics, engine: TriageEngine) -> None:
         """Write to ``topics``; decide with ``engine``."""
         self.topics = topics
         self.engine = engine
-
-    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
-        """Outputs for a batch, in input order."""
-        outputs: list[Outgoing] = []
-        for record in records:
-            outputs.extend(self.handle(record))
-        return outputs
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The outputs of one accepted referral or manager action."""

@@ -25,6 +25,7 @@ from factories import encode, recently, referral
 from frontdoor.access.model import SERVICES, service_principal
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.local import LocalBroker, throwaway_broker
+from runtime.demo import DEMO_PARTNERS_FILE
 from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
@@ -148,7 +149,7 @@ async def test_partners_add_registers_an_organisation_that_can_then_send(
     secure_broker, secured, tmp_path: Path
 ) -> None:
     registry = tmp_path / "partners.yaml"
-    registry.write_text((ROOT / "deploy" / "partners.yaml").read_text())
+    registry.write_text(DEMO_PARTNERS_FILE.read_text())
     env = {
         **os.environ,
         "KAFKA_BOOTSTRAP_SERVERS": secure_broker.bootstrap_servers,

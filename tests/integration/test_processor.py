@@ -10,7 +10,8 @@ import pytest
 from runtime.health import Health
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
-from runtime.processor import Outgoing, Record, Subscription, TransactionalProcessor
+from runtime.processor import Subscription, TransactionalProcessor
+from runtime.records import Outgoing, Record
 from schemas.topics import Cleanup, TopicSpec
 
 pytestmark = pytest.mark.kafka

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from domain.policies import PolicyBook
 from domain.policy import load_policy
-from domain.working_time import WorkingClock
 from factories import NOW, accepted, referral
 from schemas.status import Outcome, Status
 from schemas.triage import ActionKind, CaseState, DecisionKind, Level, ManagerAction
@@ -20,7 +20,7 @@ _ids = itertools.count()
 
 @pytest.fixture
 def engine() -> TriageEngine:
-    return TriageEngine(load_policy(), WorkingClock())
+    return TriageEngine(PolicyBook.single(load_policy()))
 
 
 def open_case(engine: TriageEngine, **fields):

@@ -94,3 +94,32 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["replay", str(tmp_path / "nope.jsonl")])
     assert result.exit_code == 2
     assert "cannot read" in result.output
+
+
+def test_each_line_has_its_decision_due_on_its_councils_calendar(tmp_path: Path) -> None:
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    late = yaml.safe_load(DEFAULT_POLICY.read_text()) | {
+        "version": "late-start-1",
+        "calendar": {"day_start": "10:00", "day_end": "18:00"},
+    }
+    (folder / "808.yaml").write_text(yaml.safe_dump(late))
+    sent = "2026-11-17T09:15:00+00:00"  # Tuesday, before either council's day has started
+    path = write(
+        tmp_path,
+        [
+            referral(referral_id="A-808", submitted_at=sent),
+            referral(
+                referral_id="A-805",
+                submitted_at=sent,
+                local_authority="805",
+                child={**referral()["child"], "nhs_number": None, "upn": None, "given_name": "Ola"},
+            ),
+        ],
+    )
+    lines, _ = run(str(path), "--policy-dir", str(folder))
+
+    by_id = {line["referral_id"]: line for line in lines}
+    # Level 3 (one working day): 10:00-18:00 Tuesday for 808; 09:15 Wednesday by default.
+    assert by_id["A-808"]["decision_due"] == "2026-11-17T18:00:00+00:00"
+    assert by_id["A-805"]["decision_due"] == "2026-11-18T09:15:00+00:00"

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from domain.policies import PolicyBook
 from domain.policy import load_policy
-from domain.working_time import WorkingClock
 from factories import NOW, accepted, referral
 from schemas.status import Outcome, Status
 from schemas.triage import CaseState, DecisionKind, Level, Rag
@@ -19,7 +19,7 @@ _offsets = itertools.count()
 
 @pytest.fixture
 def engine() -> TriageEngine:
-    return TriageEngine(load_policy(), WorkingClock())
+    return TriageEngine(PolicyBook.single(load_policy()))
 
 
 def police(**fields) -> dict:
@@ -248,7 +248,7 @@ def test_no_link_across_local_authorities(engine) -> None:
 
 def test_state_rebuilt_from_emitted_cases_decides_the_same(engine) -> None:
     emitted = send(engine, school()).cases
-    restored = TriageEngine(load_policy(), WorkingClock())
+    restored = TriageEngine(PolicyBook.single(load_policy()))
     for case, partition in emitted:
         restored.load(case, partition)
     later = police(risk={"immediate_risk": True, "injury_observed": False})

@@ -36,7 +36,7 @@ def test_times_are_in_uk_time_and_plain() -> None:
         (
             Status.RECEIVED,
             None,
-            {},
+            {"decision_due": datetime(2026, 11, 18, 9, 30, tzinfo=UTC)},
             "Received — a decision is due by 09:30 on Wednesday 18 November.",
         ),
         (
@@ -78,17 +78,16 @@ def test_times_are_in_uk_time_and_plain() -> None:
     ],
 )
 def test_one_sentence_per_status(status, outcome, fields, expected) -> None:
-    acknowledge = datetime(2026, 11, 18, 9, 30, tzinfo=UTC)
-    assert sentence(event(status, outcome, **fields), acknowledge, public=False) == expected
+    assert sentence(event(status, outcome, **fields), public=False) == expected
 
 
 def test_overdue_says_it_is_still_being_looked_at() -> None:
-    assert sentence(event(Status.OVERDUE), None, public=False).startswith("Still being looked at")
+    assert sentence(event(Status.OVERDUE), public=False).startswith("Still being looked at")
 
 
 def test_members_of_the_public_are_not_told_where_it_went() -> None:
     text = sentence(
-        event(Status.TRIAGED, Outcome.ENQUIRY_ASSESSMENT, decision_due=DUE), None, public=True
+        event(Status.TRIAGED, Outcome.ENQUIRY_ASSESSMENT, decision_due=DUE), public=True
     )
     assert "enquiry" not in text
     assert "team" not in text

@@ -1,0 +1,30 @@
+"""What a case's state means, stated once for triage, the dashboard and the records.
+
+A case is **live** while open or allocated (and not merged into another); it stands on a
+team's **queue** while live with an outcome that has a queue. Every manager action but an
+allocation needs a reason, which the audit trail records.
+"""
+
+from __future__ import annotations
+
+from schemas.status import Outcome
+from schemas.triage import ActionKind, Case, CaseState, Rag
+
+QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
+RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
+REASON_REQUIRED = frozenset(set(ActionKind) - {ActionKind.ALLOCATE})
+
+
+def is_live(case: Case) -> bool:
+    """Open or allocated, and not merged into another case."""
+    return case.state is not CaseState.CLOSED and case.merged_into is None
+
+
+def is_queued(case: Case) -> bool:
+    """Whether a case stands on a team's queue."""
+    return is_live(case) and case.outcome in QUEUES
+
+
+def needs_reason(kind: ActionKind) -> bool:
+    """Whether a manager must say why when taking this action."""
+    return kind in REASON_REQUIRED

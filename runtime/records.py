@@ -1,0 +1,66 @@
+"""Records in, records out: the shape of every handler the processor runs.
+
+A handler turns a batch of consumed records into the records to write and never does I/O
+itself, so it can be tested in milliseconds with plain objects in place of Kafka's records.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class Record(Protocol):
+    """A consumed record as handlers see it (aiokafka's ``ConsumerRecord`` is one)."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One record a handler wants written, in the same transaction as its input's offset."""
+
+    topic: str
+    value: bytes
+    key: bytes | None = None
+    headers: tuple[tuple[str, bytes], ...] = ()
+    partition: int | None = None  # None: the key decides
+
+
+class BatchHandler(Protocol):
+    """Turns a batch of consumed records into the records to write; never does I/O itself."""
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        """Outputs for ``records``, in the order they must be written."""
+        ...
+
+
+class RecordHandler(ABC):
+    """A batch handler that handles each record on its own, in order."""
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        """Outputs for a batch, in input order."""
+        outputs: list[Outgoing] = []
+        for record in records:
+            outputs.extend(self.handle(record))
+        return outputs
+
+    @abstractmethod
+    def handle(self, record: Record) -> list[Outgoing]:
+        """The outputs of one record."""
+
+
+def dead_letter(topic: str, record: Record, reason: str) -> Outgoing:
+    """An input that cannot be handled, kept whole on a dead-letter topic with the reason."""
+    return Outgoing(
+        topic,
+        record.value or b"",
+        key=record.key,
+        headers=(("frontdoor-reason", reason.encode()),),
+    )

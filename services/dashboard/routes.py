@@ -1,0 +1,296 @@
+"""The dashboard's request handlers (Starlette, server-rendered, live by server-sent events).
+
+Wiring lives in :mod:`services.dashboard.app`; these handlers read the view and send actions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from aiokafka import AIOKafkaProducer
+from pydantic import ValidationError
+from sse_starlette.sse import EventSourceResponse
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from domain.cases import REASON_REQUIRED
+from domain.working_time import UK_TIME
+from schemas.status import Outcome
+from schemas.topics import Topics
+from schemas.triage import ActionKind, Level, ManagerAction
+from services.dashboard import performance_charts as charts
+from services.dashboard.auth import Manager, Managers, csrf_ok, new_csrf_token
+from services.dashboard.view import DashboardView
+
+log = structlog.get_logger(__name__)
+
+
+def _hours(value: float) -> str:
+    sign = "-" if value < 0 else ""
+    minutes = round(abs(value) * 60)
+    return f"{sign}{minutes // 60}h {minutes % 60:02d}m"
+
+
+def _local(moment: datetime | None) -> str:
+    return "" if moment is None else f"{moment.astimezone(UK_TIME):%a %d %b %H:%M}"
+
+
+class Dashboard:
+    """The dashboard's request handlers: sign-in, pages, actions, live events."""
+
+    def __init__(
+        self,
+        *,
+        managers: Managers,
+        view: DashboardView,
+        templates: Jinja2Templates,
+        topics: Topics,
+    ) -> None:
+        """Serve ``view`` to ``managers``; send their actions to ``topics.actions``."""
+        self.managers = managers
+        self.view = view
+        self.templates = templates
+        self.templates.env.filters |= {"hours": _hours, "local": _local}
+        self.topics = topics
+        self.producer: AIOKafkaProducer | None = None  # set while the app runs
+
+    def _manager(self, request: Request) -> Manager | None:
+        username = request.session.get("user")
+        return self.managers.get(username) if isinstance(username, str) else None
+
+    def _csrf(self, request: Request) -> str:
+        token = request.session.get("csrf")
+        if not isinstance(token, str):
+            token = new_csrf_token()
+            request.session["csrf"] = token
+        return token
+
+    def _la(self, request: Request, manager: Manager) -> str:
+        la = request.query_params.get("la", manager.local_authorities[0])
+        return la if la in manager.local_authorities else manager.local_authorities[0]
+
+    def _page(
+        self,
+        request: Request,
+        template: str,
+        manager: Manager | None,
+        status_code: int = 200,
+        **context: object,
+    ) -> Response:
+        return self.templates.TemplateResponse(
+            request,
+            template,
+            {"manager": manager, "csrf": self._csrf(request), **context},
+            status_code=status_code,
+        )
+
+    # --- sign in -----------------------------------------------------------------------------
+
+    async def login_form(self, request: Request) -> Response:
+        """The sign-in page."""
+        return self._page(request, "login.html", None, error=None)
+
+    async def login(self, request: Request) -> Response:
+        """Check the password; start a session with a fresh CSRF token."""
+        form = await request.form()
+        if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+            return self._page(
+                request,
+                "login.html",
+                None,
+                error="The form expired: please try again.",
+                status_code=403,
+            )
+        manager = self.managers.authenticate(
+            str(form.get("username", "")), str(form.get("password", ""))
+        )
+        if manager is None:
+            log.warning("sign-in refused")
+            return self._page(
+                request, "login.html", None, error="Wrong username or password.", status_code=401
+            )
+        request.session.clear()
+        request.session["user"] = manager.username
+        request.session["csrf"] = new_csrf_token()
+        log.info("signed in", actor=manager.username)
+        return RedirectResponse("/queues", status_code=303)
+
+    async def logout(self, request: Request) -> Response:
+        """End the session."""
+        form = await request.form()
+        if csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+            request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    # --- pages -------------------------------------------------------------------------------
+
+    async def home(self, _request: Request) -> Response:
+        """Straight to the queues."""
+        return RedirectResponse("/queues", status_code=303)
+
+    def _queues_context(self, la: str) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        return {
+            "la": la,
+            "now": now,
+            "queues": [
+                (
+                    "Enquiry and assessment",
+                    "enquiry-assessment",
+                    self.view.queue(la, Outcome.ENQUIRY_ASSESSMENT, now),
+                ),
+                ("Early help", "early-help", self.view.queue(la, Outcome.EARLY_HELP, now)),
+            ],
+        }
+
+    async def queues(self, request: Request) -> Response:
+        """Both queues of one local authority, most urgent first, live."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        template = "queues_table.html" if request.query_params.get("fragment") else "queues.html"
+        return self._page(request, template, manager, **self._queues_context(la))
+
+    async def case(self, request: Request) -> Response:
+        """One case: contacts, rules, the audit trail, referrers' updates, and actions."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        case = self.view.cases.get(request.path_params["case_id"])
+        if case is None or case.local_authority not in manager.local_authorities:
+            return self._page(request, "missing.html", manager, status_code=404)
+        context: dict[str, Any] = {
+            "case": case,
+            "la": case.local_authority,
+            "decisions": sorted(
+                self.view.decisions.get(case.case_id, []), key=lambda d: d.decided_at, reverse=True
+            ),
+            "updates": {
+                c.contact_id: self.view.updates.get(c.contact_id, []) for c in case.contacts
+            },
+            "hours_left": self.view.hours_left(case, datetime.now(UTC)),
+            "sent": request.query_params.get("sent"),
+            "outcomes": [o.value for o in Outcome],
+            "levels": [level.value for level in Level],
+        }
+        template = "case_detail.html" if request.query_params.get("fragment") else "case.html"
+        return self._page(request, template, manager, 200, **context)
+
+    async def act(self, request: Request) -> Response:
+        """Publish a manager's action to ``triage.actions`` once session, token and reason check."""
+        manager = self._manager(request)
+        if manager is None:
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        form = await request.form()
+        if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+            log.warning("action refused: bad CSRF token", actor=manager.username)
+            return self._page(
+                request,
+                "refused.html",
+                manager,
+                why="The form's security token is missing or wrong.",
+                status_code=403,
+            )
+        case = self.view.cases.get(request.path_params["case_id"])
+        if case is None or case.local_authority not in manager.local_authorities:
+            return self._page(request, "missing.html", manager, status_code=404)
+        reason = str(form.get("reason", "")).strip()
+        if form.get("kind") in {kind.value for kind in REASON_REQUIRED} and not reason:
+            return self._page(
+                request,
+                "refused.html",
+                manager,
+                why="A reason is required.",
+                case=case,
+                status_code=400,
+            )
+        try:
+            kind = ActionKind(str(form.get("kind", "")))
+            action = ManagerAction(
+                action_id=uuid.uuid4().hex,
+                kind=kind,
+                case_id=case.case_id,
+                local_authority=case.local_authority,
+                actor=manager.username,
+                reason=reason,
+                worker=str(form.get("worker") or "") or None,
+                outcome=Outcome(str(form["outcome"])) if form.get("outcome") else None,
+                level=Level(int(str(form["level"]))) if form.get("level") else None,
+                match_case_id=str(form.get("match_case_id") or "") or None,
+                submitted_at=datetime.now(UTC),
+            )
+        except (ValueError, ValidationError):
+            return self._page(
+                request,
+                "refused.html",
+                manager,
+                why="The action is incomplete.",
+                case=case,
+                status_code=400,
+            )
+        assert self.producer is not None  # noqa: S101 - set for the app's lifetime
+        await self.producer.send_and_wait(
+            self.topics.actions,
+            action.model_dump_json().encode(),
+            key=case.local_authority.encode(),
+        )
+        log.info("action sent", actor=manager.username, kind=kind.value, action_id=action.action_id)
+        return RedirectResponse(f"/cases/{case.case_id}?sent={kind.value}", status_code=303)
+
+    async def performance(self, request: Request) -> Response:
+        """Charts for one local authority."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        now = datetime.now(UTC)
+        cases = [c for c in self.view.cases.values() if c.local_authority == la]
+        decisions = {c.case_id: self.view.decisions.get(c.case_id, []) for c in cases}
+        on_time_svg, on_time = charts.decisions_on_time(cases, decisions, now)
+        found_svg, found = charts.duplicates_and_links(decisions)
+        return self._page(
+            request,
+            "performance.html",
+            manager,
+            la=la,
+            contacts_svg=charts.contacts_per_day(cases, now.astimezone(UK_TIME).date()),
+            outcomes_svg=charts.outcomes_by_source(cases),
+            on_time_svg=on_time_svg,
+            on_time=on_time,
+            depth_svg=charts.queue_depth(self.view.depth.get(la, [])),
+            found_svg=found_svg,
+            found=found,
+        )
+
+    async def events(self, request: Request) -> Response:
+        """Server-sent events: ``changed`` whenever anything about the LA changes."""
+        manager = self._manager(request)
+        if manager is None:
+            return JSONResponse({"error": "sign in first"}, status_code=401)
+        la = self._la(request, manager)
+        # Watch before the stream opens: the page catches up when it sees the stream open, so
+        # nothing may change unannounced in between.
+        event = self.view.watch(la)
+
+        async def changes() -> AsyncIterator[dict[str, str]]:
+            try:
+                while True:
+                    await event.wait()
+                    event.clear()
+                    yield {"event": "changed", "data": la}
+                    await asyncio.sleep(0.25)  # coalesce bursts into one refresh
+            finally:
+                self.view.unwatch(la, event)
+
+        return EventSourceResponse(changes(), ping=15)
+
+    async def health(self, _request: Request) -> Response:
+        """Liveness for the supervisor."""
+        return JSONResponse({"service": "dashboard", "status": "ok", "cases": len(self.view.cases)})

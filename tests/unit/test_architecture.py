@@ -1,0 +1,58 @@
+"""The import contracts in pyproject.toml hold, and they catch a deliberate violation."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ("schemas", "domain", "runtime", "services", "frontdoor")
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+
+
+def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],  # reads the copy's pyproject.toml
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def _copy(tmp_path: Path) -> Path:
+    tree = tmp_path / "tree"
+    for package in PACKAGES:
+        shutil.copytree(
+            ROOT / package, tree / package, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(ROOT / "pyproject.toml", tree / "pyproject.toml")
+    return tree
+
+
+def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
+    result = _lint(_copy(tmp_path))
+    assert result.returncode == 0, result.stdout
+    assert "0 broken" in result.stdout
+
+
+def test_a_service_importing_another_is_caught(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    wording = tree / "services" / "notifier" / "wording.py"
+    wording.write_text(wording.read_text() + "\nfrom services.triage import engine  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "Services do not import each other BROKEN" in result.stdout
+
+
+def test_the_kernel_importing_a_kafka_client_is_caught(tmp_path: Path) -> None:
+    tree = _copy(tmp_path)
+    clock = tree / "domain" / "working_time.py"
+    clock.write_text(clock.read_text() + "\nimport aiokafka  # noqa\n")
+    result = _lint(tree)
+    assert result.returncode != 0
+    assert "imports no service, no runtime and no Kafka client BROKEN" in result.stdout
