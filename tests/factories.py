@@ -88,3 +88,22 @@ def accepted(document: dict[str, Any] | None = None, *, at: datetime = NOW, offs
     org = model.referrer.organisation_id
     origin = Origin(topic="referrals.inbound." + org, partition=0, offset=offset)
     return AcceptedReferral.of(model, org, at, origin)
+
+
+def managers_file(
+    folder: Any, username: str, password: str, local_authorities: list[str], name: str = ""
+) -> Any:
+    """A duty managers file with one manager, written in ``folder``; its path."""
+    import yaml  # noqa: PLC0415
+
+    from services.dashboard.auth import hash_password  # noqa: PLC0415
+
+    manager = {
+        "username": username,
+        "name": name or username.replace(".", " ").title(),
+        "password_hash": hash_password(password),
+        "local_authorities": local_authorities,
+    }
+    path = folder / "managers.yaml"
+    path.write_text(yaml.safe_dump({"managers": [manager]}))
+    return path

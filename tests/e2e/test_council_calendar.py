@@ -21,14 +21,13 @@ import yaml
 
 from conftest import ROOT
 from domain.policy import DEFAULT_POLICY
-from factories import encode, recently, referral
+from factories import encode, managers_file, recently, referral
 from fakes import policy_with
 from frontdoor.broker.local import free_port
 from runtime.kafka.clients import make_producer
 from schemas.contact import contact_id_for
 from schemas.status import Status, StatusUpdate
 from schemas.triage import QueueItem
-from services.dashboard.auth import hash_password
 from services.notifier.wording import when
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -56,21 +55,7 @@ def policy_dir(tmp_path: Path) -> Path:
 
 def start_stack(services, policy_dir: Path, tmp_path: Path) -> int:
     """The pipeline and the dashboard, all reading the same policy folder; the dashboard port."""
-    managers = tmp_path / "managers.yaml"
-    managers.write_text(
-        yaml.safe_dump(
-            {
-                "managers": [
-                    {
-                        "username": "cal.manager",
-                        "name": "Cal Manager",
-                        "password_hash": hash_password(PASSWORD),
-                        "local_authorities": ["808", "805"],
-                    }
-                ]
-            }
-        )
-    )
+    managers = managers_file(tmp_path, "cal.manager", PASSWORD, ["808", "805"])
     port = free_port()
     env = {"FRONTDOOR_POLICY_DIR": str(policy_dir)}
     for name in ("intake", "triage", "notifier"):

@@ -9,12 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import yaml
 
-from factories import encode, recently, referral
+from factories import encode, managers_file, recently, referral
 from frontdoor.broker.local import free_port
 from runtime.kafka.clients import make_producer
-from services.dashboard.auth import hash_password
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -38,21 +36,7 @@ async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - t
         pytest.skip(
             "Chromium is not installed (make setup installs it as root: apt-get install chromium)"
         )
-    managers = tmp_path / "managers.yaml"
-    managers.write_text(
-        yaml.safe_dump(
-            {
-                "managers": [
-                    {
-                        "username": "sam.duty",
-                        "name": "Sam Duty",
-                        "password_hash": hash_password(PASSWORD),
-                        "local_authorities": ["808", "806"],
-                    }
-                ]
-            }
-        )
-    )
+    managers = managers_file(tmp_path, "sam.duty", PASSWORD, ["808", "806"])
     port = free_port()
     for name in ("intake", "triage", "notifier"):
         services.start(name)
