@@ -32,6 +32,13 @@ async def records_in(port: int) -> int:
     return int(health["counters"].get("records_in", 0))
 
 
+async def joined(services, name: str, timeout: float = 60) -> None:
+    """Return once the process ``name`` has been given partitions and restored their cases."""
+    async with asyncio.timeout(timeout):
+        while '"cases restored"' not in services.logs(name):
+            await asyncio.sleep(0.1)
+
+
 async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_twice(
     kafka, services
 ) -> None:
@@ -53,10 +60,15 @@ async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_t
     first = asyncio.create_task(send_messages(kafka, messages[: REFERRALS // 3]))
     await processing(ports[0], first)
     await first
-    start(1)  # joins while the rest flows in, in small bursts
-    for chunk in range(REFERRALS // 3, REFERRALS, 100):
+    start(1)  # joins while the middle third flows in, in small bursts
+    for chunk in range(REFERRALS // 3, 2 * REFERRALS // 3, 100):
         await send_messages(kafka, messages[chunk : chunk + 100])
         await asyncio.sleep(0.3)
+    # The last third only once the second process holds partitions (on a fast machine the
+    # first could otherwise decide everything before the rebalance completes).
+    await joined(services, "triage-1")
+    for chunk in range(2 * REFERRALS // 3, REFERRALS, 100):
+        await send_messages(kafka, messages[chunk : chunk + 100])
 
     accepted = await read_topics(kafka, [kafka.topics.accepted], count=REFERRALS, settle=0)
     expected = replay(accepted)
