@@ -21,6 +21,10 @@ INBOUND_MAX_MESSAGE_BYTES = 16 * MIB
 INVALID_MAX_MESSAGE_BYTES = INBOUND_MAX_MESSAGE_BYTES + 2 * MIB
 
 ORGANISATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+# An organisation id is also its Kafka user's name: it may never be one of Front Door's own users
+# (frontdoor-admin, frontdoor-intake, ...) nor a name a broker treats specially.
+RESERVED_PREFIX = "frontdoor"
+RESERVED_IDS = frozenset({"admin", "anonymous", "controller", "kafka", "root", "superuser"})
 
 
 class Cleanup(StrEnum):
@@ -152,6 +156,10 @@ def check_organisation_id(org: str) -> str:
     if not ORGANISATION_ID.fullmatch(org):
         raise ValueError(
             f"organisation id {org!r} must be 2-63 lower-case letters, digits or hyphens",
+        )
+    if org.startswith(RESERVED_PREFIX) or org in RESERVED_IDS:
+        raise ValueError(
+            f"organisation id {org!r} is reserved for Front Door's own users; choose another",
         )
     return org
 

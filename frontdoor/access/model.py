@@ -5,7 +5,8 @@ add``, ``frontdoor up``), the Strimzi ``KafkaUser`` resources in ``deploy/kubern
 tests of refused access are all made from these grants.
 
 - A partner may write only its own ``referrals.inbound.<org>``, and read only its own
-  ``status.<org>`` (with consumer groups named after itself).
+  ``status.<org>``, with consumer groups named ``<org>.<anything>`` (ids hold no dot, so no
+  partner's groups can be another's or a service's).
 - Each service reads and writes only the topics of its stage, under its own consumer group
   and transactional id.
 """
@@ -69,6 +70,11 @@ def partner_principal(org: str) -> str:
     return org
 
 
+def partner_group_prefix(org: str, topics: Topics) -> str:
+    """The consumer groups a partner may use all start with this: its id and a dot."""
+    return f"{topics.prefix}{org}."
+
+
 def _topic(name: str, *operations: Operation, prefixed: bool = False) -> list[Grant]:
     pattern = Pattern.PREFIXED if prefixed else Pattern.LITERAL
     return [Grant(Resource.TOPIC, name, pattern, op) for op in operations]
@@ -130,5 +136,5 @@ def partner_grants(org: str, topics: Topics) -> list[Grant]:
     return [
         *_topic(topics.inbound(org), Operation.WRITE),
         *_topic(topics.status(org), Operation.READ),
-        Grant(Resource.GROUP, topics.prefix + org, Pattern.PREFIXED, Operation.READ),
+        Grant(Resource.GROUP, partner_group_prefix(org, topics), Pattern.PREFIXED, Operation.READ),
     ]

@@ -76,7 +76,9 @@ def add(
         )
     except ValidationError as error:
         for problem in error.errors(include_input=False):
-            console.print(f"[red]{'.'.join(map(str, problem['loc']))}: {problem['msg']}[/red]")
+            message = problem["msg"].removeprefix("Value error, ")
+            where = ".".join(map(str, problem["loc"]))
+            console.print(f"{where}: {message}", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
     kafka, store = _admin()
     topics = kafka.topics

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
+from aiokafka.errors import GroupAuthorizationFailedError, KafkaError, TopicAuthorizationFailedError
 from pydantic import SecretStr
 
 from conftest import ROOT, ServiceProcesses, read_topics
@@ -90,7 +90,9 @@ async def test_a_partner_writes_only_its_own_inbound_topic(secure_broker, secure
 
 async def test_a_partner_reads_only_its_own_status_topic(secure_broker, secured) -> None:
     police = as_user(secure_broker, secured, POLICE)
-    await read_one(police, secured.topics.status(POLICE), group=secured.topic_prefix + POLICE)
+    await read_one(
+        police, secured.topics.status(POLICE), group=secured.topic_prefix + POLICE + ".watch"
+    )
     for topic in (
         secured.topics.status(SCHOOL),
         secured.topics.accepted,
@@ -100,6 +102,22 @@ async def test_a_partner_reads_only_its_own_status_topic(secure_broker, secured)
     ):
         with pytest.raises(TopicAuthorizationFailedError):
             await read_one(police, topic)
+
+
+async def test_a_partner_uses_only_consumer_groups_under_its_own_id_and_a_dot(
+    secure_broker, secured
+) -> None:
+    police = as_user(secure_broker, secured, POLICE)
+    prefix = secured.topic_prefix
+    await read_one(police, secured.topics.status(POLICE), group=f"{prefix}{POLICE}.follow")
+    for group in (
+        f"{prefix}{POLICE}-academy.x",  # shares its id as a prefix, but is not under "<id>."
+        f"{prefix}{SCHOOL}.follow",  # another partner's
+        service_principal("notifier", secured.topics),  # a service's own group
+        f"{prefix}frontdoor-webhooks-{POLICE}",  # the notifier's delivery group for it
+    ):
+        with pytest.raises(GroupAuthorizationFailedError):
+            await read_one(police, secured.topics.status(POLICE), group=group)
 
 
 async def test_a_wrong_password_or_no_credentials_get_nothing(secure_broker, secured) -> None:

@@ -91,6 +91,12 @@ def test_a_partner_user_names_only_its_own_topics() -> None:
         org = user["metadata"]["name"]
         assert user["spec"]["authentication"]["type"] == "scram-sha-512"
         for acl in user["spec"]["authorization"]["acls"]:
-            assert acl["resource"]["name"].endswith(org) or acl["resource"]["name"] == org
             if acl["resource"]["type"] == "topic":
+                assert acl["resource"]["name"].endswith("." + org)
                 assert acl["resource"]["patternType"] == "literal"
+            else:  # its consumer groups: under its id and a dot, never a bare prefix
+                assert acl["resource"] == {
+                    "type": "group",
+                    "name": org + ".",
+                    "patternType": "prefix",
+                }
