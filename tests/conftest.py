@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -21,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import structlog
 
 from frontdoor.broker.local import throwaway_broker
 from runtime.kafka.admin import ensure_topics
@@ -73,6 +75,17 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     _session.close()
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_found() -> Iterator[None]:
+    """Commands run in-process configure logging onto streams that close with them: undo it."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    structlog.reset_defaults()
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
+
 @pytest.fixture
 def kafka() -> KafkaSettings:
     """Settings for the session's broker with a topic prefix of this test's own."""
@@ -104,6 +117,8 @@ class ServiceProcesses:
             **os.environ,
             "KAFKA_BOOTSTRAP_SERVERS": self.kafka.bootstrap_servers,
             "FRONTDOOR_TOPIC_PREFIX": self.kafka.topic_prefix,
+            # plain HTTP on 127.0.0.1 (production's cookies are HTTPS-only)
+            "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
         }
 
     def start(self, name: str, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:

@@ -151,6 +151,8 @@ async def _up(
     environment = {
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
+        # the demo: its managers file (with the published sign-in) and cookies over plain HTTP
+        "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
     }
     supervisor = Supervisor(names, log_dir, environment, who.service_env)
     await supervisor.start()

@@ -22,7 +22,7 @@ from starlette.templating import Jinja2Templates
 
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
-from services.dashboard.auth import load_managers
+from services.dashboard.auth import holds_demo_account, load_managers
 from services.dashboard.feed import follow
 from services.dashboard.routes import Dashboard
 from services.dashboard.settings import DashboardSettings
@@ -43,10 +43,16 @@ def _stop_if_failed(task: asyncio.Task[None]) -> None:
 def create_app(settings: DashboardSettings) -> Starlette:
     """The dashboard's ASGI app."""
     settings.check()
+    managers = load_managers(settings.managers_file)
+    if not settings.development and holds_demo_account(managers):
+        raise ValueError(
+            f"{settings.managers_file} holds the demo account, whose password is published: "
+            "remove it before running in production"
+        )
     kafka = settings.kafka
     partners = PartnerDirectory()
     dashboard = Dashboard(
-        managers=load_managers(settings.managers_file),
+        managers=managers,
         view=DashboardView(settings.policy.load()),
         templates=Jinja2Templates(directory=HERE / "templates"),
         topics=kafka.topics,
@@ -86,7 +92,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             secret_key=settings.session_secret.get_secret_value(),
             session_cookie="frontdoor_session",
             same_site="strict",
-            https_only=settings.environment != "development",
+            https_only=not settings.development,
             max_age=8 * 60 * 60,
         ),
     ]

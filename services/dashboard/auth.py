@@ -55,6 +55,19 @@ class Managers(BaseModel):
         return next((m for m in self.managers if m.username == username), None)
 
 
+DEMO_USERNAME = "duty.manager"
+DEMO_PASSWORD = "frontdoor-demo"  # noqa: S105 - published in the README; refused in production
+
+
+def holds_demo_account(managers: Managers) -> bool:
+    """Whether a managers file lets the published demo sign-in in."""
+    demo_hashes = {m.password_hash for m in load_managers(DEMO_MANAGERS_FILE).managers}
+    if any(m.password_hash in demo_hashes for m in managers.managers):
+        return True
+    demo = managers.get(DEMO_USERNAME)
+    return demo is not None and managers.authenticate(DEMO_USERNAME, DEMO_PASSWORD) is not None
+
+
 def hash_password(password: str) -> str:
     """An Argon2id hash to store in the managers file."""
     return _hasher.hash(password)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.runner import ServiceSettings
 
 DEVELOPMENT_SECRET = "development-only-session-secret-change-me"  # noqa: S105 - refused outside development
+MIN_SECRET_CHARS = 32
 
 
 class DashboardSettings(ServiceSettings):
@@ -23,19 +26,45 @@ class DashboardSettings(ServiceSettings):
         description="Address to serve on: this machine only unless a proxy in front needs more "
         "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
     )
-    environment: str = Field(default="development", description="development or production.")
+    environment: Literal["development", "production"] = Field(
+        default="production",
+        description="production (the default: fails closed) or development (the demo's files and "
+        "secret allowed, cookies over plain HTTP).",
+    )
     session_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
         description="Key that signs session cookies.",
     )
     managers_file: Path | None = Field(default=None, description="The duty managers file.")
 
+    @field_validator("managers_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def development(self) -> bool:
+        """Whether the demo's files and secret may be used."""
+        return self.environment == "development"
+
     def check(self) -> None:
-        """Refuse to run outside development with the development session secret."""
-        if (
-            self.environment != "development"
-            and self.session_secret.get_secret_value() == DEVELOPMENT_SECRET
-        ):
+        """Outside development, refuse the demo's session secret and managers file."""
+        if self.development:
+            return
+        secret = self.session_secret.get_secret_value()
+        if secret == DEVELOPMENT_SECRET or len(secret) < MIN_SECRET_CHARS:
             raise ValueError(
-                "set FRONTDOOR_DASHBOARD_SESSION_SECRET: the default is for development only"
+                "set FRONTDOOR_DASHBOARD_SESSION_SECRET to a random secret of at least "
+                f"{MIN_SECRET_CHARS} characters: the default is for development only"
+            )
+        if self.managers_file is None:
+            raise ValueError(
+                "set FRONTDOOR_DASHBOARD_MANAGERS_FILE to this council's duty managers file: "
+                "the demo file is for development only"
+            )
+        if not self.managers_file.is_file():
+            raise ValueError(f"the managers file {self.managers_file} does not exist")
+        if self.managers_file.resolve() == DEMO_MANAGERS_FILE.resolve():
+            raise ValueError(
+                "FRONTDOOR_DASHBOARD_MANAGERS_FILE names the demo file, whose sign-in is published"
             )
