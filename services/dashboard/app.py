@@ -20,12 +20,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
-from services.dashboard.auth import holds_demo_account, load_managers
+from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
+from services.dashboard.headers import SecurityHeaders
 from services.dashboard.routes import Dashboard
 from services.dashboard.settings import DashboardSettings
+from services.dashboard.sign_in import ManagersFile
 from services.dashboard.view import DashboardView
 
 log = structlog.get_logger(__name__)
@@ -43,8 +46,8 @@ def _stop_if_failed(task: asyncio.Task[None]) -> None:
 def create_app(settings: DashboardSettings) -> Starlette:
     """The dashboard's ASGI app."""
     settings.check()
-    managers = load_managers(settings.managers_file)
-    if not settings.development and holds_demo_account(managers):
+    managers = ManagersFile(settings.managers_file or DEMO_MANAGERS_FILE)
+    if not settings.development and holds_demo_account(managers.current):
         raise ValueError(
             f"{settings.managers_file} holds the demo account, whose password is published: "
             "remove it before running in production"
@@ -87,6 +90,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
     middleware = [
+        Middleware(SecurityHeaders),
         Middleware(
             SessionMiddleware,
             secret_key=settings.session_secret.get_secret_value(),

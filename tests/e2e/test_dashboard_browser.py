@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -95,6 +96,12 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
 ) -> None:
     base = dashboard
     page = await browser.new_page()
+    hosts: set[str | None] = set()
+    page.on("request", lambda request: hosts.add(urlsplit(request.url).hostname))
+    first = await page.goto(f"{base}/login")
+    assert first is not None
+    assert "default-src 'self'" in first.headers["content-security-policy"]
+    assert first.headers["x-frame-options"] == "DENY"
     await sign_in(page, base)
     assert await page.get_by_role("heading", name="Queues for local authority 808").is_visible()
 
@@ -140,6 +147,10 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
         ).count()
         == 0
     )
+    await page.goto(f"{base}/performance?la=808")
+    await page.locator("svg").first.wait_for()
+    assert await page.locator("svg script").count() == 0
+    assert hosts == {"127.0.0.1"}, "a page loaded something from elsewhere"
 
 
 async def test_actions_without_reason_session_or_csrf_token_are_refused(
