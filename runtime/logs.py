@@ -40,19 +40,37 @@ PERSONAL_KEYS = frozenset(
         "body",
         "payload",
         "raw",
+        "first_name",
+        "last_name",
+        "surname",
+        "full_name",
+        "birth_date",
+        "address_line1",
+        "address_line2",
     },
 )
 REDACTED = "[redacted]"
 
-# Values that look like identifiers or dates are masked even under harmless keys.
-_NHS_LIKE = re.compile(r"\b\d{3}\s?\d{3}\s?\d{4}\b")
+# Keys are compared without case, underscores or hyphens: dateOfBirth, date-of-birth and
+# DATE_OF_BIRTH are all date_of_birth.
+_FOLDED_KEYS = frozenset(key.replace("_", "") for key in PERSONAL_KEYS)
+
+
+def _is_personal(key: object) -> bool:
+    return str(key).lower().replace("_", "").replace("-", "") in _FOLDED_KEYS
+
+
+# Values that look like identifiers or dates are masked even under harmless keys: NHS numbers
+# written with spaces or hyphens too, and dates as ISO or as DD/MM/YYYY (and - or . between).
+_NHS_LIKE = re.compile(r"\b\d{3}[\s-]?\d{3}[\s-]?\d{4}\b")
 _UPN_LIKE = re.compile(r"\b[A-Z]\d{11}[0-9A-Z]\b")
 _POSTCODE_LIKE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b", re.IGNORECASE)
 _DATE_LIKE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b(?!T)")
+_UK_DATE_LIKE = re.compile(r"\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b")
 
 
 def _mask_text(text: str) -> str:
-    for pattern in (_NHS_LIKE, _UPN_LIKE, _POSTCODE_LIKE, _DATE_LIKE):
+    for pattern in (_NHS_LIKE, _UPN_LIKE, _POSTCODE_LIKE, _DATE_LIKE, _UK_DATE_LIKE):
         text = pattern.sub(REDACTED, text)
     return text
 
@@ -60,8 +78,7 @@ def _mask_text(text: str) -> str:
 def _redact(value: object) -> object:
     if isinstance(value, Mapping):
         return {
-            key: REDACTED if str(key).lower() in PERSONAL_KEYS else _redact(item)
-            for key, item in value.items()
+            key: REDACTED if _is_personal(key) else _redact(item) for key, item in value.items()
         }
     if isinstance(value, list | tuple):
         return [_redact(item) for item in value]
@@ -77,7 +94,7 @@ def redact_personal_data(
 ) -> MutableMapping[str, Any]:
     """Mask personal fields and identifier-shaped values in every log event."""
     for key in list(event_dict):
-        if key.lower() in PERSONAL_KEYS:
+        if _is_personal(key):
             event_dict[key] = REDACTED
         elif key != "timestamp":
             event_dict[key] = _redact(event_dict[key])

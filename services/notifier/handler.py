@@ -18,7 +18,7 @@ from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
 from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import Topics
-from services.notifier.wording import PUBLIC_SOURCES, sentence
+from services.notifier.wording import PUBLIC_SOURCES, public_status, sentence
 
 log = structlog.get_logger(__name__)
 
@@ -46,6 +46,16 @@ class NotifierHandler(RecordHandler):
             )
             return [dead_letter(self.topics.dead_letter, record, "organisation not registered")]
         public = partner.source in PUBLIC_SOURCES
+        status = public_status(event.status) if public else event.status
+        if status is None:
+            log.info(
+                "status not shown to the public",
+                contact_id=event.contact_id,
+                status=event.status.value,
+                partition=record.partition,
+                offset=record.offset,
+            )
+            return []
         sequence = self.sequences.get(event.contact_id, 0) + 1
         self.sequences[event.contact_id] = sequence
         self.partition_of[event.contact_id] = record.partition
@@ -54,7 +64,7 @@ class NotifierHandler(RecordHandler):
             referral_id=event.referral_id,
             organisation_id=event.organisation_id,
             sequence=sequence,
-            status=event.status,
+            status=status,
             outcome=None if public else event.outcome,
             message=sentence(event, public=public),
             errors=event.errors,

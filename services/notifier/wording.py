@@ -1,8 +1,11 @@
 """One plain-English sentence per status update, for a busy teacher, nurse or officer.
 
 Data minimisation: the sentence names the referrer's own reference, the outcome and the team,
-never the child or the case. Members of the public (CIN sources 1A-1D, 9, 10) are told less:
-that their referral was received and looked at, not where it went.
+never the child or the case. Members of the public (CIN sources 1A-1D, 9, 10) are told less,
+and nothing untrue: that their referral was received and looked at, and whether the council is
+acting on it, not where it went. Their status never says that the council already had a case
+(``linked`` reads as ``triaged``), nor passes through a case's later life (``allocated``,
+``outcome-changed``): those updates are not sent to them at all.
 """
 
 from __future__ import annotations
@@ -13,6 +16,17 @@ from domain.working_time import UK_TIME
 from schemas.status import Outcome, Status, StatusEvent
 
 PUBLIC_SOURCES = frozenset({"1A", "1B", "1C", "1D", "9", "10"})
+_PUBLIC_STATUS: dict[Status, Status | None] = {
+    Status.LINKED: Status.TRIAGED,
+    Status.ALLOCATED: None,
+    Status.OUTCOME_CHANGED: None,
+}
+
+
+def public_status(status: Status) -> Status | None:
+    """The status a member of the public is shown for ``status``; None: no update for them."""
+    return _PUBLIC_STATUS.get(status, status)
+
 
 TEAM = {
     Outcome.ENQUIRY_ASSESSMENT: "the enquiry and assessment team",
@@ -48,7 +62,7 @@ def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one
     if status is Status.DUPLICATE:
         return "Already received — this copy changes nothing."
     if public:
-        return _public_sentence(status)
+        return _public_sentence(status, event.outcome)
     if status in (Status.TRIAGED, Status.LINKED):
         destination = _destination(event)
         return destination[0].upper() + destination[1:] + "."
@@ -67,9 +81,12 @@ def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one
     )
 
 
-def _public_sentence(status: Status) -> str:
+def _public_sentence(status: Status, outcome: Outcome | None) -> str:
     if status is Status.OVERDUE:
         return "Still being looked at — thank you for your patience."
     if status is Status.CLOSED:
         return "We have finished looking at what you told us. Thank you."
-    return "We have looked at what you told us and are acting on it. Thank you."
+    again = "looked again at" if status is Status.AMENDED else "looked at"
+    if outcome is Outcome.NO_FURTHER_ACTION:
+        return f"We have {again} what you told us and are not taking further action now. Thank you."
+    return f"We have {again} what you told us and are acting on it. Thank you."

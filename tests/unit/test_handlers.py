@@ -213,3 +213,35 @@ def test_a_closure_day_does_not_count() -> None:
     assert (
         LATE_START.clock.hours_between(tuesday_five, datetime(2026, 11, 19, 10, 0, tzinfo=UTC)) == 1
     )
+
+
+async def test_the_public_see_only_what_their_wording_allows_and_nothing_untrue(
+    tmp_path: Path,
+) -> None:
+    public = {"id": "public", "name": "Public", "source": "9", "local_authorities": ["808"]}
+    handler = NotifierHandler(TOPICS, partners(tmp_path, public))
+    nfa, ea = Outcome.NO_FURTHER_ACTION, Outcome.ENQUIRY_ASSESSMENT
+    events = [
+        status_record("n", Status.RECEIVED, "public"),
+        status_record("n", Status.TRIAGED, "public", outcome=nfa),
+        status_record("l", Status.LINKED, "public", outcome=ea),  # the council had a case
+        status_record("l", Status.OUTCOME_CHANGED, "public", outcome=nfa),
+        status_record("l", Status.ALLOCATED, "public", outcome=ea),
+        status_record("l", Status.CLOSED, "public", outcome=ea),
+    ]
+    updates = [
+        StatusUpdate.model_validate_json(out.value)
+        for out in await handler(events)
+        if out.topic == TOPICS.status("public")
+    ]
+
+    assert [(u.contact_id, u.sequence, u.status) for u in updates] == [
+        ("n", 1, Status.RECEIVED),
+        ("n", 2, Status.TRIAGED),
+        ("l", 1, Status.TRIAGED),  # linked reads as triaged
+        ("l", 2, Status.CLOSED),  # outcome-changed and allocated are not sent
+    ]
+    assert "not taking further action" in updates[1].message
+    assert "acting on it" not in updates[1].message
+    assert "acting on it" in updates[2].message
+    assert all(u.outcome is None and u.decision_due is None for u in updates)

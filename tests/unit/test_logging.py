@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import date
 
 import pytest
 import structlog
+from hypothesis import given
+from hypothesis import strategies as st
 
-from runtime.logs import configure_logging
+from runtime.logs import configure_logging, redact_personal_data
 
 
 @pytest.fixture
@@ -62,3 +65,31 @@ def test_standard_library_warnings_are_json_and_redacted(json_log) -> None:
     assert line["logger"] == "aiokafka.test"
     assert line["level"] == "warning"
     assert "TS18 1AB" not in line["event"]
+
+
+def test_camel_case_and_hyphenated_personal_keys_are_redacted(json_log) -> None:
+    structlog.get_logger("t").info(
+        "handled",
+        dateOfBirth="03/02/2015",
+        extra={"nhsNumber": "9434765919", "given-name": "Ayesha", "FamilyName": "Okafor"},
+    )
+    text = json.dumps(json_log())
+    for secret in ("03/02/2015", "9434765919", "Ayesha", "Okafor"):
+        assert secret not in text
+
+
+@given(
+    nhs=st.from_regex(r"\A\d{10}\Z"),
+    separator=st.sampled_from(["", " ", "-"]),
+    born=st.dates(min_value=date(1990, 1, 1), max_value=date(2030, 12, 31)),
+    date_separator=st.sampled_from(["/", "-", "."]),
+    key=st.sampled_from(["note", "detail_of_call", "msg", "context"]),
+)
+def test_identifiers_in_free_text_never_survive_whatever_their_spelling(
+    nhs: str, separator: str, born: date, date_separator: str, key: str
+) -> None:
+    spelt_nhs = separator.join((nhs[:3], nhs[3:6], nhs[6:]))
+    uk_date = date_separator.join((f"{born.day:02d}", f"{born.month:02d}", str(born.year)))
+    masked = redact_personal_data(None, "info", {key: f"nhs {spelt_nhs}, born {uk_date}."})
+    assert spelt_nhs not in masked[key]
+    assert uk_date not in masked[key]
