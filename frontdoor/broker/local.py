@@ -235,7 +235,11 @@ class LocalBroker:
             "log.cleaner.backoff.ms": "1000",
         }
         path = self.data_dir / "server.properties"
-        path.write_text("".join(f"{key}={value}\n" for key, value in properties.items()))
+        # It holds the administrator's and the controller's passwords: readable by us alone.
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write("".join(f"{key}={value}\n" for key, value in properties.items()))
+        path.chmod(0o600)  # also when an older, more open file was there
         return path
 
     def status(self) -> BrokerStatus:

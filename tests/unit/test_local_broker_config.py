@@ -27,6 +27,15 @@ def test_by_default_every_client_authenticates_and_is_held_to_acls(tmp_path: Pat
     assert LocalBrokerSettings.model_fields["sasl"].default is True
     # passwords live in one file only its owner may read
     assert (tmp_path / "credentials.json").stat().st_mode & 0o777 == 0o600
+    # and so is the broker's configuration, which holds the admin and controller passwords
+    assert (tmp_path / "server.properties").stat().st_mode & 0o777 == 0o600
+
+
+def test_an_older_more_open_configuration_is_closed_when_rewritten(tmp_path: Path) -> None:
+    (tmp_path / "server.properties").write_text("old")
+    (tmp_path / "server.properties").chmod(0o644)
+    _properties(tmp_path, sasl=True)
+    assert (tmp_path / "server.properties").stat().st_mode & 0o777 == 0o600
 
 
 def test_single_node_overrides_and_loopback_only(tmp_path: Path) -> None:
