@@ -6,7 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from pydantic import Field
@@ -34,6 +34,11 @@ class ServiceSettings(BaseSettings):
         description="Port of the /health endpoint on 127.0.0.1; none if unset.",
     )
     log_level: str = Field(default="INFO", description="Lowest log level written.")
+    environment: Literal["development", "production"] = Field(
+        default="production",
+        description="production (the default: fails closed) or development (demo files and "
+        "secrets, plain HTTP, webhooks to this machine allowed).",
+    )
     create_topics: bool = Field(
         default=True,
         description="Create missing topics at start. Off where the operator (or Strimzi) owns "
@@ -43,6 +48,12 @@ class ServiceSettings(BaseSettings):
         default_factory=KafkaSettings,
         description="How to reach Kafka (KAFKA_* variables).",
     )
+
+    @property
+    def development(self) -> bool:
+        """Whether this process runs as a demo or a test, where demo files are allowed."""
+        return self.environment == "development"
+
     policy: PolicySettings = Field(
         default_factory=PolicySettings,
         description="The councils' threshold policies and calendars (FRONTDOOR_POLICY_*).",

@@ -119,6 +119,7 @@ class ServiceProcesses:
             "FRONTDOOR_TOPIC_PREFIX": self.kafka.topic_prefix,
             # plain HTTP on 127.0.0.1 (production's cookies are HTTPS-only)
             "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
+            "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",  # webhooks to 127.0.0.1
         }
 
     def start(self, name: str, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:

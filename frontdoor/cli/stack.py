@@ -153,6 +153,7 @@ async def _up(
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
         # the demo: its managers file (with the published sign-in) and cookies over plain HTTP
         "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
+        "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",
     }
     supervisor = Supervisor(names, log_dir, environment, who.service_env)
     await supervisor.start()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -26,11 +25,6 @@ class DashboardSettings(ServiceSettings):
         description="Address to serve on: this machine only unless a proxy in front needs more "
         "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
     )
-    environment: Literal["development", "production"] = Field(
-        default="production",
-        description="production (the default: fails closed) or development (the demo's files and "
-        "secret allowed, cookies over plain HTTP).",
-    )
     session_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
         description="Key that signs session cookies.",
@@ -41,11 +35,6 @@ class DashboardSettings(ServiceSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
-
-    @property
-    def development(self) -> bool:
-        """Whether the demo's files and secret may be used."""
-        return self.environment == "development"
 
     def check(self) -> None:
         """Outside development, refuse the demo's session secret and managers file."""

@@ -65,6 +65,7 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
             timeout_s=settings.webhook_timeout_s,
         ),
         health,
+        production=not settings.development,
     )
     return ServiceApp(
         "notifier",

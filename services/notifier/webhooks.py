@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import hmac
 import random
@@ -30,6 +31,7 @@ from runtime.partners import PartnerDirectory
 from runtime.records import Record
 from schemas.partners import Partner
 from schemas.status import StatusUpdate
+from services.notifier.webhook_rules import webhook_problem
 
 log = structlog.get_logger(__name__)
 
@@ -89,10 +91,18 @@ class PartnerDelivery:
         policy: RetryPolicy,
         health: Health,
         dead_letter: Callable[[Record, str, int], Awaitable[None]],
+        *,
+        current: Callable[[], Partner | None] | None = None,
     ) -> None:
-        """Deliver to ``partner``'s endpoint; dead-letter through ``dead_letter``."""
+        """Deliver to ``partner``'s endpoint; dead-letter through ``dead_letter``.
+
+        ``current()`` gives the partner's entry as the registry stands now (None once it is
+        removed, has no webhook or may not be called): a changed URL or secret is used from
+        the next attempt on, and a removed partner's delivery stops.
+        """
         self.kafka = kafka
         self.partner = partner
+        self.current = current or (lambda: partner)
         self.policy = policy
         self.health = health
         self.dead_letter = dead_letter
@@ -116,10 +126,8 @@ class PartnerDelivery:
         finally:
             await consumer.stop()
 
-    def _headers(self, body: bytes, key: str, attempt: int) -> dict[str, str]:
-        secret = (
-            self.partner.webhook_secret.get_secret_value() if self.partner.webhook_secret else ""
-        )
+    def _headers(self, partner: Partner, body: bytes, key: str, attempt: int) -> dict[str, str]:
+        secret = partner.webhook_secret.get_secret_value() if partner.webhook_secret else ""
         return {
             "Content-Type": "application/json",
             SIGNATURE_HEADER: sign(secret, int(time.time()), body),
@@ -131,17 +139,24 @@ class PartnerDelivery:
     async def _deliver(
         self, client: httpx.AsyncClient, record: Record, stop: asyncio.Event
     ) -> bool:
-        """Deliver or dead-letter one update; False if the service stopped before either."""
+        """Deliver or dead-letter one update.
+
+        False if the service is stopping, or the partner's webhook is gone, before either.
+        """
         body: bytes = record.value or b""
         update = StatusUpdate.model_validate_json(body)
         key = f"{update.contact_id}:{update.sequence}"  # the same on every attempt and restart
         reason = ""
         for attempt in range(1, self.policy.max_attempts + 1):
+            partner = self.current()
+            if partner is None or partner.webhook is None:
+                log.info("webhook deliveries stopped", organisation=self.partner.id)
+                return False
             try:
                 response = await client.post(
-                    str(self.partner.webhook),
+                    str(partner.webhook),
                     content=body,
-                    headers=self._headers(body, key, attempt),
+                    headers=self._headers(partner, body, key, attempt),
                 )
             except httpx.HTTPError as error:
                 reason = f"{type(error).__name__} after {attempt} attempts"
@@ -183,12 +198,35 @@ class WebhookDispatcher:
         partners: PartnerDirectory,
         policy: RetryPolicy,
         health: Health,
+        *,
+        production: bool = True,
     ) -> None:
-        """Deliver for the webhook partners of ``partners``."""
+        """Deliver for the webhook partners of ``partners``.
+
+        In production, only to the endpoints :func:`webhook_problem` allows.
+        """
         self.kafka = kafka
         self.partners = partners
         self.policy = policy
         self.health = health
+        self.production = production
+        self._verdicts: dict[tuple[str, str, str], str | None] = {}
+
+    def allowed(self, partner_id: str) -> Partner | None:
+        """The partner's entry now, if its webhook may be called (checked once per URL/secret)."""
+        partner = self.partners.registry.get(partner_id)
+        if partner is None or partner.webhook is None:
+            return None
+        secret = partner.webhook_secret.get_secret_value() if partner.webhook_secret else ""
+        fingerprint = hashlib.sha256(secret.encode()).hexdigest()
+        key = (partner.id, str(partner.webhook), fingerprint)
+        if key not in self._verdicts:
+            problem = webhook_problem(partner, production=self.production)
+            self._verdicts[key] = problem
+            if problem is not None:
+                self.health.count("webhooks_refused")
+                log.error("webhook refused", organisation=partner.id, reason=problem)
+        return None if self._verdicts[key] else partner
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver for every webhook partner until ``stop``; a failing task stops the service."""
@@ -213,14 +251,22 @@ class WebhookDispatcher:
         try:
             while not stop.is_set():
                 for partner in self.partners.registry.partners:
-                    if partner.webhook is not None and partner.id not in tasks:
+                    allowed = self.allowed(partner.id)
+                    if allowed is not None and partner.id not in tasks:
                         delivery = PartnerDelivery(
-                            self.kafka, partner, self.policy, self.health, dead_letter
+                            self.kafka,
+                            allowed,
+                            self.policy,
+                            self.health,
+                            dead_letter,
+                            current=functools.partial(self.allowed, partner.id),
                         )
                         tasks[partner.id] = asyncio.create_task(delivery.run(stop))
-                for task in tasks.values():
+                for partner_id, task in list(tasks.items()):
                     if task.done() and not task.cancelled() and task.exception() is not None:
                         raise RuntimeError("a webhook delivery task failed") from task.exception()
+                    if task.done():  # its partner left, or lost its webhook: may come back
+                        del tasks[partner_id]
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 2.0)
         finally:

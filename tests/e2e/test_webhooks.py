@@ -97,6 +97,7 @@ FAST_RETRIES = {
     "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_MAX_S": "0.2",
 }
 JOURNEY = [Status.RECEIVED, Status.TRIAGED, Status.ALLOCATED]
+ROTATED = "rotated-secret"
 
 
 async def wait_for(condition, timeout: float = 60) -> None:
@@ -178,3 +179,44 @@ async def test_pending_retries_survive_a_restart(topics_ready, services, tmp_pat
         await wait_for(lambda: len(endpoints["later"].delivered) >= len(JOURNEY))
         await asyncio.sleep(1)
     assert [u.sequence for _, u in endpoints["later"].delivered] == [1, 2, 3]
+
+
+async def test_a_changed_url_a_rotated_secret_and_a_removed_webhook_apply_without_a_restart(
+    topics_ready, services, tmp_path: Path
+) -> None:
+    kafka = topics_ready
+    port = free_port()
+    endpoints = {"first": Endpoint(), "second": Endpoint()}
+    registry = registry_with_webhooks(tmp_path, port, {"cleveland-police": "first"})
+    document = yaml.safe_load(registry.read_text())
+    police = next(p for p in document["partners"] if p["id"] == "cleveland-police")
+
+    def rewrite(**changes: object) -> None:
+        police.update(changes)
+        for key in [k for k, v in changes.items() if v is None]:
+            del police[key]
+        registry.write_text(yaml.safe_dump(document))
+
+    async with serve_asgi(receiver(endpoints), port):
+        services.start("notifier", FRONTDOOR_PARTNERS_FILE=str(registry), **FAST_RETRIES)
+        await publish_events(kafka, "cleveland-police", "c-1", [Status.RECEIVED])
+        await wait_for(lambda: len(endpoints["first"].delivered) == 1)
+
+        rewrite(webhook=f"http://127.0.0.1:{port}/hooks/second", webhook_secret=ROTATED)
+        await asyncio.sleep(2.5)  # the notifier looks at the registry every 2 s
+        await publish_events(kafka, "cleveland-police", "c-2", [Status.RECEIVED])
+        await wait_for(lambda: len(endpoints["second"].delivered) == 1)
+        headers, update = endpoints["second"].delivered[0]
+        body = update.model_dump_json().encode()
+        assert verify_signature(ROTATED, headers[SIGNATURE_HEADER.lower()], body)
+
+        rewrite(webhook=None, webhook_secret=None)
+        await asyncio.sleep(2.5)
+        await publish_events(kafka, "cleveland-police", "c-3", [Status.RECEIVED])
+        await asyncio.sleep(3)
+        assert [u.contact_id for _, u in endpoints["first"].delivered] == ["c-1"]
+        assert [u.contact_id for _, u in endpoints["second"].delivered] == ["c-2"]
+
+        rewrite(webhook=f"http://127.0.0.1:{port}/hooks/second", webhook_secret=ROTATED)
+        await wait_for(lambda: len(endpoints["second"].delivered) == 2, timeout=30)
+        assert endpoints["second"].delivered[1][1].contact_id == "c-3"  # kept, then delivered

@@ -1,0 +1,73 @@
+"""Outside development a webhook is public HTTPS with a real secret; inside, anything goes."""
+
+from __future__ import annotations
+
+import pytest
+
+from schemas.partners import Partner
+from services.notifier.webhook_rules import webhook_problem
+
+SECRET = "k" * 32
+
+
+def partner(url: str | None, secret: str | None = SECRET) -> Partner:
+    return Partner(
+        id="a-school",
+        name="A School",
+        source="2A",
+        local_authorities=("808",),
+        webhook=url,  # type: ignore[arg-type]
+        webhook_secret=secret,  # type: ignore[arg-type]
+    )
+
+
+def resolving_to(*addresses: str):
+    def resolve(_host: str, port: int) -> list[tuple[object, ...]]:
+        return [(2, 1, 6, "", (address, port)) for address in addresses]
+
+    return resolve
+
+
+def test_a_public_https_endpoint_with_a_long_secret_is_allowed() -> None:
+    problem = webhook_problem(
+        partner("https://hooks.school.example/frontdoor"),
+        production=True,
+        resolve=resolving_to("93.184.216.34"),
+    )
+    assert problem is None
+
+
+@pytest.mark.parametrize(
+    ("url", "secret", "addresses", "says"),
+    [
+        ("http://hooks.school.example/", SECRET, ("93.184.216.34",), "https://"),
+        ("https://hooks.school.example/", "short", ("93.184.216.34",), "at least 32 bytes"),
+        ("https://hooks.school.example/", SECRET, ("127.0.0.1",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("10.1.2.3",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("192.168.0.10",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("169.254.169.254",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("::1",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("93.184.216.34", "10.0.0.1"), "internal"),
+    ],
+)
+def test_outside_development_these_are_refused(
+    url: str, secret: str, addresses: tuple[str, ...], says: str
+) -> None:
+    problem = webhook_problem(
+        partner(url, secret), production=True, resolve=resolving_to(*addresses)
+    )
+    assert problem is not None
+    assert says in problem
+
+
+def test_a_host_that_does_not_resolve_is_refused() -> None:
+    def nowhere(_host: str, _port: int) -> list[tuple[object, ...]]:
+        raise OSError
+
+    assert webhook_problem(partner("https://gone.example/"), production=True, resolve=nowhere) == (
+        "the webhook's host does not resolve"
+    )
+
+
+def test_in_development_a_local_test_server_is_fine() -> None:
+    assert webhook_problem(partner("http://127.0.0.1:9999/hook", "s"), production=False) is None
