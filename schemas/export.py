@@ -39,7 +39,8 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     INBOUND_TEMPLATE.name: "referral.v1",
     STATUS_TEMPLATE.name: "status-update",
     "referrals.accepted": "accepted-referral",
-    "referrals.invalid": "rejection",
+    "referrals.invalid": None,  # the partner's original bytes; the rejection in a header
+    "referrals.rejections": "rejection",
     "referrals.status": "status-event",
     "triage.queue.enquiry-assessment": "queue-item",
     "triage.queue.early-help": "queue-item",

@@ -19,6 +19,9 @@ MIB = 1024 * 1024
 INBOUND_MAX_MESSAGE_BYTES = 16 * MIB
 # A rejected message is kept whole, with its errors in a header.
 INVALID_MAX_MESSAGE_BYTES = INBOUND_MAX_MESSAGE_BYTES + 2 * MIB
+# A rejected message may hold a child's details and was never accepted: its bytes are kept for
+# 90 days (long enough to investigate a partner's fault), its metadata forever.
+REJECTED_MESSAGES_KEPT_DAYS = 90
 
 ORGANISATION_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 # An organisation id is also its Kafka user's name: it may never be one of Front Door's own users
@@ -71,10 +74,19 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
         "referrals.invalid",
         3,
+        REJECTED_MESSAGES_KEPT_DAYS * DAY_MS,
+        Cleanup.DELETE,
+        "Rejected messages: the original bytes, every error and where they came from; "
+        f"kept {REJECTED_MESSAGES_KEPT_DAYS} days.",
+        INVALID_MAX_MESSAGE_BYTES,
+    ),
+    TopicSpec(
+        "referrals.rejections",
+        3,
         FOREVER,
         Cleanup.DELETE,
-        "Rejected messages: the original bytes, every error and where they came from.",
-        INVALID_MAX_MESSAGE_BYTES,
+        "The audit record of each rejection: organisation, time, error locations, size and "
+        "hash, never the message itself; kept forever.",
     ),
     TopicSpec(
         "referrals.status",
@@ -183,6 +195,11 @@ class Topics:
     def invalid(self) -> str:
         """Rejected messages with their errors."""
         return self.prefix + "referrals.invalid"
+
+    @property
+    def rejections(self) -> str:
+        """Rejection metadata, the audit record that outlives the rejected bytes."""
+        return self.prefix + "referrals.rejections"
 
     @property
     def status_events(self) -> str:

@@ -101,6 +101,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(inbound_prefix, read, prefixed=True),
             *_topic(topics.accepted, write),
             *_topic(topics.invalid, write),
+            *_topic(topics.rejections, write),
             *_topic(topics.status_events, write),
             *_topic(topics.dead_letter, write),
         ],

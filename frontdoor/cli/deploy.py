@@ -78,7 +78,15 @@ def _acl(grant: Grant) -> dict[str, Any]:
     }
 
 
+# Each partner may publish at most this many bytes a second: a faulty or hostile client slows
+# itself down, never the others (a referral is at most 256 KiB).
+PARTNER_PRODUCE_BYTES_PER_S = 1024 * 1024
+
+
 def _user(principal: str, grants: list[Grant], role: str) -> dict[str, Any]:
+    quotas = (
+        {"quotas": {"producerByteRate": PARTNER_PRODUCE_BYTES_PER_S}} if role == "partner" else {}
+    )
     return {
         "apiVersion": "kafka.strimzi.io/v1beta2",
         "kind": "KafkaUser",
@@ -89,6 +97,7 @@ def _user(principal: str, grants: list[Grant], role: str) -> dict[str, Any]:
         "spec": {
             "authentication": {"type": "scram-sha-512"},
             "authorization": {"type": "simple", "acls": [_acl(g) for g in grants]},
+            **quotas,
         },
     }
 

@@ -1,7 +1,8 @@
 """Turns a batch of inbound messages into accepted referrals, rejections and status events.
 
-Every inbound record yields exactly two outputs, written in one transaction with its offset:
-the accepted referral (or the rejection) and the referrer's status event. A received
+Every inbound record's outputs are written in one transaction with its offset: the accepted
+referral and the referrer's status event; or, for a rejection, the original bytes (kept 90
+days), the rejection's metadata (the audit record, kept forever) and the status event. A received
 referral's event carries the decision time the council promises (its policy's acknowledgement
 target on its working calendar), which the referrer is told.
 """
@@ -49,7 +50,7 @@ class IntakeHandler(RecordHandler):
         self.clock = clock
 
     def handle(self, record: Record) -> list[Outgoing]:
-        """The two outputs of one inbound record."""
+        """The outputs of one inbound record, its status event last."""
         org = self.topics.organisation_of_inbound(record.topic) or UNKNOWN_ORGANISATION
         now = self.clock()
         raw: bytes = record.value or b""
@@ -64,11 +65,13 @@ class IntakeHandler(RecordHandler):
             referral = verdict.referral
             accepted = AcceptedReferral.of(referral, org, now, origin)
             contact_id = accepted.contact_id
-            main = Outgoing(
-                self.topics.accepted,
-                accepted.model_dump_json().encode(),
-                key=referral.local_authority.encode(),
-            )
+            kept = [
+                Outgoing(
+                    self.topics.accepted,
+                    accepted.model_dump_json().encode(),
+                    key=referral.local_authority.encode(),
+                )
+            ]
             event = StatusEvent(
                 contact_id=contact_id,
                 referral_id=referral.referral_id,
@@ -95,12 +98,16 @@ class IntakeHandler(RecordHandler):
                 sha256=hashlib.sha256(raw).hexdigest(),
                 errors=verdict.errors,
             )
-            main = Outgoing(
-                self.topics.invalid,
-                raw,
-                key=org.encode(),
-                headers=((REJECTION_HEADER, rejection.model_dump_json().encode()),),
-            )
+            metadata = rejection.model_dump_json().encode()
+            kept = [
+                Outgoing(
+                    self.topics.invalid,
+                    raw,
+                    key=org.encode(),
+                    headers=((REJECTION_HEADER, metadata),),
+                ),
+                Outgoing(self.topics.rejections, metadata, key=org.encode()),
+            ]
             event = StatusEvent(
                 contact_id=contact_id,
                 referral_id=referral_id or "(unreadable)",
@@ -122,4 +129,4 @@ class IntakeHandler(RecordHandler):
             event.model_dump_json().encode(),
             key=contact_id.encode(),
         )
-        return [main, status]
+        return [*kept, status]

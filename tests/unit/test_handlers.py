@@ -77,10 +77,14 @@ async def test_the_promised_decision_time_follows_the_councils_own_calendar(
 
 async def test_intake_rejects_with_the_original_bytes_and_every_error(tmp_path: Path) -> None:
     raw = encode(referral(local_authority="999", concerns=[]))
-    main, status = intake(tmp_path).handle(FakeRecord(TOPICS.inbound(POLICE), raw))
+    main, audit, status = intake(tmp_path).handle(FakeRecord(TOPICS.inbound(POLICE), raw))
 
-    assert (main.topic, main.value) == (TOPICS.invalid, raw)
+    assert (main.topic, main.value) == (TOPICS.invalid, raw)  # kept 90 days
     rejection = Rejection.model_validate_json(dict(main.headers)[REJECTION_HEADER])
+    # the audit record outlives the bytes and holds nothing of the child
+    assert (audit.topic, audit.value) == (TOPICS.rejections, rejection.model_dump_json().encode())
+    assert b"Jayden" not in audit.value
+    assert b"Jayden" in raw
     event = StatusEvent.model_validate_json(status.value)
     assert event.status is Status.REJECTED
     assert {e.loc for e in event.errors} == {e.loc for e in rejection.errors}
@@ -89,9 +93,9 @@ async def test_intake_rejects_with_the_original_bytes_and_every_error(tmp_path: 
 
 async def test_an_unregistered_organisations_referral_is_rejected_not_lost(tmp_path: Path) -> None:
     raw = encode(referral(referrer={**referral()["referrer"], "organisation_id": "stranger"}))
-    main, status = intake(tmp_path).handle(FakeRecord(TOPICS.inbound("stranger"), raw))
+    main, audit, status = intake(tmp_path).handle(FakeRecord(TOPICS.inbound("stranger"), raw))
 
-    assert main.topic == TOPICS.invalid
+    assert (main.topic, audit.topic) == (TOPICS.invalid, TOPICS.rejections)
     event = StatusEvent.model_validate_json(status.value)
     assert event.organisation_id == "stranger"
     assert any("not registered" in e.msg for e in event.errors)

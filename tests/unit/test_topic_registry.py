@@ -49,3 +49,9 @@ def test_specs_for_adds_two_topics_per_partner() -> None:
     named = dict(Topics("x.").specs_for(["a-school", "b-school"]))
     assert len(named) == len(CORE_TOPICS) + 4
     assert "x.status.b-school" in named
+
+
+def test_rejected_bytes_are_kept_90_days_and_their_audit_record_forever() -> None:
+    specs = {spec.name: spec for spec in CORE_TOPICS}
+    assert specs["referrals.invalid"].configs()["retention.ms"] == str(90 * 24 * 60 * 60 * 1000)
+    assert specs["referrals.rejections"].configs()["retention.ms"] == "-1"
