@@ -12,35 +12,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-from pydantic import ValidationError
-
 from domain.policy import DEFAULT_POLICY, Policy
 from schemas.local_authorities import LOCAL_AUTHORITIES
+from schemas.yaml_files import ConfigFileError, load_yaml_model
 
-
-class PolicyFileError(ValueError):
-    """A policy file that cannot be used, said in one line naming the file."""
+PolicyFileError = ConfigFileError  # a policy file that cannot be used, said in one line
 
 
 def read_policy(path: Path) -> Policy:
     """Read and validate one policy file, or raise :class:`PolicyFileError` saying why."""
-    try:
-        document = yaml.safe_load(path.read_text())
-    except OSError as error:
-        raise PolicyFileError(f"{path}: cannot be read ({error.strerror})") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise PolicyFileError(f"{path}: not valid YAML{where}") from None
-    try:
-        return Policy.model_validate(document)
-    except ValidationError as error:
-        first = error.errors(include_url=False)[0]
-        loc = ".".join(str(part) for part in first["loc"]) or "(top level)"
-        raise PolicyFileError(
-            f"{path}: {loc}: {first['msg']} ({error.error_count()} problem(s))"
-        ) from None
+    return load_yaml_model(path, Policy)
 
 
 @dataclass(frozen=True)

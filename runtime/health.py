@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,15 @@ class Health:
     service: str
     ready: bool = False
     counters: dict[str, int] = field(default_factory=dict)
+    checks: dict[str, Callable[[], str | None]] = field(default_factory=dict)
+
+    def watch(self, name: str, problem: Callable[[], str | None]) -> None:
+        """Report ``problem()`` as a warning while it says something (e.g. a bad config edit)."""
+        self.checks[name] = problem
+
+    def warnings(self) -> dict[str, str]:
+        """What the service runs despite, by check."""
+        return {name: said for name, check in self.checks.items() if (said := check())}
 
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to a counter shown on the health endpoint."""
@@ -30,10 +39,13 @@ class Health:
 
     def as_json(self) -> dict[str, Any]:
         """The health document."""
+        warnings = self.warnings()
+        status = "starting" if not self.ready else "warning" if warnings else "ok"
         return {
             "service": self.service,
-            "status": "ok" if self.ready else "starting",
+            "status": status,
             "counters": dict(self.counters),
+            "warnings": warnings,
         }
 
 

@@ -7,12 +7,12 @@ served without a restart.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import yaml
 
 from runtime.demo import DEMO_PARTNERS_FILE
+from runtime.watched_file import WatchedFile
 from schemas.partners import PartnerRegistry
 
 
@@ -30,23 +30,28 @@ def load_registry(path: Path | None = None) -> PartnerRegistry:
 class PartnerDirectory:
     """The registry as a running service sees it: re-read when its file changes.
 
-    Partners registered while a service runs are known to it within ``recheck`` seconds.
+    Partners registered while a service runs are known to it within ``recheck`` seconds. A bad
+    edit never stops the service: the last good registry stays in use and :attr:`problem`
+    says why (shown on ``/health``) until the file is mended.
     """
 
     def __init__(self, path: Path | None = None, recheck: float = 2.0) -> None:
         """Watch ``path`` (``FRONTDOOR_PARTNERS_FILE`` or the default registry)."""
-        self.path = path or registry_path()
-        self.recheck = recheck
-        self._registry = load_registry(self.path)
-        self._mtime = self.path.stat().st_mtime_ns
-        self._checked = time.monotonic()
+        self.file = WatchedFile(
+            path or registry_path(), PartnerRegistry, "partner registry", recheck
+        )
+
+    @property
+    def path(self) -> Path:
+        """The registry file."""
+        return self.file.path
 
     @property
     def registry(self) -> PartnerRegistry:
         """The registry, re-read if the file changed since the last look."""
-        if time.monotonic() - self._checked >= self.recheck:
-            self._checked = time.monotonic()
-            mtime = self.path.stat().st_mtime_ns
-            if mtime != self._mtime:
-                self._registry, self._mtime = load_registry(self.path), mtime
-        return self._registry
+        return self.file.current
+
+    @property
+    def problem(self) -> str | None:
+        """Why the file's latest edit is not in use, if it is not."""
+        return self.file.problem

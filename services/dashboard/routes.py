@@ -315,5 +315,13 @@ class Dashboard:
         return EventSourceResponse(changes(), ping=15)
 
     async def health(self, _request: Request) -> Response:
-        """Liveness for the supervisor."""
-        return JSONResponse({"service": "dashboard", "status": "ok", "cases": len(self.view.cases)})
+        """Liveness for the supervisor, with what the dashboard runs despite."""
+        warnings = {"managers": self.managers.problem} if self.managers.problem else {}
+        return JSONResponse(
+            {
+                "service": "dashboard",
+                "status": "warning" if warnings else "ok",
+                "cases": len(self.view.cases),
+                "warnings": warnings,
+            }
+        )

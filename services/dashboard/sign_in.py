@@ -4,7 +4,7 @@ Sessions live on the server: the signed cookie carries only a random session id,
 out, or removing a manager from the managers file, ends every copy of that session at once.
 Failed sign-ins are counted per username and per client address; past the limit both are
 locked for a while, whether or not the username exists, so a lockout discloses nothing.
-The managers file is re-read when it changes; an unreadable edit keeps the last good one.
+The managers file is re-read when it changes; an unusable edit keeps the last good one.
 """
 
 from __future__ import annotations
@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-import yaml
-from pydantic import ValidationError
 
-from services.dashboard.auth import Manager, Managers, load_managers
+from runtime.watched_file import WatchedFile
+from services.dashboard.auth import Manager, Managers
 
 log = structlog.get_logger(__name__)
 SESSION_HOURS = 8
@@ -102,42 +101,24 @@ class Sessions:
 
 
 class ManagersFile:
-    """The managers file as the running dashboard sees it: re-read when it changes."""
+    """The managers file as the running dashboard sees it: re-read when it changes.
+
+    A bad edit keeps the last good managers in use (:attr:`problem` says why, on ``/health``).
+    """
 
     def __init__(self, path: Path, recheck_s: float = 2.0) -> None:
         """Load ``path`` now (a bad file refuses the start); watch it afterwards."""
-        self.path = path
-        self.recheck_s = recheck_s
-        self._managers = load_managers(path)
-        self._mtime = self._stat()
-        self._checked = time.monotonic()
-        self.healthy = True
-
-    def _stat(self) -> int:
-        try:
-            return self.path.stat().st_mtime_ns
-        except OSError:
-            return -1
+        self.file = WatchedFile(path, Managers, "managers file", recheck_s)
 
     @property
     def current(self) -> Managers:
         """The managers, re-read if the file changed since the last look."""
-        if time.monotonic() - self._checked >= self.recheck_s:
-            self._checked = time.monotonic()
-            mtime = self._stat()
-            if mtime != self._mtime:
-                self._mtime = mtime
-                try:
-                    self._managers = load_managers(self.path)
-                    self.healthy = True
-                    log.info("managers file reloaded", managers=len(self._managers.managers))
-                except (OSError, yaml.YAMLError, ValidationError) as error:
-                    self.healthy = False
-                    log.error(  # noqa: TRY400 - the reason, not a traceback
-                        "managers file unreadable; keeping the last good one",
-                        error=type(error).__name__,
-                    )
-        return self._managers
+        return self.file.current
+
+    @property
+    def problem(self) -> str | None:
+        """Why the file's latest edit is not in use, if it is not."""
+        return self.file.problem
 
     def get(self, username: str | None) -> Manager | None:
         """The manager with this username, as the file stands now."""

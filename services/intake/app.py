@@ -30,6 +30,7 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
     topics = settings.kafka.topics
     partners = PartnerDirectory()
     health = Health("intake")
+    health.watch("partners", lambda: partners.problem)
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="intake",

@@ -36,6 +36,7 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
     topics = settings.kafka.topics
     partners = PartnerDirectory()
     health = Health("notifier")
+    health.watch("partners", lambda: partners.problem)
     handler = NotifierHandler(topics, partners)
 
     async def on_assigned(assigned: set[TopicPartition]) -> None:

@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
@@ -15,9 +16,11 @@ from hypothesis import strategies as st
 
 from conftest import read_topics
 from factories import encode, recently, referral
+from frontdoor.broker.local import free_port
 from runtime.demo import DEMO_PARTNERS_FILE
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
+from runtime.partners import load_registry
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.status import StatusEvent
 from services.intake.handler import REJECTION_HEADER
@@ -165,3 +168,43 @@ async def test_new_partner_is_served_without_a_restart(kafka, services, tmp_path
 
     accepted = await read_topics(kafka, [kafka.topics.accepted], count=1, timeout=60)
     assert AcceptedReferral.model_validate_json(accepted[0].value).organisation_id == "new-academy"
+
+
+async def test_a_typo_in_the_registry_never_stops_intake(kafka, services, tmp_path: Path) -> None:
+    registry_file = tmp_path / "partners.yaml"
+    registry_file.write_text(DEMO_PARTNERS_FILE.read_text())
+    port = free_port()
+    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids))
+    services.start(
+        "intake", FRONTDOOR_PARTNERS_FILE=str(registry_file), FRONTDOOR_INTAKE_HEALTH_PORT=str(port)
+    )
+    async with httpx.AsyncClient() as client, asyncio.timeout(30):  # running, file read
+        while True:
+            try:
+                if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    registry_file.write_text(DEMO_PARTNERS_FILE.read_text() + "  - id: Bad Org\n    name: [\n")
+    await asyncio.sleep(2.5)  # the registry is looked at every 2 s
+    document = referral(submitted_at=recently())
+    await publish(kafka, [(document["referrer"]["organisation_id"], encode(document))])
+
+    accepted = await read_topics(kafka, [kafka.topics.accepted], count=1, timeout=60)
+    assert (
+        AcceptedReferral.model_validate_json(accepted[0].value).referral.referral_id
+        == (document["referral_id"])
+    )
+    async with httpx.AsyncClient() as client:
+        health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
+    assert health["status"] == "warning"
+    assert "the last good one is in use" in health["warnings"]["partners"]
+    assert "line" in health["warnings"]["partners"]
+    assert "partner registry unusable" in services.logs("intake")
+
+    registry_file.write_text(DEMO_PARTNERS_FILE.read_text())  # mended: the warning clears
+    async with httpx.AsyncClient() as client, asyncio.timeout(20):
+        while (await client.get(f"http://127.0.0.1:{port}/health")).json()["warnings"]:
+            await asyncio.sleep(0.2)
+    assert services.alive("intake")

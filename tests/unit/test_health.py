@@ -25,7 +25,12 @@ async def test_health_reflects_readiness_and_counters() -> None:
         health.count("records_in", 3)
         response = await client.get(url)
     assert response.status_code == 200
-    assert response.json() == {"service": "intake", "status": "ok", "counters": {"records_in": 3}}
+    assert response.json() == {
+        "service": "intake",
+        "status": "ok",
+        "counters": {"records_in": 3},
+        "warnings": {},
+    }
 
 
 async def test_no_port_serves_nothing() -> None:

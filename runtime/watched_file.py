@@ -1,0 +1,72 @@
+"""A configuration file that a running process re-reads when it changes, never trusting a bad edit.
+
+At start a bad file is refused (one line naming the file, the line and the field). While the
+process runs, an edit that does not parse or validate (or is read half-written) is logged once,
+in the same words, the last good version is kept, and :attr:`WatchedFile.problem` says why, so
+``/health`` can warn; once the file is valid again it is taken up and the warning clears.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Generic, TypeVar
+
+import structlog
+from pydantic import BaseModel
+
+from schemas.yaml_files import ConfigFileError, load_yaml_model
+
+log = structlog.get_logger(__name__)
+Model = TypeVar("Model", bound=BaseModel)
+
+
+class WatchedFile(Generic[Model]):
+    """The last good version of a YAML file, looked at again every ``recheck_s`` seconds."""
+
+    def __init__(self, path: Path, model: type[Model], what: str, recheck_s: float = 2.0) -> None:
+        """Load ``path`` as ``model`` now; raise :class:`ConfigFileError` if it is bad."""
+        self.path = path
+        self.model = model
+        self.what = what
+        self.recheck_s = recheck_s
+        self._value = load_yaml_model(path, model)
+        self._mtime = self._stat()
+        self._checked = time.monotonic()
+        self._problem: str | None = None
+
+    def _stat(self) -> int:
+        try:
+            return self.path.stat().st_mtime_ns
+        except OSError:
+            return -1
+
+    @property
+    def current(self) -> Model:
+        """The file's last good content, re-read first if it changed since the last look."""
+        if time.monotonic() - self._checked >= self.recheck_s:
+            self._checked = time.monotonic()
+            mtime = self._stat()
+            if mtime != self._mtime:
+                self._mtime = mtime
+                self._reload()
+        return self._value
+
+    @property
+    def problem(self) -> str | None:
+        """Why the file's latest edit is not in use, if it is not (looks at the file first)."""
+        _ = self.current
+        return self._problem
+
+    def _reload(self) -> None:
+        try:
+            self._value = load_yaml_model(self.path, self.model)
+        except ConfigFileError as error:
+            self._problem = f"{self.what} unusable, the last good one is in use: {error}"
+            # The reason names the file, line and field, never a value: no traceback needed.
+            log.error(f"{self.what} unusable; keeping the last good one", reason=str(error))  # noqa: G004, TRY400
+            return
+        if self._problem is not None:
+            log.info(f"{self.what} usable again")  # noqa: G004 - as above
+        self._problem = None
+        log.info(f"{self.what} reloaded")  # noqa: G004 - as above
