@@ -254,6 +254,11 @@ class Topics:
         """A regular expression matching every partner's inbound topic, new ones included."""
         return "^" + re.escape(self.prefix + INBOUND_PREFIX) + r"[a-z0-9][a-z0-9-]*$"
 
+    @property
+    def status_pattern(self) -> str:
+        """A regular expression matching every partner's status topic, new ones included."""
+        return "^" + re.escape(self.prefix + STATUS_PREFIX) + r"[a-z0-9][a-z0-9-]*$"
+
     def organisation_of_inbound(self, topic: str) -> str | None:
         """The organisation id an inbound topic belongs to, or None if it is not one."""
         head = self.prefix + INBOUND_PREFIX

@@ -22,7 +22,6 @@ from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
-from runtime.partners import PartnerDirectory
 from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.headers import SecurityHeaders
@@ -53,7 +52,6 @@ def create_app(settings: DashboardSettings) -> Starlette:
             "remove it before running in production"
         )
     kafka = settings.kafka
-    partners = PartnerDirectory()
     dashboard = Dashboard(
         managers=managers,
         view=DashboardView(settings.policy.load()),
@@ -66,7 +64,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         """Follow the topics and hold a producer for actions while the app runs."""
         dashboard.producer = make_producer(kafka, client_id="frontdoor-dashboard")
         await dashboard.producer.start()
-        feed = asyncio.create_task(follow(kafka, partners, dashboard.view))
+        feed = asyncio.create_task(follow(kafka, dashboard.view))
         feed.add_done_callback(_stop_if_failed)
         try:
             yield

@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import re
+
 import structlog
 from pydantic import ValidationError
 
 from runtime.kafka.clients import make_consumer
 from runtime.kafka.settings import KafkaSettings
-from runtime.partners import PartnerDirectory
 from runtime.records import Record
 from schemas.status import StatusUpdate
+from schemas.topics import Topics
 from schemas.triage import Case, Decision
 from services.dashboard.view import DashboardView
 
 log = structlog.get_logger(__name__)
 
 
-async def follow(kafka: KafkaSettings, partners: PartnerDirectory, view: DashboardView) -> None:
-    """Fold every committed case, decision and status update into ``view``, forever."""
+def followed_pattern(topics: Topics) -> str:
+    """Cases, decisions and every partner's status topic, those of partners added later too."""
+    fixed = "|".join(re.escape(name) for name in (topics.cases, topics.decisions))
+    return f"^(?:{fixed})$|{topics.status_pattern}"
+
+
+async def follow(kafka: KafkaSettings, view: DashboardView) -> None:
+    """Fold every committed case, decision and status update into ``view``, forever.
+
+    A partner registered while the dashboard runs is followed within seconds (the consumer's
+    metadata refresh finds its new status topic), without a restart.
+    """
     topics = kafka.topics
-    names = [topics.cases, topics.decisions, *(topics.status(org) for org in partners.registry.ids)]
-    consumer = make_consumer(kafka, group_id=None, client_id="frontdoor-dashboard", topics=names)
+    consumer = make_consumer(kafka, group_id=None, client_id="frontdoor-dashboard")
+    consumer.subscribe(pattern=followed_pattern(topics))
     await consumer.start()
     try:
         async for record in consumer:

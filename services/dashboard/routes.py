@@ -322,6 +322,7 @@ class Dashboard:
                 "service": "dashboard",
                 "status": "warning" if warnings else "ok",
                 "cases": len(self.view.cases),
+                "contacts_with_updates": len(self.view.updates),
                 "warnings": warnings,
             }
         )
