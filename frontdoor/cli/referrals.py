@@ -73,13 +73,18 @@ def validate(
 ) -> None:
     """Check referrals against Referral v1 before sending them: one JSON line per referral.
 
-    Exit status 0 if every referral is valid, 1 if any is not.
+    Exit status 0 if every referral is valid, 1 if any is not or a file holds none.
     """
     all_valid = True
     for path in paths:
+        count = 0
         for checked in check_file(path, org):
             sys.stdout.write(checked.as_json() + "\n")
             all_valid = all_valid and not checked.errors
+            count += 1
+        if count == 0:  # nothing was validated: not a success
+            console.print(f"{path}: no referrals in it", markup=False, soft_wrap=True)
+            all_valid = False
     raise typer.Exit(0 if all_valid else 1)
 
 

@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from domain.policies import PolicyBook, PolicyFileError
 from frontdoor.replay import ReplaySummary, replay_lines
+from runtime.partners import load_registry
 from runtime.policies import PolicySettings
 from services.triage.engine import TriageEngine
 
@@ -26,6 +27,11 @@ def replay(
     ),
     policy_dir: Path | None = typer.Option(
         None, help="A folder of one policy per council, 808.yaml (default: FRONTDOOR_POLICY_DIR)."
+    ),
+    registry: bool = typer.Option(
+        True,
+        help="Check each referral's organisation against the partner registry, as intake does "
+        "(FRONTDOOR_PARTNERS_FILE); --no-registry skips it, and the summary says so.",
     ),
 ) -> None:
     """Run intake and triage over a file offline: one JSON line per referral, then a summary."""
@@ -53,7 +59,8 @@ def replay(
         disable=len(lines) < LARGE,
     ) as progress:
         task = progress.add_task("replay", total=len(lines))
-        for line in replay_lines(engine, lines, str(path), summary):
+        partners = load_registry() if registry else None
+        for line in replay_lines(engine, lines, str(path), summary, partners):
             sys.stdout.write(json.dumps(line) + "\n")
             progress.advance(task)
     sys.stdout.write(json.dumps(summary.as_json()) + "\n")

@@ -123,3 +123,22 @@ def test_each_line_has_its_decision_due_on_its_councils_calendar(tmp_path: Path)
     # Level 3 (one working day): 10:00-18:00 Tuesday for 808; 09:15 Wednesday by default.
     assert by_id["A-808"]["decision_due"] == "2026-11-17T18:00:00+00:00"
     assert by_id["A-805"]["decision_due"] == "2026-11-18T09:15:00+00:00"
+
+
+def test_replay_applies_intakes_partner_checks_unless_told_not_to(tmp_path: Path) -> None:
+    # Cleveland Police does not refer to Camden (202); an unregistered organisation refers nowhere.
+    elsewhere = referral(referral_id="P-202", local_authority="202")
+    stranger = referral(
+        referral_id="X-1", referrer={**referral()["referrer"], "organisation_id": "stranger-org"}
+    )
+    path = write(tmp_path, [elsewhere, stranger])
+
+    checked, summary = run(str(path))
+    assert [line["status"] for line in checked] == ["rejected", "rejected"]
+    assert [e["loc"] for e in checked[0]["errors"]] == ["local_authority"]
+    assert [e["loc"] for e in checked[1]["errors"]] == ["referrer.organisation_id"]
+    assert summary["registry_checks"] is True
+
+    unchecked, summary = run(str(path), "--no-registry")
+    assert {line["status"] for line in unchecked} == {"triaged"}
+    assert summary["registry_checks"] is False

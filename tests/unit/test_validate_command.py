@@ -53,3 +53,12 @@ def test_missing_file_is_reported_not_crashed(tmp_path: Path) -> None:
     (line,) = lines_of(result.stdout)
     assert line["valid"] is False
     assert line["errors"][0]["loc"] == "path"
+
+
+def test_a_file_with_no_referrals_says_so_and_fails(tmp_path: Path) -> None:
+    path = tmp_path / "empty.jsonl"
+    path.write_text("\n  \n")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 1
+    assert lines_of(result.stdout) == []
+    assert f"{path}: no referrals in it" in result.output
