@@ -76,9 +76,13 @@ class RetryPolicy:
     timeout_s: float = 5.0
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
-        """Seconds to wait after failed attempt number ``attempt`` (1-based), with jitter."""
+        """Seconds to wait after failed attempt number ``attempt`` (1-based).
+
+        The base doubles from ``initial_backoff_s``; jitter takes it anywhere from half to one
+        and a half times that, and no wait is ever longer than ``max_backoff_s``.
+        """
         base = min(self.max_backoff_s, self.initial_backoff_s * 2.0 ** (attempt - 1))
-        return float(base * rng.uniform(0.5, 1.5))
+        return float(min(self.max_backoff_s, base * rng.uniform(0.5, 1.5)))
 
 
 class PartnerDelivery:
@@ -153,12 +157,15 @@ class PartnerDelivery:
                 log.info("webhook deliveries stopped", organisation=self.partner.id)
                 return False
             try:
-                response = await client.post(
-                    str(partner.webhook),
-                    content=body,
-                    headers=self._headers(partner, body, key, attempt),
-                )
-            except httpx.HTTPError as error:
+                # The whole request, not each step of it, has timeout_s: a partner that answers
+                # byte by byte is as late as one that does not answer.
+                async with asyncio.timeout(self.policy.timeout_s):
+                    response = await client.post(
+                        str(partner.webhook),
+                        content=body,
+                        headers=self._headers(partner, body, key, attempt),
+                    )
+            except (httpx.HTTPError, TimeoutError) as error:
                 reason = f"{type(error).__name__} after {attempt} attempts"
             else:
                 if response.is_success:

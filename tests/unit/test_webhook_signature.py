@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import random
 
+import pytest
+
 from services.notifier.webhooks import RetryPolicy, sign, verify_signature
 
 BODY = b'{"contact_id": "c-1", "sequence": 1}'
@@ -32,10 +34,21 @@ def test_a_malformed_header_is_refused() -> None:
     assert not verify_signature("s3cret", "nonsense", BODY, now=0)
 
 
-def test_backoff_grows_exponentially_with_jitter_and_a_ceiling() -> None:
-    policy = RetryPolicy(initial_backoff_s=1, max_backoff_s=10)
-    rng = random.Random(1)
-    waits = [policy.backoff(attempt, rng) for attempt in range(1, 8)]
-    assert 0.5 <= waits[0] <= 1.5
-    assert 4 <= waits[3] <= 12
-    assert all(wait <= 15 for wait in waits)
+@pytest.mark.parametrize("seed", range(20))
+def test_backoff_is_the_schedule_the_readme_states(seed: int) -> None:
+    policy = RetryPolicy()  # the defaults: 0.5 s doubling, jitter of half to one and a half, 60 s
+    rng = random.Random(seed)
+    for attempt in range(1, 13):
+        base = min(60.0, 0.5 * 2 ** (attempt - 1))
+        wait = policy.backoff(attempt, rng)
+        assert 0.5 * base <= wait <= min(60.0, 1.5 * base), (attempt, wait)
+    assert policy.max_attempts == 8
+    assert policy.timeout_s == 5.0
+
+
+def test_jitter_spreads_the_waits_across_its_band() -> None:
+    policy = RetryPolicy()
+    rng = random.Random(7)
+    waits = [policy.backoff(3, rng) for _ in range(400)]  # base 2 s
+    assert min(waits) < 1.2
+    assert max(waits) > 2.8
