@@ -50,11 +50,20 @@ class Calendar(_PolicyModel):
         default=(),
         description="The council's own closure days (e.g. between Christmas and New Year).",
     )
+    weekdays: tuple[int, ...] = Field(
+        default=(0, 1, 2, 3, 4),
+        description="Working weekdays, Monday 0 to Sunday 6 (a 24/7 emergency duty team: all).",
+    )
+    bank_holidays_off: bool = Field(
+        default=True, description="Whether England's bank holidays are days off."
+    )
 
     @model_validator(mode="after")
     def _day_ends_after_it_starts(self) -> Self:
         if self.day_end <= self.day_start:
             raise ValueError("calendar: the working day must end after it starts")
+        if not self.weekdays or not set(self.weekdays) <= set(range(7)):
+            raise ValueError("calendar: weekdays are one or more of 0 (Monday) to 6 (Sunday)")
         return self
 
     def clock(self) -> WorkingClock:
@@ -63,6 +72,8 @@ class Calendar(_PolicyModel):
             day_start=self.day_start,
             day_end=self.day_end,
             closure_days=frozenset(self.closure_days),
+            weekdays=frozenset(self.weekdays),
+            bank_holidays_off=self.bank_holidays_off,
         )
 
 

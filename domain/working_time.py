@@ -1,6 +1,7 @@
 """The working-time clock: decision due times counted in working hours, as MASH targets are.
 
-Weekends, England's bank holidays and the council's own closure days do not count; nor do
+Weekends, England's bank holidays and the council's own closure days do not count (a council
+may say otherwise, e.g. for an emergency duty team that works every day); nor do
 hours outside the working day (09:00-17:00 UK time by default). Each council's policy file
 states its calendar, and every component that counts working time builds its clock from it.
 A contact received out of hours starts its clock when the next working day begins.
@@ -29,6 +30,8 @@ class WorkingClock:
         default_factory=lambda: holidays.country_holidays("GB", subdiv="ENG"),
     )
     closure_days: frozenset[date] = frozenset()
+    weekdays: frozenset[int] = frozenset(range(SATURDAY))  # Monday 0 to Friday 4
+    bank_holidays_off: bool = True
 
     def __post_init__(self) -> None:
         """Refuse a working day that ends before it starts."""
@@ -42,11 +45,11 @@ class WorkingClock:
         return (datetime.combine(date.min, self.day_end) - start).total_seconds() / 3600
 
     def is_working_day(self, day: date) -> bool:
-        """True on weekdays that are neither bank holidays in England nor closure days."""
+        """True on the council's working weekdays, bar its closure days and bank holidays."""
         return (
-            day.weekday() < SATURDAY
+            day.weekday() in self.weekdays
             and day not in self.closure_days
-            and day not in self.bank_holidays
+            and not (self.bank_holidays_off and day in self.bank_holidays)
         )
 
     def _bounds(self, day: date) -> tuple[datetime, datetime]:

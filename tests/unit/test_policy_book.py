@@ -105,3 +105,23 @@ def test_a_service_with_a_bad_policy_file_refuses_to_start_in_one_line(tmp_path:
     assert result.output.strip().splitlines() == [
         f"triage cannot start: {tmp_path / '808.yaml'}: not valid YAML at line 2"
     ]
+
+
+def test_a_council_may_count_every_day_for_a_team_that_never_closes(tmp_path: Path) -> None:
+    write_policy(
+        tmp_path,
+        "808.yaml",
+        calendar={
+            "day_start": "00:00",
+            "day_end": "23:59:59",
+            "weekdays": [0, 1, 2, 3, 4, 5, 6],
+            "bank_holidays_off": False,
+        },
+    )
+    clock = PolicyBook.load(folder=tmp_path).for_la("808").clock
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    christmas = datetime(2026, 12, 25, 10, 0, tzinfo=UTC)
+    assert clock.add_hours(saturday, 2) == datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert clock.add_hours(christmas, 2) == datetime(2026, 12, 25, 12, 0, tzinfo=UTC)
+    default = PolicyBook.load().default.clock
+    assert default.add_hours(saturday, 2) == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
