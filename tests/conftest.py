@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -216,3 +217,25 @@ async def processing(port: int, until: asyncio.Task[Any], timeout: float = 60) -
             except httpx.TransportError:
                 pass
             await asyncio.sleep(0.05)
+
+
+async def serving(base_url: str, timeout: float = 60) -> None:
+    """Return once the process at ``base_url`` answers ``/health`` with 200."""
+    async with httpx.AsyncClient() as client, asyncio.timeout(timeout):
+        while True:
+            try:
+                if (await client.get(f"{base_url}/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+
+
+async def sign_in_over_http(client: httpx.AsyncClient, username: str, password: str) -> Any:
+    """Sign in to the dashboard as a browser would (form, CSRF token); the login response."""
+    page = (await client.get("/login")).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert token is not None, "the sign-in page has no CSRF token"
+    return await client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )

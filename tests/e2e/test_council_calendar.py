@@ -19,7 +19,7 @@ import httpx
 import pytest
 import yaml
 
-from conftest import ROOT
+from conftest import ROOT, serving, sign_in_over_http
 from domain.policy import DEFAULT_POLICY
 from factories import encode, managers_file, recently, referral
 from fakes import policy_with
@@ -70,29 +70,12 @@ def start_stack(services, policy_dir: Path, tmp_path: Path) -> int:
     return port
 
 
-async def _sign_in(client: httpx.AsyncClient) -> None:
-    page = (await client.get("/login")).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    response = await client.post(
-        "/login",
-        data={"username": "cal.manager", "password": PASSWORD, "csrf_token": token.group(1)},
-    )
-    assert response.status_code == 303
-
-
 async def case_page(port: int, case_id: str) -> tuple[str, datetime]:
     """A case's page as a signed-in manager sees it, and when it was fetched."""
+    await serving(f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        async with asyncio.timeout(60):
-            while True:
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        await _sign_in(client)
+        response = await sign_in_over_http(client, "cal.manager", PASSWORD)
+        assert response.status_code == 303
         async with asyncio.timeout(30):
             while "working time left" not in (page := (await client.get(f"/cases/{case_id}")).text):
                 await asyncio.sleep(0.2)

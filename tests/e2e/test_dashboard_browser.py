@@ -3,15 +3,14 @@ the real pipeline on the real broker."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
+from conftest import serving
 from factories import encode, managers_file, recently, referral
 from frontdoor.broker.local import free_port
 from runtime.kafka.clients import make_producer
@@ -52,14 +51,7 @@ async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - t
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
     )
     base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client, asyncio.timeout(60):
-        while True:
-            try:
-                if (await client.get(f"{base}/health")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
+    await serving(base)
     return base
 
 

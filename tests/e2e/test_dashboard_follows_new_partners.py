@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from conftest import serving
 from factories import managers_file
 from frontdoor.broker.local import free_port
 from runtime.kafka.admin import ensure_topics
@@ -34,15 +35,8 @@ async def test_a_new_partners_status_topic_is_followed_within_seconds(
         FRONTDOOR_DASHBOARD_PORT=str(port),
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
     )
+    await serving(f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient() as client:
-        async with asyncio.timeout(60):
-            while True:
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
         await asyncio.sleep(2)  # running and settled before the partner exists
         assert (await health(client, port))["contacts_with_updates"] == 0
 

@@ -9,13 +9,13 @@ queue shows it overdue.
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
+from conftest import serving, sign_in_over_http
 from domain.policy import DEFAULT_POLICY
 from factories import encode, managers_file, recently, referral
 from frontdoor.broker.local import free_port
@@ -87,22 +87,9 @@ async def test_an_undecided_case_is_flagged_overdue_and_its_referrer_told(
     assert updates[2].message.startswith("Still being looked at")
     assert [u.sequence for u in updates] == [1, 2, 3]
 
+    await serving(f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
-        async with asyncio.timeout(60):
-            while True:
-                try:
-                    if (await client.get("/health")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.1)
-        page = (await client.get("/login")).text
-        token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-        assert token is not None
-        await client.post(
-            "/login",
-            data={"username": "kim.duty", "password": PASSWORD, "csrf_token": token.group(1)},
-        )
+        await sign_in_over_http(client, "kim.duty", PASSWORD)
         async with asyncio.timeout(30):
             while "OVERDUE by" not in (queues := (await client.get("/queues?la=808")).text):
                 await asyncio.sleep(0.3)

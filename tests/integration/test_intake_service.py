@@ -14,7 +14,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import read_topics
+from conftest import read_topics, serving
 from factories import encode, recently, referral
 from frontdoor.broker.local import free_port
 from runtime.demo import DEMO_PARTNERS_FILE
@@ -178,14 +178,7 @@ async def test_a_typo_in_the_registry_never_stops_intake(kafka, services, tmp_pa
     services.start(
         "intake", FRONTDOOR_PARTNERS_FILE=str(registry_file), FRONTDOOR_INTAKE_HEALTH_PORT=str(port)
     )
-    async with httpx.AsyncClient() as client, asyncio.timeout(30):  # running, file read
-        while True:
-            try:
-                if (await client.get(f"http://127.0.0.1:{port}/health")).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
+    await serving(f"http://127.0.0.1:{port}")  # running, its registry read
     registry_file.write_text(DEMO_PARTNERS_FILE.read_text() + "  - id: Bad Org\n    name: [\n")
     await asyncio.sleep(2.5)  # the registry is looked at every 2 s
     document = referral(submitted_at=recently())

@@ -12,6 +12,7 @@ import httpx
 import pytest
 import yaml
 
+from conftest import sign_in_over_http
 from factories import managers_file
 from services.dashboard import performance_charts
 from services.dashboard.app import create_app
@@ -36,12 +37,7 @@ async def client(managers: Path):
 
 
 async def sign_in(client: httpx.AsyncClient, password: str = PASSWORD, user: str = "kim.duty"):
-    page = (await client.get("/login")).text
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page)
-    assert token is not None
-    return await client.post(
-        "/login", data={"username": user, "password": password, "csrf_token": token.group(1)}
-    )
+    return await sign_in_over_http(client, user, password)
 
 
 async def test_five_wrong_passwords_lock_the_name_even_for_the_right_one(client) -> None:
