@@ -38,6 +38,7 @@ class Endpoint:
     failures: int = 0
     hangs: int = 0
     down: bool = False
+    delay_s: float = 0.0  # answers, but slowly (inside the notifier's timeout)
     seen: int = 0
     delivered: list[tuple[dict, StatusUpdate]] = field(default_factory=list)
 
@@ -49,6 +50,7 @@ def receiver(endpoints: dict[str, Endpoint]) -> Starlette:
         if endpoint.hangs > 0:
             endpoint.hangs -= 1
             await asyncio.sleep(3)  # longer than the notifier's timeout
+        await asyncio.sleep(endpoint.delay_s)
         if endpoint.down or endpoint.failures > 0:
             endpoint.failures -= 1
             return Response(status_code=503)
@@ -96,6 +98,7 @@ FAST_RETRIES = {
     "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_INITIAL_S": "0.05",
     "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_MAX_S": "0.2",
 }
+FAST_ATTEMPTS = int(FAST_RETRIES["FRONTDOOR_NOTIFIER_WEBHOOK_MAX_ATTEMPTS"])
 JOURNEY = [Status.RECEIVED, Status.TRIAGED, Status.ALLOCATED]
 ROTATED = "rotated-secret"
 
@@ -117,34 +120,48 @@ async def test_deliveries_retry_recover_and_dead_letter_without_holding_up_other
         "ok": Endpoint(),
         "flaky": Endpoint(failures=2, hangs=1),
         "down": Endpoint(down=True, hangs=8),
+        "slow": Endpoint(delay_s=0.3),
     }
     hooks = {
         "stockton-riverside-academy": "ok",
         "cleveland-police": "flaky",
         "tees-valley-gp-group": "down",
+        "north-tees-health-visiting": "slow",
     }
     registry = registry_with_webhooks(tmp_path, port, hooks)
     async with serve_asgi(receiver(endpoints), port):
         services.start("notifier", FRONTDOOR_PARTNERS_FILE=str(registry), **FAST_RETRIES)
-        for org, contact in [
-            ("stockton-riverside-academy", "c-ok"),
-            ("cleveland-police", "c-flaky"),
+        # The troubled partners' updates go first, and each step of the three is interleaved.
+        partners = [
             ("tees-valley-gp-group", "c-down"),
-        ]:
-            await publish_events(kafka, org, contact, JOURNEY)
+            ("north-tees-health-visiting", "c-slow"),
+            ("cleveland-police", "c-flaky"),
+            ("stockton-riverside-academy", "c-ok"),
+        ]
+        for status in JOURNEY:
+            for org, contact in partners:
+                await publish_events(kafka, org, contact, [status])
+        published = asyncio.get_running_loop().time()
 
-        await wait_for(lambda: len(endpoints["ok"].delivered) == len(JOURNEY))
+        await wait_for(lambda: len(endpoints["ok"].delivered) == len(JOURNEY), timeout=15)
+        ok_took = asyncio.get_running_loop().time() - published
+        # while the down partner is still being retried, the healthy one was not held up
+        assert endpoints["down"].seen < FAST_ATTEMPTS * len(JOURNEY)
         dead_so_far = await read_topics(
             kafka, [kafka.topics.dead_letter], count=0, timeout=5, settle=0.2
         )
-        assert len(dead_so_far) < len(
-            JOURNEY
-        )  # the down partner is still retrying; ok was not held up
+        assert len(dead_so_far) < len(JOURNEY)
+        assert ok_took < 5, f"the healthy partner waited {ok_took:.1f}s"
+        await wait_for(lambda: len(endpoints["slow"].delivered) == len(JOURNEY))
 
         await wait_for(lambda: len(endpoints["flaky"].delivered) == len(JOURNEY))
         dead = await read_topics(kafka, [kafka.topics.dead_letter], count=len(JOURNEY), timeout=60)
 
-    for name, org in [("ok", "stockton-riverside-academy"), ("flaky", "cleveland-police")]:
+    for name, org in [
+        ("ok", "stockton-riverside-academy"),
+        ("flaky", "cleveland-police"),
+        ("slow", "north-tees-health-visiting"),
+    ]:
         delivered = endpoints[name].delivered
         assert [u.sequence for _, u in delivered] == [1, 2, 3]  # in order
         assert [u.status for _, u in delivered] == JOURNEY
