@@ -87,6 +87,31 @@ class Sex(StrEnum):
     UNKNOWN = "U"
 
 
+class Ethnicity(StrEnum):
+    """The DfE census's ethnicity codes (REFU: refused; NOBT: information not yet obtained)."""
+
+    WBRI = "WBRI"
+    WIRI = "WIRI"
+    WIRT = "WIRT"
+    WOTH = "WOTH"
+    WROM = "WROM"
+    MWBC = "MWBC"
+    MWBA = "MWBA"
+    MWAS = "MWAS"
+    MOTH = "MOTH"
+    AIND = "AIND"
+    APKN = "APKN"
+    ABAN = "ABAN"
+    AOTH = "AOTH"
+    BCRB = "BCRB"
+    BAFR = "BAFR"
+    BOTH = "BOTH"
+    CHNE = "CHNE"
+    OOTH = "OOTH"
+    REFU = "REFU"
+    NOBT = "NOBT"
+
+
 class DashRisk(StrEnum):
     """The police DASH domestic-abuse risk grade."""
 

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.codes import ConsentStatus, DashRisk, Factor, ReferralSource, Sex
+from schemas.codes import ConsentStatus, DashRisk, Ethnicity, Factor, ReferralSource, Sex
 from schemas.identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.topics import ORGANISATION_ID
@@ -95,6 +95,10 @@ class Child(PartnerModel):
         description="For an unborn child instead of date_of_birth (YYYY-MM-DD).",
     )
     sex: Sex = Field(description="F, M or U (unknown or not stated).")
+    ethnicity: Ethnicity | None = Field(
+        default=None,
+        description="The census's four-letter ethnicity code (e.g. WBRI; NOBT when not obtained).",
+    )
     nhs_number: NhsNumber | None = Field(
         default=None,
         description="10-digit NHS number with a valid modulus-11 check digit.",

@@ -56,6 +56,7 @@ class ChildIdentity(BaseModel):
     date_of_birth: date | None = Field(default=None, description="Date of birth.")
     expected_date_of_birth: date | None = Field(default=None, description="For an unborn child.")
     sex: str = Field(default="U", description="F, M or U.")
+    ethnicity: str | None = Field(default=None, description="Census ethnicity code, if given.")
     nhs_number: str | None = Field(default=None, description="Valid NHS number.")
     upn: str | None = Field(default=None, description="Unique Pupil Number.")
     postcode: str | None = Field(default=None, description="Normalised postcode.")
@@ -106,6 +107,11 @@ class Case(BaseModel):
     model_config = INTERNAL
 
     case_id: str = Field(description="Front Door's id of the case.")
+    child_id: str | None = Field(
+        default=None,
+        description="The council's stable id of the child: shared by every case about the "
+        "same child in the LA (the Annex A child id); never the NHS number.",
+    )
     local_authority: str = Field(description="DfE LA number.")
     version: int = Field(ge=0, description="Increases by one on every change (1 when opened).")
     state: CaseState = Field(description="open, allocated or closed.")

@@ -24,6 +24,7 @@ def child_identity(child: Child) -> ChildIdentity:
         date_of_birth=child.date_of_birth,
         expected_date_of_birth=child.expected_date_of_birth,
         sex=child.sex.value,
+        ethnicity=child.ethnicity.value if child.ethnicity else None,
         nhs_number=child.nhs_number,
         upn=child.upn,
         postcode=child.address.postcode if child.address else None,

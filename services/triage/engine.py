@@ -127,7 +127,11 @@ class TriageEngine:
             target = max(matches.same_open, key=lambda c: c.opened_at)
             return self._link(target, contact, accepted.origin, partition)
         return self._open(
-            contact, matches.possible, accepted.origin, partition, accepted.referral.local_authority
+            contact,
+            matches,
+            accepted.origin,
+            partition,
+            accepted.referral.local_authority,
         )
 
     def _match(self, accepted: AcceptedReferral) -> _Matches:
@@ -231,7 +235,7 @@ class TriageEngine:
     def _open(
         self,
         contact: ContactRecord,
-        possible: list[tuple[Case, IdentityMatch]],
+        matches: _Matches,
         origin: Origin,
         partition: int,
         la: str,
@@ -239,8 +243,12 @@ class TriageEngine:
         fx = Effects()
         at = contact.received_at
         policy = self.policy(la)
+        # The same child's earlier (closed) cases lend the new one their child id.
+        earlier = [c.child_id for c in sorted(matches.same_any, key=lambda c: c.opened_at)]
+        case_id = _id("case", contact.contact_id)
         draft = Case(
-            case_id=_id("case", contact.contact_id),
+            case_id=case_id,
+            child_id=next((c for c in reversed(earlier) if c), None) or _id("child", case_id),
             local_authority=la,
             version=0,
             state=CaseState.OPEN,
@@ -256,7 +264,7 @@ class TriageEngine:
             contacts=[contact],
             possible_matches=[
                 PossibleMatch(case_id=case.case_id, reasons=list(match.reasons))
-                for case, match in possible
+                for case, match in matches.possible
             ],
         )
         case = self.reassess(draft, at, fx, partition, opening=True)

@@ -287,3 +287,21 @@ def test_a_new_decision_due_time_resets_the_overdue_flag(engine) -> None:
     )
     assert escalated.overdue_since is None
     assert escalated.decision_due > later
+
+
+def test_a_childs_later_case_keeps_the_child_id_and_another_child_gets_their_own(engine) -> None:
+    universal = {
+        "concerns": [{"factor": "21"}],
+        "risk": {"immediate_risk": False, "injury_observed": False},
+    }
+    first = send(engine, school(referral_id="U-1", **universal)).cases[-1][0]
+    assert first.state is CaseState.CLOSED  # no further action
+    later = send(engine, police(referral_id="P-9"), at=NOW + timedelta(days=30)).cases[-1][0]
+    other_child = {**referral()["child"], "given_name": "Zara", "nhs_number": None, "upn": None}
+    other = send(engine, police(referral_id="P-10", child=other_child)).cases[-1][0]
+
+    assert later.case_id != first.case_id
+    assert later.child_id == first.child_id
+    assert first.child_id is not None
+    assert other.child_id not in (None, first.child_id)
+    assert first.child_id != referral()["child"]["nhs_number"]
