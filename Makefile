@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup browser demo test lint typecheck pytest clean
+.PHONY: setup system-packages demo test lint typecheck pytest clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,18 +14,23 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --editable '.[dev]'
 	touch $@
 
-## setup: Python packages in .venv, Kafka's jars from Maven Central (cached), and Chromium
-## for the dashboard's browser tests (Debian's package; installed when running as root)
-setup: $(BIN)/.installed browser
+## setup: Python packages in .venv, Kafka's jars from Maven Central (cached), Chromium for the
+## dashboard's browser tests and PostgreSQL for the records store's tests (Debian's packages;
+## installed when running as root)
+setup: $(BIN)/.installed system-packages
 	$(BIN)/frontdoor broker fetch
 
-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
+system-packages:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	{ command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1; } || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
-	    echo "Chromium is missing: 'sudo apt-get install chromium' to run the dashboard's browser tests"; \
-	  fi; }
+	    echo "Missing:$$missing ('sudo apt-get install$$missing' to run the browser and database tests)"; \
+	  fi; \
+	fi
 
 ## demo: the whole pipeline on a local broker, with simulated partners sending referrals
 demo: setup

@@ -239,3 +239,36 @@ async def sign_in_over_http(client: httpx.AsyncClient, username: str, password: 
     return await client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
     )
+
+
+_postgres = contextlib.ExitStack()
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """One throwaway PostgreSQL server per test process (each xdist worker has its own)."""
+    from postgres import available, throwaway_postgres  # noqa: PLC0415
+
+    if not available():
+        message = "PostgreSQL is not installed (make setup installs it as root)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    with throwaway_postgres() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty records database: an SQLite file, and a database on a real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'records.db'}"
+    from sqlalchemy import create_engine, text  # noqa: PLC0415
+
+    server = request.getfixturevalue("postgres_server")
+    name = f"t{uuid.uuid4().hex[:12]}"
+    engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{server}/{name}"

@@ -1,0 +1,168 @@
+"""The records database's tables: what an inspector and an analyst need, and the offsets.
+
+Written only by the records service, in one database transaction per batch together with
+the Kafka offsets it consumed (``consumed_offsets``), so each row is there exactly once.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+ID = String(64)
+CODE = String(40)
+
+
+class Base(DeclarativeBase):
+    """Every records table."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+class ConsumedOffset(Base):
+    """The next offset to read of each partition the records service consumes."""
+
+    __tablename__ = "consumed_offsets"
+
+    topic: Mapped[str] = mapped_column(String(255), primary_key=True)
+    partition: Mapped[int] = mapped_column(Integer, primary_key=True)
+    next_offset: Mapped[int] = mapped_column(BigInteger)
+
+
+class Child(Base):
+    """A child as the council knows them: the identity most recently recorded."""
+
+    __tablename__ = "children"
+
+    child_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    local_authority: Mapped[str] = mapped_column(String(3), index=True)
+    given_name: Mapped[str | None] = mapped_column(String(100))
+    family_name: Mapped[str | None] = mapped_column(String(100))
+    name_key: Mapped[str | None] = mapped_column(String(100), index=True)  # for search
+    date_of_birth: Mapped[date | None] = mapped_column(Date, index=True)
+    expected_date_of_birth: Mapped[date | None] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(1))
+    ethnicity: Mapped[str | None] = mapped_column(String(4))
+    nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
+    upn: Mapped[str | None] = mapped_column(String(13), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(8), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Case(Base):
+    """A case as it stands now (or stood when it was archived)."""
+
+    __tablename__ = "cases"
+
+    case_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    child_id: Mapped[str | None] = mapped_column(ID, index=True)
+    local_authority: Mapped[str] = mapped_column(String(3), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(CODE)
+    level: Mapped[int] = mapped_column(Integer)
+    rag: Mapped[str] = mapped_column(CODE)
+    outcome: Mapped[str] = mapped_column(CODE)
+    decision_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    rules: Mapped[str] = mapped_column(Text)
+    policy_version: Mapped[str] = mapped_column(String(100))
+    allocated_to: Mapped[str | None] = mapped_column(String(100))
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    merged_into: Mapped[str | None] = mapped_column(ID)
+    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    archived: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Contact(Base):
+    """One contact: who sent it, when, about whom, and what the policy made of it."""
+
+    __tablename__ = "contacts"
+
+    contact_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ID, index=True)
+    child_id: Mapped[str | None] = mapped_column(ID, index=True)
+    local_authority: Mapped[str] = mapped_column(String(3))
+    organisation_id: Mapped[str] = mapped_column(String(63))
+    referral_id: Mapped[str] = mapped_column(String(64), index=True)
+    source: Mapped[str] = mapped_column(String(3))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    level: Mapped[int] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(CODE)
+    rules: Mapped[str] = mapped_column(Text)
+    factors: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text)
+
+
+class Decision(Base):
+    """One entry of the audit trail."""
+
+    __tablename__ = "decisions"
+    __table_args__ = (Index("ix_decisions_case_time", "case_id", "decided_at"),)
+
+    decision_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str | None] = mapped_column(ID)
+    local_authority: Mapped[str] = mapped_column(String(3))
+    kind: Mapped[str] = mapped_column(CODE)
+    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    contact_id: Mapped[str | None] = mapped_column(ID, index=True)
+    action_id: Mapped[str | None] = mapped_column(ID)
+    from_level: Mapped[int | None] = mapped_column(Integer)
+    to_level: Mapped[int | None] = mapped_column(Integer)
+    from_outcome: Mapped[str | None] = mapped_column(CODE)
+    to_outcome: Mapped[str | None] = mapped_column(CODE)
+    rules: Mapped[str] = mapped_column(Text)
+    policy_version: Mapped[str | None] = mapped_column(String(100))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class StatusUpdate(Base):
+    """An update a referrer was sent."""
+
+    __tablename__ = "status_updates"
+
+    contact_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    sequence: Mapped[int] = mapped_column(Integer, primary_key=True)
+    organisation_id: Mapped[str] = mapped_column(String(63), index=True)
+    referral_id: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(CODE)
+    outcome: Mapped[str | None] = mapped_column(CODE)
+    message: Mapped[str] = mapped_column(Text)
+    decision_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Rejection(Base):
+    """A message that was not accepted: its metadata, never its content."""
+
+    __tablename__ = "rejections"
+
+    rejection_id: Mapped[str] = mapped_column(
+        String(300), primary_key=True
+    )  # topic/partition/offset
+    contact_id: Mapped[str] = mapped_column(ID)
+    organisation_id: Mapped[str] = mapped_column(String(63), index=True)
+    referral_id: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    error_locations: Mapped[str] = mapped_column(Text)
+
+
+class Allocation(Base):
+    """A case allocated to a worker in a team."""
+
+    __tablename__ = "allocations"
+
+    case_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
+    worker: Mapped[str] = mapped_column(String(100))
+    team: Mapped[str] = mapped_column(CODE)

@@ -1,0 +1,208 @@
+"""From Kafka records to the rows of the records database: pure, no database, no Kafka.
+
+Each topic's messages become rows keyed as the tables are, so a batch folds into at most one
+row per key (a case's newest version wins) before it is written.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import jellyfish
+import structlog
+from pydantic import ValidationError
+
+from runtime.records import Record
+from schemas.intake import Rejection
+from schemas.status import StatusUpdate
+from schemas.topics import Topics
+from schemas.triage import Case, CaseState, ChildIdentity, Decision
+
+log = structlog.get_logger(__name__)
+Row = dict[str, Any]
+
+
+@dataclass
+class Rows:
+    """What one batch writes, table by table, one row per key."""
+
+    cases: dict[str, Row] = field(default_factory=dict)
+    children: dict[str, Row] = field(default_factory=dict)
+    contacts: dict[str, Row] = field(default_factory=dict)
+    decisions: dict[str, Row] = field(default_factory=dict)
+    status_updates: dict[tuple[str, int], Row] = field(default_factory=dict)
+    rejections: dict[str, Row] = field(default_factory=dict)
+    allocations: dict[tuple[str, Any], Row] = field(default_factory=dict)
+
+    def count(self) -> int:
+        """How many rows in all."""
+        return sum(len(table) for table in vars(self).values())
+
+
+def name_key(family_name: str | None) -> str | None:
+    """How a family name sounds (Metaphone): the key search finds spelling variants by."""
+    return jellyfish.metaphone(family_name) if family_name else None
+
+
+def known_identity(case: Case) -> Row:
+    """The child as the case's contacts describe them: each detail as most recently given."""
+    known: Row = {"sex": "U"}
+    for contact in sorted(case.contacts, key=lambda c: c.received_at):
+        for name, value in contact.child.model_dump().items():
+            if value is not None and not (name == "sex" and value == "U"):
+                known[name] = value
+    for name in ChildIdentity.model_fields:
+        known.setdefault(name, None)
+    return known
+
+
+def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
+    """A case version: the case, its contacts, its child's identity, any allocation."""
+    known = rows.cases.get(case.case_id)
+    if known is not None and known["version"] > case.version:
+        return
+    rows.cases[case.case_id] = {
+        "case_id": case.case_id,
+        "child_id": case.child_id,
+        "local_authority": case.local_authority,
+        "version": case.version,
+        "state": case.state.value,
+        "level": int(case.level),
+        "rag": case.rag.value,
+        "outcome": case.outcome.value,
+        "decision_due": case.decision_due,
+        "rules": json.dumps(case.rules),
+        "policy_version": case.policy_version,
+        "allocated_to": case.allocated_to,
+        "closed_reason": case.closed_reason,
+        "merged_into": case.merged_into,
+        "overdue_since": case.overdue_since,
+        "opened_at": case.opened_at,
+        "updated_at": case.updated_at,
+        "archived": archived,
+    }
+    if case.merged_into is not None:
+        return  # its contacts now belong to the case it was merged into
+    for contact in case.contacts:
+        rows.contacts[contact.contact_id] = {
+            "contact_id": contact.contact_id,
+            "case_id": case.case_id,
+            "child_id": case.child_id,
+            "local_authority": case.local_authority,
+            "organisation_id": contact.organisation_id,
+            "referral_id": contact.referral_id,
+            "source": contact.source.value,
+            "received_at": contact.received_at,
+            "level": int(contact.level),
+            "outcome": contact.outcome.value,
+            "rules": json.dumps(contact.rules),
+            "factors": json.dumps([f.value for f in contact.factors]),
+            "summary": contact.summary,
+        }
+    if case.child_id is not None and case.contacts:
+        child = known_identity(case)
+        rows.children[case.child_id] = {
+            "child_id": case.child_id,
+            "local_authority": case.local_authority,
+            **child,
+            "name_key": name_key(child["family_name"]),
+            "updated_at": case.updated_at,
+        }
+    if case.state is CaseState.ALLOCATED and case.allocated_to:
+        rows.allocations[case.case_id, case.updated_at] = {
+            "case_id": case.case_id,
+            "allocated_at": case.updated_at,
+            "worker": case.allocated_to,
+            "team": case.outcome.value,
+        }
+
+
+def add_decision(rows: Rows, decision: Decision) -> None:
+    """An entry of the audit trail."""
+    rows.decisions[decision.decision_id] = {
+        "decision_id": decision.decision_id,
+        "case_id": decision.case_id,
+        "local_authority": decision.local_authority,
+        "kind": decision.kind.value,
+        "decided_by": decision.decided_by,
+        "decided_at": decision.decided_at,
+        "contact_id": decision.contact_id,
+        "action_id": decision.action_id,
+        "from_level": int(decision.from_level) if decision.from_level else None,
+        "to_level": int(decision.to_level) if decision.to_level else None,
+        "from_outcome": decision.from_outcome.value if decision.from_outcome else None,
+        "to_outcome": decision.to_outcome.value if decision.to_outcome else None,
+        "rules": json.dumps(decision.rules),
+        "policy_version": decision.policy_version,
+        "reason": decision.reason,
+    }
+
+
+def add_update(rows: Rows, update: StatusUpdate) -> None:
+    """An update a referrer was sent."""
+    rows.status_updates[update.contact_id, update.sequence] = {
+        "contact_id": update.contact_id,
+        "sequence": update.sequence,
+        "organisation_id": update.organisation_id,
+        "referral_id": update.referral_id,
+        "status": update.status.value,
+        "outcome": update.outcome.value if update.outcome else None,
+        "message": update.message,
+        "decision_due": update.decision_due,
+        "occurred_at": update.occurred_at,
+    }
+
+
+def add_rejection(rows: Rows, rejection: Rejection) -> None:
+    """A rejection's metadata: where, when, from whom, how large, its hash, the error places."""
+    origin = rejection.origin
+    key = f"{origin.topic}/{origin.partition}/{origin.offset}"
+    rows.rejections[key] = {
+        "rejection_id": key,
+        "contact_id": rejection.contact_id,
+        "organisation_id": rejection.organisation_id,
+        "referral_id": rejection.referral_id,
+        "received_at": rejection.received_at,
+        "size_bytes": rejection.size_bytes,
+        "sha256": rejection.sha256,
+        "error_locations": json.dumps(sorted({e.loc for e in rejection.errors})),
+    }
+
+
+class Projection:
+    """Folds a batch of records from the records service's topics into :class:`Rows`."""
+
+    def __init__(self, topics: Topics) -> None:
+        """Read the topics of ``topics``' deployment."""
+        self.topics = topics
+
+    def rows(self, records: list[Record]) -> tuple[Rows, list[Record]]:
+        """The rows of ``records``, and those that could not be read (for the dead letters)."""
+        rows, unreadable = Rows(), []
+        for record in records:
+            if record.value is None:
+                continue  # a tombstone: the case left triage's working set, not the records
+            try:
+                self._add(rows, record)
+            except ValidationError:
+                log.warning(
+                    "record unreadable",
+                    topic=record.topic,
+                    partition=record.partition,
+                    offset=record.offset,
+                )
+                unreadable.append(record)
+        return rows, unreadable
+
+    def _add(self, rows: Rows, record: Record) -> None:
+        value = record.value or b""
+        if record.topic == self.topics.cases:
+            add_case(rows, Case.model_validate_json(value))
+        elif record.topic == self.topics.decisions:
+            add_decision(rows, Decision.model_validate_json(value))
+        elif record.topic == self.topics.rejections:
+            add_rejection(rows, Rejection.model_validate_json(value))
+        else:
+            add_update(rows, StatusUpdate.model_validate_json(value))

@@ -1,0 +1,169 @@
+"""The records store on SQLite and on a real PostgreSQL: schema, rows, offsets, idempotence."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from domain.policies import PolicyBook
+from domain.policy import load_policy
+from factories import NOW, accepted, referral
+from fakes import FakeRecord
+from runtime.records_db import tables
+from runtime.records_db.database import (
+    SchemaBehindError,
+    make_engine,
+    require_current_schema,
+    upgrade,
+)
+from schemas.intake import Rejection
+from schemas.status import FieldError, Status, StatusUpdate
+from schemas.topics import Topics
+from services.records.projection import Projection
+from services.records.store import RecordsStore
+from services.triage.engine import Effects, TriageEngine
+
+TOPICS = Topics()
+
+
+def history() -> Effects:
+    """Three referrals through the real triage engine: a case, a link, another child."""
+    engine = TriageEngine(PolicyBook.single(load_policy()))
+    effects = Effects()
+    other = {**referral()["child"], "given_name": "Zara", "nhs_number": None, "upn": None}
+    for offset, document in enumerate(
+        [
+            referral(referral_id="A-1", child=referral()["child"] | {"ethnicity": "WBRI"}),
+            referral(referral_id="A-2"),
+            referral(referral_id="B-1", child=other),
+        ]
+    ):
+        at = NOW + timedelta(minutes=offset)
+        document["submitted_at"] = (at - timedelta(minutes=1)).isoformat()
+        effects.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+    return effects
+
+
+def records_of(effects: Effects) -> list[FakeRecord]:
+    out = [FakeRecord(TOPICS.cases, c.model_dump_json().encode()) for c, _ in effects.cases]
+    out += [FakeRecord(TOPICS.decisions, d.model_dump_json().encode()) for d in effects.decisions]
+    for sequence, status in enumerate(effects.statuses, 1):
+        update = StatusUpdate(
+            contact_id=status.contact_id,
+            referral_id=status.referral_id,
+            organisation_id=status.organisation_id,
+            sequence=sequence,
+            status=status.status,
+            message="Passed on.",
+            occurred_at=status.occurred_at,
+        )
+        out.append(FakeRecord(TOPICS.status("cleveland-police"), update.model_dump_json().encode()))
+    return out
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[RecordsStore]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield RecordsStore(engine)
+    engine.dispose()
+
+
+def count(store: RecordsStore, table: type[tables.Base]) -> int:
+    with Session(store.engine) as session:
+        return session.scalar(select(func.count()).select_from(table)) or 0
+
+
+def test_a_database_behind_the_code_is_refused_until_upgraded(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with pytest.raises(SchemaBehindError, match="run `frontdoor db upgrade`"):
+        require_current_schema(engine)
+    upgrade(engine)
+    require_current_schema(engine)
+    engine.dispose()
+
+
+def test_a_batch_writes_every_table_and_its_offsets_together(store: RecordsStore) -> None:
+    rows, unreadable = Projection(TOPICS).rows(records_of(history()))
+    store.write(rows, {(TOPICS.cases, 0): 7, (TOPICS.decisions, 1): 3})
+
+    assert unreadable == []
+    assert count(store, tables.Case) == 2
+    assert count(store, tables.Contact) == 3
+    assert count(store, tables.Child) == 2
+    assert count(store, tables.Decision) == 3
+    assert count(store, tables.StatusUpdate) == 3
+    assert store.next_offsets() == {(TOPICS.cases, 0): 7, (TOPICS.decisions, 1): 3}
+    with Session(store.engine) as session:
+        jayden = session.scalars(
+            select(tables.Child).where(tables.Child.given_name == "Jayden")
+        ).one()
+        case = session.scalars(
+            select(tables.Case).where(tables.Case.child_id == jayden.child_id)
+        ).one()
+    assert jayden.ethnicity == "WBRI"
+    assert case.version == 2  # opened, then the link
+    assert json.loads(case.rules)
+
+
+def test_writing_the_same_batch_again_changes_nothing(store: RecordsStore) -> None:
+    records = records_of(history())
+    rows, _ = Projection(TOPICS).rows(records)
+    store.write(rows, {(TOPICS.cases, 0): 7})
+    before = [count(store, t) for t in (tables.Case, tables.Contact, tables.Decision)]
+    store.write(rows, {(TOPICS.cases, 0): 7})
+    assert [count(store, t) for t in (tables.Case, tables.Contact, tables.Decision)] == before
+
+
+def test_an_older_version_of_a_case_never_replaces_a_newer_one(store: RecordsStore) -> None:
+    effects = history()
+    newest = Projection(TOPICS).rows(records_of(effects))[0]
+    store.write(newest, {})
+    first_version = Effects(cases=[effects.cases[0]])
+    store.write(Projection(TOPICS).rows(records_of(first_version))[0], {})
+    with Session(store.engine) as session:
+        versions = session.scalars(select(tables.Case.version)).all()
+    assert sorted(versions) == [1, 2]  # Jayden's case stays at 2; Zara's is 1
+
+
+def test_a_rejection_keeps_its_metadata_and_never_its_content(store: RecordsStore) -> None:
+    rejection = Rejection(
+        contact_id="c-x",
+        organisation_id="cleveland-police",
+        referral_id="R-9",
+        received_at=NOW,
+        origin={"topic": "referrals.inbound.cleveland-police", "partition": 0, "offset": 4},  # type: ignore[arg-type]
+        size_bytes=812,
+        sha256="ab" * 32,
+        errors=[FieldError(loc="child.nhs_number", msg="not a valid NHS number")],
+    )
+    record = FakeRecord(TOPICS.rejections, rejection.model_dump_json().encode())
+    rows, _ = Projection(TOPICS).rows([record])
+    store.write(rows, {})
+    with Session(store.engine) as session:
+        row = session.scalars(select(tables.Rejection)).one()
+    assert json.loads(row.error_locations) == ["child.nhs_number"]
+    assert (row.size_bytes, row.organisation_id) == (812, "cleveland-police")
+
+
+def test_an_unreadable_record_is_set_aside_and_the_rest_written(store: RecordsStore) -> None:
+    records = [FakeRecord(TOPICS.decisions, b'{"not": "a decision"}'), *records_of(history())]
+    rows, unreadable = Projection(TOPICS).rows(records)
+    store.write(rows, {})
+    assert unreadable == records[:1]
+    assert count(store, tables.Decision) == 3
+
+
+def test_status_updates_are_kept_in_order_per_contact(store: RecordsStore) -> None:
+    rows, _ = Projection(TOPICS).rows(records_of(history()))
+    store.write(rows, {})
+    with Session(store.engine) as session:
+        statuses = session.scalars(
+            select(tables.StatusUpdate.status).order_by(tables.StatusUpdate.sequence)
+        ).all()
+    assert statuses[0] == Status.TRIAGED.value
