@@ -6,7 +6,7 @@ import asyncio
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import structlog
 from pydantic import Field
@@ -15,7 +15,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from runtime.health import Health, serve_health
 from runtime.kafka.settings import KafkaSettings
 from runtime.policies import PolicySettings
-from runtime.processor import TransactionalProcessor
 
 log = structlog.get_logger(__name__)
 
@@ -60,12 +59,20 @@ class ServiceSettings(BaseSettings):
     )
 
 
+class Loop(Protocol):
+    """A service's main loop: the exactly-once processor, or the records service's sink."""
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Work until ``stop`` is set, then finish what is in hand."""
+        ...
+
+
 @dataclass
 class ServiceApp:
     """A wired service: its processor, its health, and what it must do before processing."""
 
     name: str
-    processor: TransactionalProcessor
+    processor: Loop
     health: Health
     health_port: int | None
     prepare: Callable[[], Awaitable[None]]

@@ -19,7 +19,7 @@ from enum import StrEnum
 from runtime.kafka.clients import safe_client_id
 from schemas.topics import INBOUND_PREFIX, STATUS_PREFIX, Topics
 
-SERVICES = ("intake", "triage", "notifier", "dashboard")
+SERVICES = ("intake", "triage", "notifier", "dashboard", "records")
 ADMIN = "frontdoor-admin"
 
 
@@ -127,6 +127,13 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.decisions, read),
             *_topic(status_prefix, read, prefixed=True),  # what each referrer was told
             *_topic(topics.actions, write),
+        ],
+        "records": [
+            *_topic(topics.cases, read),
+            *_topic(topics.decisions, read),
+            *_topic(topics.rejections, read),
+            *_topic(status_prefix, read, prefixed=True),
+            *_topic(topics.dead_letter, write),  # what it cannot read
         ],
     }
     return grants[service] + _own_group_and_transactions(service, topics)

@@ -9,6 +9,7 @@ import importlib
 import structlog
 import typer
 from rich.console import Console
+from sqlalchemy.engine import make_url
 
 from frontdoor.cli import bench, broker, dashboard, deploy, partners, referrals, replay, stack
 from frontdoor.cli.refusal import refusal
@@ -16,6 +17,7 @@ from runtime.kafka.admin import ensure_topics
 from runtime.kafka.settings import KafkaSettings
 from runtime.logs import configure_logging
 from runtime.partners import load_registry
+from runtime.records_db.database import DatabaseSettings, current_revision, make_engine, upgrade
 from runtime.runner import run_service
 from schemas.export import export as export_schemas
 
@@ -50,6 +52,7 @@ class ServiceName(enum.StrEnum):
     INTAKE = "intake"
     TRIAGE = "triage"
     NOTIFIER = "notifier"
+    RECORDS = "records"
 
 
 @topics_app.command("create")
@@ -67,6 +70,24 @@ def topics_create(
     for name in report.created:
         console.print(f"created {name}")
     console.print(f"{len(report.created)} created, {len(report.existing)} already there")
+
+
+db_app = typer.Typer(pretty_exceptions_show_locals=False, help="The records database.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply the records database's migrations (FRONTDOOR_DATABASE_URL; SQLite by default)."""
+    settings = DatabaseSettings()
+    engine = make_engine(settings.url)
+    try:
+        before = current_revision(engine)
+        after = upgrade(engine)
+    finally:
+        engine.dispose()
+    where = make_url(settings.url).render_as_string(hide_password=True)
+    console.print(f"{where}: schema {before or 'none'} -> {after}")
 
 
 schemas_app = typer.Typer(pretty_exceptions_show_locals=False, help="The message contract.")

@@ -16,6 +16,7 @@ from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy.engine import make_url
 
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.credentials import CredentialStore
@@ -27,6 +28,7 @@ from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.logs import configure_logging
 from runtime.partners import load_registry
+from runtime.records_db.database import DatabaseSettings, make_engine, upgrade
 
 console = Console(stderr=True)
 
@@ -148,7 +150,13 @@ async def _up(
         await secure_deployment(kafka, who.store, orgs)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
+    database = DatabaseSettings().url
+    engine = make_engine(database)
+    revision = upgrade(engine)  # the records database is brought up to date before anything
+    engine.dispose()
+    console.print(f"Records database {make_url(database).render_as_string()} at schema {revision}")
     environment = {
+        "FRONTDOOR_DATABASE_URL": database,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
         # the demo: its managers file (with the published sign-in) and cookies over plain HTTP

@@ -15,7 +15,7 @@ import structlog
 
 log = structlog.get_logger(__name__)
 
-PIPELINE = ("intake", "triage", "notifier")
+PIPELINE = ("intake", "triage", "notifier", "records")
 COMMANDS = {name: ("run", name) for name in PIPELINE} | {"dashboard": ("dashboard",)}
 
 

@@ -34,7 +34,7 @@ class DatabaseSettings(BaseSettings):
     url: str = Field(default=DEFAULT_URL, description="SQLAlchemy URL of the records database.")
 
 
-class SchemaBehindError(RuntimeError):
+class SchemaBehindError(ValueError):
     """The database's schema is older (or newer) than this code's."""
 
 

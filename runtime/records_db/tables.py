@@ -158,11 +158,11 @@ class Rejection(Base):
 
 
 class Allocation(Base):
-    """A case allocated to a worker in a team."""
+    """A case allocated to a worker in a team (a later allocation to another worker: a new row)."""
 
     __tablename__ = "allocations"
 
     case_id: Mapped[str] = mapped_column(ID, primary_key=True)
-    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), primary_key=True)
-    worker: Mapped[str] = mapped_column(String(100))
+    worker: Mapped[str] = mapped_column(String(100), primary_key=True)
+    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     team: Mapped[str] = mapped_column(CODE)

@@ -34,7 +34,7 @@ class Rows:
     decisions: dict[str, Row] = field(default_factory=dict)
     status_updates: dict[tuple[str, int], Row] = field(default_factory=dict)
     rejections: dict[str, Row] = field(default_factory=dict)
-    allocations: dict[tuple[str, Any], Row] = field(default_factory=dict)
+    allocations: dict[tuple[str, str | None], Row] = field(default_factory=dict)
 
     def count(self) -> int:
         """How many rows in all."""
@@ -101,6 +101,21 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
             "factors": json.dumps([f.value for f in contact.factors]),
             "summary": contact.summary,
         }
+    allocation = (case.case_id, case.allocated_to)
+    if (
+        case.state is CaseState.ALLOCATED
+        and case.allocated_to
+        and allocation not in rows.allocations
+    ):
+        rows.allocations[allocation] = {  # when it was first allocated to this worker
+            "case_id": case.case_id,
+            "allocated_at": case.updated_at,
+            "worker": case.allocated_to,
+            "team": case.outcome.value,
+        }
+    known_child = rows.children.get(case.child_id or "")
+    if known_child is not None and known_child["updated_at"] > case.updated_at:
+        return  # a newer case about the same child has said more recently who they are
     if case.child_id is not None and case.contacts:
         child = known_identity(case)
         rows.children[case.child_id] = {
@@ -109,13 +124,6 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
             **child,
             "name_key": name_key(child["family_name"]),
             "updated_at": case.updated_at,
-        }
-    if case.state is CaseState.ALLOCATED and case.allocated_to:
-        rows.allocations[case.case_id, case.updated_at] = {
-            "case_id": case.case_id,
-            "allocated_at": case.updated_at,
-            "worker": case.allocated_to,
-            "team": case.outcome.value,
         }
 
 

@@ -50,6 +50,7 @@ class RecordsStore:
                 session,
                 tables.ConsumedOffset,
                 [{"topic": t, "partition": p, "next_offset": o} for (t, p), o in offsets.items()],
+                newer="next_offset",  # offsets only move forward, whoever writes them
             )
 
     def _upsert(

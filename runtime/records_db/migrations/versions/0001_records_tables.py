@@ -20,10 +20,10 @@ def upgrade() -> None:
     op.create_table(
         "allocations",
         sa.Column("case_id", sa.String(length=64), nullable=False),
-        sa.Column("allocated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("worker", sa.String(length=100), nullable=False),
+        sa.Column("allocated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("team", sa.String(length=40), nullable=False),
-        sa.PrimaryKeyConstraint("case_id", "allocated_at", name=op.f("pk_allocations")),
+        sa.PrimaryKeyConstraint("case_id", "worker", name=op.f("pk_allocations")),
     )
     op.create_table(
         "cases",

@@ -1,0 +1,152 @@
+"""The records service's loop: read a batch, write its rows and offsets in one transaction.
+
+The consumer's own committed offsets are never used: on every assignment each partition is
+moved to the offset stored in the database with the last rows written from it, so a restart
+reads only what is new and a crash at any moment neither loses nor doubles a row. A record
+that cannot be read goes to the dead letters (and is counted as read). While the database is
+unreachable the batch is retried with backoff and ``/health`` says not ready; nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from runtime.health import Health
+from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
+from runtime.kafka.settings import KafkaSettings
+from runtime.records import Record
+from services.records.projection import Projection, Rows
+from services.records.store import RecordsStore, TopicPartitionKey
+
+log = structlog.get_logger(__name__)
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Moves each newly assigned partition to where the database says it was left."""
+
+    def __init__(self, sink: RecordsSink) -> None:
+        self.sink = sink
+
+    async def on_partitions_revoked(self, _revoked: set[TopicPartition]) -> None:
+        async with self.sink.lock:
+            self.sink.generation += 1
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        async with self.sink.lock:
+            self.sink.generation += 1
+            stored = await asyncio.to_thread(self.sink.store.next_offsets)
+            consumer = self.sink.consumer
+            assert consumer is not None  # noqa: S101 - set while running
+            for tp in assigned:
+                if (tp.topic, tp.partition) in stored:
+                    consumer.seek(tp, stored[tp.topic, tp.partition])
+                else:
+                    await consumer.seek_to_beginning(tp)
+            log.info("partitions assigned", partitions=len(assigned), known=len(stored))
+
+
+class RecordsSink:
+    """Consumes the records topics into the records database."""
+
+    def __init__(
+        self,
+        *,
+        kafka: KafkaSettings,
+        pattern: str,
+        store: RecordsStore,
+        projection: Projection,
+        health: Health,
+        max_batch: int = 1000,
+    ) -> None:
+        """Wire the sink; nothing connects until :meth:`run`."""
+        self.kafka = kafka
+        self.pattern = pattern
+        self.store = store
+        self.projection = projection
+        self.health = health
+        self.max_batch = max_batch
+        self.group_id = safe_client_id(kafka.topic_prefix + "frontdoor", "records")
+        self.lock = asyncio.Lock()
+        self.generation = 0
+        self.consumer: AIOKafkaConsumer | None = None
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Write batches until ``stop`` is set, then finish the one in hand."""
+        self.consumer = make_consumer(self.kafka, group_id=self.group_id, client_id=self.group_id)
+        self.consumer.subscribe(pattern=self.pattern, listener=_SeekToStored(self))
+        producer = make_producer(self.kafka, client_id=self.group_id + "-dead-letter")
+        await producer.start()
+        try:
+            await self.consumer.start()
+            try:
+                self.health.ready = True
+                log.info("recording", group=self.group_id)
+                while not stop.is_set():
+                    generation = self.generation
+                    batch = await self.consumer.getmany(timeout_ms=500, max_records=self.max_batch)
+                    if batch:
+                        async with self.lock:
+                            if generation == self.generation:
+                                await self._record(batch, producer, stop)
+            finally:
+                self.health.ready = False
+                await self.consumer.stop()
+        finally:
+            await producer.stop()
+
+    async def _record(
+        self,
+        batch: dict[TopicPartition, list[Record]],
+        producer: AIOKafkaProducer,
+        stop: asyncio.Event,
+    ) -> None:
+        records = [record for partition in batch.values() for record in partition]
+        rows, unreadable = self.projection.rows(records)
+        for record in unreadable:
+            await producer.send_and_wait(
+                self.kafka.topics.dead_letter,
+                record.value,
+                key=record.key,
+                headers=[("frontdoor-reason", b"records: unreadable record")],
+            )
+            self.health.count("records_dead_lettered")
+        offsets: dict[TopicPartitionKey, int] = {
+            (tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items() if recs
+        }
+        if not await self._write(rows, offsets, stop):
+            return  # stopping: the batch is read again on the next start
+        self.health.count("records_in", len(records))
+        self.health.count("rows_written", rows.count())
+        log.debug("batch recorded", records=len(records), rows=rows.count())
+
+    async def _write(
+        self, rows: Rows, offsets: dict[TopicPartitionKey, int], stop: asyncio.Event
+    ) -> bool:
+        """Write, retrying with backoff while the database is unreachable; never skip.
+
+        False if the service stopped before the batch could be written.
+        """
+        wait = RETRY_FIRST_S
+        while True:
+            try:
+                await asyncio.to_thread(self.store.write, rows, offsets)
+            except (OperationalError, DBAPIError) as error:
+                self.health.ready = False
+                self.health.count("database_retries")
+                log.error(  # noqa: TRY400 - the kind of failure, not a traceback of a known case
+                    "database unavailable; retrying the batch", error=type(error).__name__
+                )
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), wait)
+                if stop.is_set():
+                    return False
+                wait = min(RETRY_MAX_S, wait * 2)
+            else:
+                self.health.ready = True
+                return True
