@@ -11,7 +11,17 @@ import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
-from frontdoor.cli import bench, broker, dashboard, deploy, partners, referrals, replay, stack
+from frontdoor.cli import (
+    bench,
+    broker,
+    dashboard,
+    deploy,
+    export,
+    partners,
+    referrals,
+    replay,
+    stack,
+)
 from frontdoor.cli.refusal import refusal
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.settings import KafkaSettings
@@ -30,6 +40,7 @@ app.add_typer(broker.app, name="broker")
 app.add_typer(bench.app, name="bench")
 app.add_typer(partners.app, name="partners")
 app.add_typer(deploy.app, name="deploy")
+app.add_typer(export.app, name="export")
 topics_app = typer.Typer(
     pretty_exceptions_show_locals=False,
     help="Kafka topics, from the registry in schemas/topics.py.",

@@ -1,0 +1,121 @@
+"""Ofsted's Annex A List 1 (contacts) and List 3 (referrals), from the front door's records.
+
+Every accepted contact is a List 1 row; a contact whose decision sent it to the enquiry and
+assessment team is a referral, a List 3 row (DOMAIN.md, "Inspection and census returns").
+Dates are DD/MM/YYYY, gender a) to d), ethnicity the census code (NOBT when not given), the
+child's id the council's stable child id, never the NHS number. Ages are on the day of the
+contact; "referrals in the last 12 months" counts the child's earlier referrals in the year
+before this one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from schemas.referral import age_on
+
+LIST_1_COLUMNS = (
+    "Child unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of birth",
+    "Age of child (years)",
+    "Date of contact",
+    "Contact source",
+)
+LIST_3_COLUMNS = (
+    "Child unique ID",
+    "Gender",
+    "Ethnicity",
+    "Date of birth",
+    "Age of child (years)",
+    "Date of referral",
+    "Referral source",
+    "Referral NFA",
+    "Number of referrals in last 12 months",
+    "Allocated team",
+    "Allocated worker",
+)
+GENDER = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"}
+TEAM = {"enquiry-assessment": "Enquiry and assessment", "early-help": "Early help"}
+REFERRAL = "enquiry-assessment"
+NO_FURTHER_ACTION = "no-further-action"
+YEAR = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFacts:
+    """What the lists need of one contact, read from the records database."""
+
+    child_id: str
+    sex: str
+    ethnicity: str | None
+    date_of_birth: date | None
+    contact_date: date  # UK date the contact was received
+    source: str
+    decided_outcome: str  # where the contact's own decision sent its case
+    case_outcome: str  # where that case stands now
+    allocated_team: str | None
+    allocated_worker: str | None
+
+
+def _dmy(day: date | None) -> str:
+    return "" if day is None else f"{day:%d/%m/%Y}"
+
+
+def _child(contact: ContactFacts) -> list[str]:
+    age = (
+        ""
+        if contact.date_of_birth is None
+        else str(age_on(contact.date_of_birth, contact.contact_date))
+    )
+    return [
+        contact.child_id,
+        GENDER.get(contact.sex, "d) Neither"),
+        contact.ethnicity or "NOBT",
+        _dmy(contact.date_of_birth),
+        age,
+    ]
+
+
+def list_1(contacts: list[ContactFacts], first: date, last: date) -> list[list[str]]:
+    """Every contact received from ``first`` to ``last`` (inclusive), oldest first."""
+    chosen = sorted(
+        (c for c in contacts if first <= c.contact_date <= last),
+        key=lambda c: (c.contact_date, c.child_id),
+    )
+    return [[*_child(c), _dmy(c.contact_date), c.source] for c in chosen]
+
+
+def list_3(contacts: list[ContactFacts], first: date, last: date) -> list[list[str]]:
+    """Every referral made from ``first`` to ``last``, with the child's earlier referrals.
+
+    ``contacts`` should reach back a year before ``first``, so that those can be counted.
+    """
+    referrals = sorted(
+        (c for c in contacts if c.decided_outcome == REFERRAL),
+        key=lambda c: (c.contact_date, c.child_id),
+    )
+    rows = []
+    for referral in referrals:
+        if not first <= referral.contact_date <= last:
+            continue
+        earlier = sum(
+            1
+            for other in referrals
+            if other.child_id == referral.child_id
+            and referral.contact_date - YEAR <= other.contact_date < referral.contact_date
+        )
+        rows.append(
+            [
+                *_child(referral),
+                _dmy(referral.contact_date),
+                referral.source,
+                "Yes" if referral.case_outcome == NO_FURTHER_ACTION else "No",
+                str(earlier),
+                TEAM.get(referral.allocated_team or "", ""),
+                referral.allocated_worker or "",
+            ]
+        )
+    return rows

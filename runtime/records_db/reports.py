@@ -1,0 +1,67 @@
+"""Reading the records database for reports: the facts Annex A is made from."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from domain.annex_a import ContactFacts
+from domain.working_time import UK_TIME
+from runtime.records_db import tables
+
+FIRST_DECISIONS = ("triaged", "linked")
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone
+
+
+def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[ContactFacts]:
+    """Every contact of ``la`` from a year before ``first`` to ``last``, as Annex A sees it."""
+    since = datetime.combine(first - timedelta(days=366), time(), UTC)
+    until = datetime.combine(last + timedelta(days=2), time(), UTC)
+    with Session(engine) as session:
+        rows = session.execute(
+            select(tables.Contact, tables.Child, tables.Case)
+            .join(tables.Case, tables.Case.case_id == tables.Contact.case_id)
+            .outerjoin(tables.Child, tables.Child.child_id == tables.Contact.child_id)
+            .where(tables.Contact.local_authority == la)
+            .where(tables.Contact.received_at >= since, tables.Contact.received_at < until)
+        ).all()
+        contact_ids = [contact.contact_id for contact, _, _ in rows]
+        decided: dict[str | None, str | None] = {}
+        for decision in session.scalars(
+            select(tables.Decision)
+            .where(tables.Decision.contact_id.in_(contact_ids))
+            .where(tables.Decision.kind.in_(FIRST_DECISIONS))
+            .order_by(tables.Decision.decided_at)
+        ):
+            decided.setdefault(decision.contact_id, decision.to_outcome)
+        allocations = {
+            a.case_id: a
+            for a in session.scalars(
+                select(tables.Allocation)
+                .where(tables.Allocation.case_id.in_({case.case_id for _, _, case in rows}))
+                .order_by(tables.Allocation.allocated_at)
+            )
+        }
+    facts = []
+    for contact, child, case in rows:
+        allocation = allocations.get(case.case_id)
+        facts.append(
+            ContactFacts(
+                child_id=contact.child_id or case.case_id,
+                sex=child.sex if child else "U",
+                ethnicity=child.ethnicity if child else None,
+                date_of_birth=child.date_of_birth if child else None,
+                contact_date=_utc(contact.received_at).astimezone(UK_TIME).date(),
+                source=contact.source,
+                decided_outcome=decided.get(contact.contact_id) or contact.outcome,
+                case_outcome=case.outcome,
+                allocated_team=allocation.team if allocation else None,
+                allocated_worker=allocation.worker if allocation else None,
+            )
+        )
+    return facts
