@@ -56,6 +56,7 @@ class _Matches:
     same_open: list[Case]
     same_any: list[Case]
     possible: list[tuple[Case, IdentityMatch]]
+    differences: dict[str, tuple[str, ...]]  # by case: what the new contact records otherwise
 
 
 def _id(prefix: str, *parts: object) -> str:
@@ -125,7 +126,8 @@ class TriageEngine:
         contact = contact_record(self.policy(accepted.referral.local_authority), accepted, prior)
         if matches.same_open:
             target = max(matches.same_open, key=lambda c: c.opened_at)
-            return self._link(target, contact, accepted.origin, partition)
+            differs = matches.differences.get(target.case_id, ())
+            return self._link(target, contact, accepted.origin, partition, differs)
         return self._open(
             contact,
             matches,
@@ -140,16 +142,21 @@ class TriageEngine:
         same_open: list[Case] = []
         same_any: list[Case] = []
         possible: list[tuple[Case, IdentityMatch]] = []
+        differences: dict[str, tuple[str, ...]] = {}
         for case_id in sorted(self.indexes[la].candidates(new)):
             case = self.cases[case_id]
             found = [m for c in case.contacts if (m := match_child(new, c.child)) is not None]
-            if any(m.kind is MatchKind.SAME for m in found):
+            same = [m for m in found if m.kind is MatchKind.SAME]
+            if same:
                 same_any.append(case)
                 if is_live(case):
                     same_open.append(case)
+                differences[case_id] = tuple(
+                    dict.fromkeys(r for m in same for r in m.reasons if "differ" in r)
+                )
             elif found and case.merged_into is None:
                 possible.append((case, found[0]))
-        return _Matches(same_open, same_any, possible)
+        return _Matches(same_open, same_any, possible, differences)
 
     def _prior_contacts(self, la: str, cases: list[Case], received_at: datetime) -> int:
         window = timedelta(days=self.policy(la).repeat_window_days)
@@ -179,8 +186,18 @@ class TriageEngine:
         fx = Effects()
         old = case.contact(accepted.contact_id)
         assert old is not None  # noqa: S101 - contact_case points at the case holding it
-        others = [c for c in case.contacts if c.contact_id != old.contact_id]
-        prior = sum(1 for c in others if c.received_at <= old.received_at)
+        # Every fact as it stands: the child's other contacts in the window, in this case or in
+        # any other (closed) case, so a corrected typo never undoes an escalation.
+        cases = {case.case_id: case} | {c.case_id: c for c in self._match(accepted).same_any}
+        window = timedelta(days=self.policy(case.local_authority).repeat_window_days)
+        prior = sum(
+            1
+            for known in cases.values()
+            if known.merged_into is None or known.case_id == case.case_id
+            for c in known.contacts
+            if c.contact_id != old.contact_id
+            and old.received_at - window <= c.received_at <= old.received_at
+        )
         amended = contact_record(self.policy(case.local_authority), accepted, prior).model_copy(
             update={"received_at": old.received_at},
         )
@@ -211,8 +228,17 @@ class TriageEngine:
         )
         return fx
 
-    def _link(self, case: Case, contact: ContactRecord, origin: Origin, partition: int) -> Effects:
+    def _link(
+        self,
+        case: Case,
+        contact: ContactRecord,
+        origin: Origin,
+        partition: int,
+        differs: tuple[str, ...] = (),
+    ) -> Effects:
         fx = Effects()
+        # An equal NHS number links whatever else differs; the duty manager sees what does.
+        noted = f"; check the record: {', '.join(differs)}" if differs else ""
         with_contact = case.model_copy(update={"contacts": [*case.contacts, contact]})
         updated = self.reassess(with_contact, contact.received_at, fx, partition)
         fx.decisions.append(
@@ -223,7 +249,7 @@ class TriageEngine:
                 contact_id=contact.contact_id,
                 origin=origin,
                 before=case,
-                reason="a contact about a child with an open case is linked to it",
+                reason="a contact about a child with an open case is linked to it" + noted,
             )
         )
         fx.statuses.append(self.status_event(contact, Status.LINKED, updated, contact.received_at))

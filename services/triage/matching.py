@@ -103,14 +103,44 @@ def _blocked(new: ChildIdentity, known: ChildIdentity) -> str | None:
     return None
 
 
+def discrepancies(new: ChildIdentity, known: ChildIdentity) -> tuple[str, ...]:
+    """What two descriptions of one child record differently (field names, never values)."""
+    found = []
+    if "U" not in (new.sex, known.sex) and new.sex != known.sex:
+        found.append("sex recorded differently")
+    if new.date_of_birth and known.date_of_birth and new.date_of_birth != known.date_of_birth:
+        found.append("date of birth recorded differently")
+    if family_likeness(new.family_name, known.family_name) < NameLikeness.SAME:
+        found.append("family name recorded differently")
+    if name_likeness(new.given_name, known.given_name) < NameLikeness.SAME:
+        found.append("given name recorded differently")
+    if new.postcode and known.postcode and new.postcode != known.postcode:
+        found.append("postcode differs")
+    return tuple(found)
+
+
+def _same_identifier(new: ChildIdentity, known: ChildIdentity) -> str | None:
+    if new.nhs_number and known.nhs_number:
+        return "same NHS number" if new.nhs_number == known.nhs_number else None
+    if new.upn and known.upn:
+        return "same UPN" if new.upn == known.upn else None
+    return None
+
+
 def match_child(new: ChildIdentity, known: ChildIdentity) -> IdentityMatch | None:
-    """Whether ``new`` describes the child of ``known``: the same, possibly, or not (None)."""
+    """Whether ``new`` describes the child of ``known``: the same, possibly, or not (None).
+
+    An equal valid NHS number (or, without NHS numbers, an equal UPN) identifies the child
+    even when another detail differs; what differs is given with the match, for the duty
+    manager to see. Two different NHS numbers (or UPNs) are two different children.
+    """
+    identifier = _same_identifier(new, known)
+    if identifier is not None and not (
+        new.nhs_number and known.nhs_number and new.nhs_number != known.nhs_number
+    ):
+        return IdentityMatch(MatchKind.SAME, (identifier, *discrepancies(new, known)))
     if _blocked(new, known):
         return None
-    if new.nhs_number and new.nhs_number == known.nhs_number:
-        return IdentityMatch(MatchKind.SAME, ("same NHS number",))
-    if new.upn and new.upn == known.upn:
-        return IdentityMatch(MatchKind.SAME, ("same UPN",))
     if new.date_of_birth and known.date_of_birth:
         return _match_born(new, known)
     return _match_unborn(new, known)

@@ -62,7 +62,24 @@ def test_equal_nhs_number_is_the_same_child_whatever_else_differs() -> None:
     found = match_child(child(nhs_number="9434765919", family_name="Smith-Jones"), known)
     assert found is not None
     assert found.kind == MatchKind.SAME
-    assert found.reasons == ("same NHS number",)
+    # what differs is named (never its value), for the duty manager to see
+    assert found.reasons == (
+        "same NHS number",
+        "given name recorded differently",
+        "postcode differs",
+    )
+
+
+def test_equal_nhs_number_links_even_when_sex_is_recorded_differently() -> None:
+    known = child(nhs_number="9434765919", sex="M", postcode="TS1 1AA")
+    found = match_child(child(nhs_number="9434765919", sex="F", postcode="TS2 2BB"), known)
+    assert found is not None
+    assert found.kind == MatchKind.SAME
+    assert found.reasons == ("same NHS number", "sex recorded differently", "postcode differs")
+
+
+def test_without_a_shared_identifier_a_different_sex_still_means_another_child() -> None:
+    assert kind(child(sex="F"), child(sex="M")) is None
 
 
 def test_equal_upn_is_the_same_child() -> None:

@@ -305,3 +305,35 @@ def test_a_childs_later_case_keeps_the_child_id_and_another_child_gets_their_own
     assert first.child_id is not None
     assert other.child_id not in (None, first.child_id)
     assert first.child_id != referral()["child"]["nhs_number"]
+
+
+def test_an_equal_nhs_number_links_though_sex_differs_and_the_manager_is_told(engine) -> None:
+    send(engine, police(referral_id="P-1"))
+    as_girl = {**referral()["child"], "sex": "F"}  # the same NHS number, sex recorded otherwise
+    fx = send(engine, police(referral_id="P-2", child=as_girl), at=NOW + timedelta(hours=2))
+    (decision,) = fx.decisions
+    assert decision.kind is DecisionKind.LINKED
+    assert "sex recorded differently" in decision.reason
+    assert "F" not in decision.reason.split(": ")[-1].split()  # names the field, not the value
+
+
+def test_correcting_a_typo_never_undoes_an_escalation_the_facts_still_support(engine) -> None:
+    universal = {
+        "concerns": [{"factor": "21"}],
+        "risk": {"immediate_risk": False, "injury_observed": False},
+    }
+    first = only_case(send(engine, school(referral_id="S-1", **universal)))
+    second = only_case(
+        send(engine, school(referral_id="S-2", **universal), at=NOW + timedelta(days=30))
+    )
+    assert first.state is second.state is CaseState.CLOSED  # two closed cases about the child
+    third = only_case(send(engine, school(referral_id="S-3"), at=NOW + timedelta(days=60)))
+    assert (third.level, "L3-REPEAT" in third.rules) == (Level.COMPLEX, True)
+
+    corrected = school(referral_id="S-3", summary="Behaviour in class (typo corrected).")
+    fx = send(engine, corrected, at=NOW + timedelta(days=61))
+    assert fx.decisions[-1].kind is DecisionKind.AMENDED
+    after = only_case(fx)
+    assert after.level is Level.COMPLEX  # still the third contact in 12 months
+    assert "L3-REPEAT" in after.rules
+    assert after.outcome is Outcome.ENQUIRY_ASSESSMENT
