@@ -105,6 +105,23 @@ async def topics_ready(kafka: KafkaSettings) -> KafkaSettings:
     return kafka
 
 
+def migrated_sqlite(path: Path) -> str:
+    """An SQLite records database at ``path``, its schema current; its URL."""
+    from runtime.records_db.database import make_engine, upgrade  # noqa: PLC0415
+
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def records_url(tmp_path: Path) -> str:
+    """A fresh SQLite records database with its schema applied."""
+    return migrated_sqlite(tmp_path / "records.db")
+
+
 class ServiceProcesses:
     """Runs services as real processes (``frontdoor run NAME``) in the test's namespace."""
 
@@ -112,6 +129,7 @@ class ServiceProcesses:
         self.kafka = kafka
         self.log_dir = log_dir
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.database_url = migrated_sqlite(log_dir / "records.db")
 
     def env(self) -> dict[str, str]:
         return {
@@ -121,7 +139,14 @@ class ServiceProcesses:
             # plain HTTP on 127.0.0.1 (production's cookies are HTTPS-only)
             "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
             "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",  # webhooks to 127.0.0.1
+            "FRONTDOOR_DATABASE_URL": self.database_url,  # the test's own records database
         }
+
+    def start_dashboard(self, port: int, **extra_env: str) -> subprocess.Popen[bytes]:
+        """The dashboard, with the records service that fills the database it reads."""
+        if "records" not in self.processes:
+            self.start("records")
+        return self.start("dashboard", "dashboard", FRONTDOOR_DASHBOARD_PORT=str(port), **extra_env)
 
     def start(self, name: str, *command: str, **extra_env: str) -> subprocess.Popen[bytes]:
         with (self.log_dir / f"{name}.log").open("ab") as log:

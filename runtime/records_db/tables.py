@@ -79,6 +79,8 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The whole case as triage wrote it, so its page shows exactly what triage decided on.
+    document: Mapped[str | None] = mapped_column(Text)
 
 
 class Contact(Base):

@@ -22,6 +22,8 @@ from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
+from runtime.records_db.database import make_engine, require_current_schema
+from runtime.records_db.reading import RecordsReader
 from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.headers import SecurityHeaders
@@ -45,6 +47,9 @@ def _stop_if_failed(task: asyncio.Task[None]) -> None:
 def create_app(settings: DashboardSettings) -> Starlette:
     """The dashboard's ASGI app."""
     settings.check()
+    engine = make_engine(settings.database.url)
+    require_current_schema(engine)  # refuse a records database behind the code, in one line
+    reader = RecordsReader(engine)
     managers = ManagersFile(settings.managers_file or DEMO_MANAGERS_FILE)
     if not settings.development and holds_demo_account(managers.current):
         raise ValueError(
@@ -54,7 +59,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
     kafka = settings.kafka
     dashboard = Dashboard(
         managers=managers,
-        view=DashboardView(settings.policy.load()),
+        view=DashboardView(reader, settings.policy.load()),
         templates=Jinja2Templates(directory=HERE / "templates"),
         topics=kafka.topics,
     )
@@ -64,7 +69,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         """Follow the topics and hold a producer for actions while the app runs."""
         dashboard.producer = make_producer(kafka, client_id="frontdoor-dashboard")
         await dashboard.producer.start()
-        feed = asyncio.create_task(follow(kafka, dashboard.view))
+        feed = asyncio.create_task(follow(reader, dashboard.view))
         feed.add_done_callback(_stop_if_failed)
         try:
             yield
@@ -73,6 +78,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
             with contextlib.suppress(asyncio.CancelledError):
                 await feed
             await dashboard.producer.stop()
+            engine.dispose()
 
     routes = [
         Route("/", dashboard.home),

@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from math import ceil
 from typing import Any
 
@@ -32,6 +32,10 @@ from services.dashboard.sign_in import ManagersFile, Sessions, SignInThrottle
 from services.dashboard.view import DashboardView
 
 log = structlog.get_logger(__name__)
+# The charts look at the last 90 days' cases, and at the queues over the last 14 days.
+CHART_WINDOW = timedelta(days=90)
+DEPTH_STEP = timedelta(hours=6)
+DEPTH_POINTS = 4 * 14 + 1
 
 
 def _hours(value: float) -> str:
@@ -186,18 +190,16 @@ class Dashboard:
         manager = self._manager(request)
         if manager is None:
             return RedirectResponse("/login", status_code=303)
-        case = self.view.cases.get(request.path_params["case_id"])
+        case = self.view.reader.case(request.path_params["case_id"])
         if case is None or case.local_authority not in manager.local_authorities:
             return self._page(request, "missing.html", manager, status_code=404)
+        trail = self.view.reader.decisions([case.case_id]).get(case.case_id, [])
+        told = self.view.reader.updates([c.contact_id for c in case.contacts])
         context: dict[str, Any] = {
             "case": case,
             "la": case.local_authority,
-            "decisions": sorted(
-                self.view.decisions.get(case.case_id, []), key=lambda d: d.decided_at, reverse=True
-            ),
-            "updates": {
-                c.contact_id: self.view.updates.get(c.contact_id, []) for c in case.contacts
-            },
+            "decisions": sorted(trail, key=lambda d: d.decided_at, reverse=True),
+            "updates": {c.contact_id: told.get(c.contact_id, []) for c in case.contacts},
             "hours_left": self.view.hours_left(case, datetime.now(UTC)),
             "sent": request.query_params.get("sent"),
             "outcomes": [o.value for o in Outcome],
@@ -221,7 +223,7 @@ class Dashboard:
                 why="The form's security token is missing or wrong.",
                 status_code=403,
             )
-        case = self.view.cases.get(request.path_params["case_id"])
+        case = self.view.reader.case(request.path_params["case_id"])
         if case is None or case.local_authority not in manager.local_authorities:
             return self._page(request, "missing.html", manager, status_code=404)
         reason = str(form.get("reason", "")).strip()
@@ -274,8 +276,9 @@ class Dashboard:
             return RedirectResponse("/login", status_code=303)
         la = self._la(request, manager)
         now = datetime.now(UTC)
-        cases = [c for c in self.view.cases.values() if c.local_authority == la]
-        decisions = {c.case_id: self.view.decisions.get(c.case_id, []) for c in cases}
+        cases = self.view.reader.cases_changed_since(la, now - CHART_WINDOW)
+        decisions = self.view.reader.decisions([c.case_id for c in cases])
+        moments = [now - DEPTH_STEP * n for n in range(DEPTH_POINTS - 1, -1, -1)]
         on_time_svg, on_time = charts.decisions_on_time(cases, decisions, now)
         found_svg, found = charts.duplicates_and_links(decisions)
         return self._page(
@@ -287,7 +290,7 @@ class Dashboard:
             outcomes_svg=charts.outcomes_by_source(cases),
             on_time_svg=on_time_svg,
             on_time=on_time,
-            depth_svg=charts.queue_depth(self.view.depth.get(la, [])),
+            depth_svg=charts.queue_depth(self.view.reader.queue_depth(la, moments)),
             found_svg=found_svg,
             found=found,
         )
@@ -321,8 +324,7 @@ class Dashboard:
             {
                 "service": "dashboard",
                 "status": "warning" if warnings else "ok",
-                "cases": len(self.view.cases),
-                "contacts_with_updates": len(self.view.updates),
+                **self.view.reader.counts(),
                 "warnings": warnings,
             }
         )

@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.records_db.database import DatabaseSettings
 from runtime.runner import ServiceSettings
 
 DEVELOPMENT_SECRET = "development-only-session-secret-change-me"  # noqa: S105 - refused outside development
@@ -30,6 +31,10 @@ class DashboardSettings(ServiceSettings):
         description="Key that signs session cookies.",
     )
     managers_file: Path | None = Field(default=None, description="The duty managers file.")
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings,
+        description="The records database every page is read from (FRONTDOOR_DATABASE_URL).",
+    )
 
     @field_validator("managers_file", mode="before")
     @classmethod

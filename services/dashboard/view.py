@@ -1,21 +1,58 @@
-"""The dashboard's own view of the front door, built from the topics it reads.
+"""What the dashboard shows, read from the records database page by page.
 
-Cases (``triage.cases``), decisions (``triage.decisions``) and referrers' updates
-(``status.<org>``) are folded into memory as they arrive; pages and charts read from here.
-Every change wakes the pages watching that local authority.
+Nothing of the history is held here: each page asks the records database (through a reader
+the composition root hands over), and live pages are woken whenever the records service has
+written something new. Ordering queues and counting time left are the only rules applied here.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
-from domain.cases import QUEUES, RAG_ORDER, is_queued
+from domain.cases import RAG_ORDER
 from domain.policies import PolicyBook
 from schemas.status import Outcome, StatusUpdate
 from schemas.triage import Case, CaseState, Decision
+
+
+class Reader(Protocol):
+    """The records database's read side, as far as the dashboard needs it."""
+
+    def live_cases(self, la: str, outcome: Outcome | None = None) -> list[Case]:
+        """Open or allocated, unmerged cases of ``la``."""
+        ...
+
+    def case(self, case_id: str) -> Case | None:
+        """One case."""
+        ...
+
+    def cases_changed_since(self, la: str, since: datetime) -> list[Case]:
+        """Cases of ``la`` changed since ``since``."""
+        ...
+
+    def decisions(self, case_ids: list[str]) -> dict[str, list[Decision]]:
+        """Each case's audit trail."""
+        ...
+
+    def updates(self, contact_ids: list[str]) -> dict[str, list[StatusUpdate]]:
+        """What each contact's referrer was told."""
+        ...
+
+    def queue_depth(self, la: str, moments: list[datetime]) -> list[tuple[datetime, int, int]]:
+        """Cases on each queue at each moment."""
+        ...
+
+    def counts(self) -> dict[str, int]:
+        """How much is recorded."""
+        ...
+
+    def change_mark(self) -> int:
+        """Grows whenever something new is recorded."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,64 +68,16 @@ class QueueRow:
 
 @dataclass
 class DashboardView:
-    """Everything the dashboard shows, kept current by the feed."""
+    """The dashboard's pages' data, and who is watching for changes."""
 
+    reader: Reader
     policies: PolicyBook
-    cases: dict[str, Case] = field(default_factory=dict)
-    decisions: dict[str, list[Decision]] = field(default_factory=lambda: defaultdict(list))
-    updates: dict[str, list[StatusUpdate]] = field(default_factory=lambda: defaultdict(list))
-    depth: dict[str, list[tuple[datetime, int, int]]] = field(
-        default_factory=lambda: defaultdict(list)
-    )
-    contact_case: dict[str, str] = field(default_factory=dict)
-    open_counts: Counter[tuple[str, Outcome]] = field(default_factory=Counter)
     _watchers: dict[str, set[asyncio.Event]] = field(default_factory=lambda: defaultdict(set))
-
-    def apply_case(self, case: Case) -> None:
-        """Take the newest version of a case."""
-        current = self.cases.get(case.case_id)
-        if current is not None and current.version >= case.version:
-            return
-        self.cases[case.case_id] = case
-        if case.merged_into is None:
-            for contact in case.contacts:
-                self.contact_case[contact.contact_id] = case.case_id
-        # Queue depths are kept as counts, so a restore of many cases stays linear.
-        if current is not None and is_queued(current):
-            self.open_counts[current.local_authority, current.outcome] -= 1
-        if is_queued(case):
-            self.open_counts[case.local_authority, case.outcome] += 1
-        ea, eh = (self.open_counts[case.local_authority, outcome] for outcome in QUEUES)
-        series = self.depth[case.local_authority]
-        if not series or (series[-1][1], series[-1][2]) != (ea, eh):
-            series.append((case.updated_at, ea, eh))
-        self._wake(case.local_authority)
-
-    def apply_decision(self, decision: Decision) -> None:
-        """Add an entry of the audit trail."""
-        known = self.decisions[decision.case_id or ""]
-        if all(d.decision_id != decision.decision_id for d in known):
-            known.append(decision)
-            self._wake(decision.local_authority)
-
-    def apply_update(self, update: StatusUpdate) -> None:
-        """Add an update a referrer received."""
-        self.updates[update.contact_id].append(update)
-        case_id = self.contact_case.get(update.contact_id)
-        if case_id is not None:
-            self._wake(self.cases[case_id].local_authority)
-
-    def _open(self, la: str, outcome: Outcome) -> list[Case]:
-        return [
-            c
-            for c in self.cases.values()
-            if c.local_authority == la and c.outcome is outcome and is_queued(c)
-        ]
 
     def queue(self, la: str, outcome: Outcome, now: datetime) -> list[QueueRow]:
         """A team's open cases, most urgent first: overdue, then by RAG, then by time left."""
         rows = []
-        for case in self._open(la, outcome):
+        for case in self.reader.live_cases(la, outcome):
             hours_left = self.hours_left(case, now)
             rows.append(
                 QueueRow(
@@ -104,12 +93,11 @@ class DashboardView:
 
     def hours_left(self, case: Case, now: datetime) -> float:
         """Working hours until the case's decision is due, on its council's calendar."""
-        return self.policies.for_la(case.local_authority).clock.hours_between(
-            now, case.decision_due
-        )
+        clock = self.policies.for_la(case.local_authority).clock
+        return clock.hours_between(now, case.decision_due)
 
     def watch(self, la: str) -> asyncio.Event:
-        """An event set whenever anything about ``la`` changes (call :meth:`unwatch` after)."""
+        """An event set whenever anything about ``la`` may have changed (:meth:`unwatch` after)."""
         event = asyncio.Event()
         self._watchers[la].add(event)
         return event
@@ -118,6 +106,8 @@ class DashboardView:
         """Stop waking ``event``."""
         self._watchers[la].discard(event)
 
-    def _wake(self, la: str) -> None:
-        for event in self._watchers[la]:
-            event.set()
+    def changed(self) -> None:
+        """Something new was recorded: wake every live page to fetch again."""
+        for events in self._watchers.values():
+            for event in events:
+                event.set()

@@ -82,6 +82,7 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
         "opened_at": case.opened_at,
         "updated_at": case.updated_at,
         "archived": archived,
+        "document": case.model_dump_json(),
     }
     if case.merged_into is not None:
         return  # its contacts now belong to the case it was merged into

@@ -60,10 +60,8 @@ def start_stack(services, policy_dir: Path, tmp_path: Path) -> int:
     env = {"FRONTDOOR_POLICY_DIR": str(policy_dir)}
     for name in ("intake", "triage", "notifier"):
         services.start(name, **env)
-    services.start(
-        "dashboard",
-        "dashboard",
-        FRONTDOOR_DASHBOARD_PORT=str(port),
+    services.start_dashboard(
+        port,
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
         **env,
     )

@@ -44,10 +44,8 @@ async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - t
     port = free_port()
     for name in ("intake", "triage", "notifier"):
         services.start(name)
-    services.start(
-        "dashboard",
-        "dashboard",
-        FRONTDOOR_DASHBOARD_PORT=str(port),
+    services.start_dashboard(
+        port,
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
     )
     base = f"http://127.0.0.1:{port}"

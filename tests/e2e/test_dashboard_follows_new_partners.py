@@ -29,16 +29,14 @@ async def test_a_new_partners_status_topic_is_followed_within_seconds(
     kafka = topics_ready
     port = free_port()
     managers = managers_file(tmp_path, "kim.duty", "a long password", ["808"])
-    services.start(
-        "dashboard",
-        "dashboard",
-        FRONTDOOR_DASHBOARD_PORT=str(port),
+    services.start_dashboard(
+        port,
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(managers),
     )
     await serving(f"http://127.0.0.1:{port}")
     async with httpx.AsyncClient() as client:
         await asyncio.sleep(2)  # running and settled before the partner exists
-        assert (await health(client, port))["contacts_with_updates"] == 0
+        assert (await health(client, port))["status_updates"] == 0
 
         newcomer = "new-nursery"
         await ensure_topics(kafka, [(kafka.topics.status(newcomer), STATUS_TEMPLATE)])
@@ -61,5 +59,5 @@ async def test_a_new_partners_status_topic_is_followed_within_seconds(
             await producer.stop()
 
         async with asyncio.timeout(30):  # metadata is refreshed every 5 s
-            while (await health(client, port))["contacts_with_updates"] == 0:
+            while (await health(client, port))["status_updates"] == 0:
                 await asyncio.sleep(0.2)

@@ -55,10 +55,8 @@ async def test_an_undecided_case_is_flagged_overdue_and_its_referrer_told(
     services.start("triage", FRONTDOOR_TRIAGE_OVERDUE_CHECK_S="1", **env)
     services.start("notifier", **env)
     port = free_port()
-    services.start(
-        "dashboard",
-        "dashboard",
-        FRONTDOOR_DASHBOARD_PORT=str(port),
+    services.start_dashboard(
+        port,
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(
             managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
         ),

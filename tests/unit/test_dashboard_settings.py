@@ -16,6 +16,12 @@ from services.dashboard.settings import DashboardSettings
 SECRET = "s" * 40
 
 
+@pytest.fixture(autouse=True)
+def _records_database(records_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard reads every page from a records database whose schema is current."""
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", records_url)
+
+
 def test_production_is_the_default(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FRONTDOOR_DASHBOARD_ENVIRONMENT", raising=False)
     assert DashboardSettings().environment == "production"

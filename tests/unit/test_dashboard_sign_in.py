@@ -23,6 +23,12 @@ from services.dashboard.sign_in import SignInThrottle
 PASSWORD = "the right password"  # noqa: S105 - a test account's
 
 
+@pytest.fixture(autouse=True)
+def _records_database(records_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard reads every page from a records database whose schema is current."""
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", records_url)
+
+
 @pytest.fixture
 def managers(tmp_path: Path) -> Path:
     return managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
