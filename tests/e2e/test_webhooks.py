@@ -94,7 +94,9 @@ async def publish_events(kafka, org: str, contact: str, statuses: list[Status]) 
 
 FAST_RETRIES = {
     "FRONTDOOR_NOTIFIER_WEBHOOK_MAX_ATTEMPTS": "4",
-    "FRONTDOOR_NOTIFIER_WEBHOOK_TIMEOUT_S": "0.5",
+    # long enough for a loaded test machine to answer (a timed-out request is retried, so a
+    # tight limit could deliver twice), shorter than the endpoints that hang (3 s)
+    "FRONTDOOR_NOTIFIER_WEBHOOK_TIMEOUT_S": "1.5",
     "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_INITIAL_S": "0.05",
     "FRONTDOOR_NOTIFIER_WEBHOOK_BACKOFF_MAX_S": "0.2",
 }
