@@ -8,13 +8,18 @@ watch: it moves whenever the records service has written something new.
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
-from datetime import UTC, datetime
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, Select, func, select
 from sqlalchemy.orm import Session
 
 from domain.cases import QUEUES
+from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from runtime.records_db import tables
 from schemas.status import Outcome, Status, StatusUpdate
 from schemas.triage import Case, CaseState, Decision, DecisionKind, Level
@@ -168,3 +173,176 @@ def _decision(row: tables.Decision) -> Decision:
         policy_version=row.policy_version,
         reason=row.reason,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ChildFound:
+    """A child a search found, with why and how many cases the council holds about them."""
+
+    child_id: str
+    local_authority: str
+    given_name: str | None
+    family_name: str | None
+    date_of_birth: date | None
+    expected_date_of_birth: date | None
+    postcode: str | None
+    cases: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFound:
+    """A contact a search found by the referrer's reference or its own id."""
+
+    contact_id: str
+    referral_id: str
+    organisation_id: str
+    case_id: str
+    child_id: str | None
+    local_authority: str
+    received_at: datetime
+
+
+@dataclass
+class SearchResults:
+    """What a search found (only in the local authorities asked about)."""
+
+    children: list[ChildFound] = field(default_factory=list)
+    contacts: list[ContactFound] = field(default_factory=list)
+
+
+NHS_LIKE = re.compile(r"^\d{3}[\s-]?\d{3}[\s-]?\d{4}$")
+UPN_LIKE = re.compile(r"^[A-Za-z]\d{11}[0-9A-Za-z]$")
+POSTCODE_LIKE = re.compile(r"^([A-Za-z]{1,2}\d[A-Za-z\d]?)\s*(\d[A-Za-z]{2})$")
+MOST = 50
+
+
+def _as_date(text: str) -> date | None:
+    for pattern in ("%d/%m/%Y", "%Y-%m-%d", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.strptime(text, pattern).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    return None
+
+
+class RecordsSearch:
+    """Finds children and contacts in the records database, as triage would recognise them."""
+
+    def __init__(self, engine: Engine) -> None:
+        """Search through ``engine``."""
+        self.engine = engine
+
+    def search(self, text: str, local_authorities: tuple[str, ...]) -> SearchResults:
+        """Children and contacts matching ``text``, in ``local_authorities`` only.
+
+        Children by NHS number, UPN, date of birth, postcode or name (spelling variants as
+        triage matches them); contacts by the referrer's reference or the contact id.
+        """
+        text = text.strip()
+        results = SearchResults()
+        if not text:
+            return results
+        child = select(tables.Child).where(tables.Child.local_authority.in_(local_authorities))
+        born = _as_date(text)
+        postcode = POSTCODE_LIKE.match(text)
+        with Session(self.engine) as session:
+            if NHS_LIKE.match(text):
+                nhs = re.sub(r"\D", "", text)
+                found = session.scalars(child.where(tables.Child.nhs_number == nhs)).all()
+                results.children = self._found(session, found, "NHS number")
+            elif UPN_LIKE.match(text):
+                found = session.scalars(child.where(tables.Child.upn == text.upper())).all()
+                results.children = self._found(session, found, "UPN")
+            elif born is not None:
+                found = session.scalars(
+                    child.where(tables.Child.date_of_birth == born).limit(MOST)
+                ).all()
+                results.children = self._found(session, found, "date of birth")
+            elif postcode is not None:
+                normal = f"{postcode.group(1)} {postcode.group(2)}".upper()
+                found = session.scalars(
+                    child.where(tables.Child.postcode == normal).limit(MOST)
+                ).all()
+                results.children = self._found(session, found, "postcode")
+            else:
+                results.children = self._by_name(session, child, text)
+            results.contacts = self._contacts(session, text, local_authorities)
+        return results
+
+    def _by_name(self, session: Session, child: Select[Any], text: str) -> list[ChildFound]:
+        parts = tokens(text)
+        if not parts:
+            return []
+        family, given = parts[-1], (parts[0] if len(parts) > 1 else None)
+        candidates = session.scalars(
+            child.where(tables.Child.name_key.like(f"% {sound(family)} %")).limit(MOST * 10)
+        ).all()
+        chosen = [
+            c
+            for c in candidates
+            if family_likeness(c.family_name, family) is NameLikeness.SAME
+            and (given is None or name_likeness(c.given_name, given) is NameLikeness.SAME)
+        ]
+        return self._found(session, chosen[:MOST], "name, or a spelling of it")
+
+    @staticmethod
+    def _found(session: Session, children: Sequence[tables.Child], why: str) -> list[ChildFound]:
+        ids = [c.child_id for c in children]
+        counts = dict(
+            session.execute(
+                select(tables.Case.child_id, func.count())
+                .where(tables.Case.child_id.in_(ids))
+                .group_by(tables.Case.child_id)
+            ).all()
+        )
+        return [
+            ChildFound(
+                child_id=c.child_id,
+                local_authority=c.local_authority,
+                given_name=c.given_name,
+                family_name=c.family_name,
+                date_of_birth=c.date_of_birth,
+                expected_date_of_birth=c.expected_date_of_birth,
+                postcode=c.postcode,
+                cases=int(counts.get(c.child_id, 0)),
+                why=why,
+            )
+            for c in children
+        ]
+
+    @staticmethod
+    def _contacts(
+        session: Session, text: str, local_authorities: tuple[str, ...]
+    ) -> list[ContactFound]:
+        rows = session.scalars(
+            select(tables.Contact)
+            .where(tables.Contact.local_authority.in_(local_authorities))
+            .where((tables.Contact.referral_id == text) | (tables.Contact.contact_id == text))
+            .limit(MOST)
+        ).all()
+        return [
+            ContactFound(
+                contact_id=r.contact_id,
+                referral_id=r.referral_id,
+                organisation_id=r.organisation_id,
+                case_id=r.case_id,
+                child_id=r.child_id,
+                local_authority=r.local_authority,
+                received_at=_utc(r.received_at) or datetime.now(UTC),
+            )
+            for r in rows
+        ]
+
+    def child(self, child_id: str) -> tuple[tables.Child | None, list[Case]]:
+        """One child's recorded identity and every case about them, newest first."""
+        with Session(self.engine) as session:
+            found = session.get(tables.Child, child_id)
+            documents = session.scalars(
+                select(tables.Case.document)
+                .where(tables.Case.child_id == child_id)
+                .order_by(tables.Case.opened_at.desc())
+            ).all()
+            if found is not None:
+                session.expunge(found)
+        return found, [Case.model_validate_json(d) for d in documents if d]

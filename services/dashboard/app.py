@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
 from runtime.records_db.database import make_engine, require_current_schema
-from runtime.records_db.reading import RecordsReader
+from runtime.records_db.reading import RecordsReader, RecordsSearch
 from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.headers import SecurityHeaders
@@ -62,6 +62,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         view=DashboardView(reader, settings.policy.load()),
         templates=Jinja2Templates(directory=HERE / "templates"),
         topics=kafka.topics,
+        search_in=RecordsSearch(engine),
     )
 
     @contextlib.asynccontextmanager
@@ -89,6 +90,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/cases/{case_id}", dashboard.case),
         Route("/cases/{case_id}/actions", dashboard.act, methods=["POST"]),
         Route("/performance", dashboard.performance),
+        Route("/search", dashboard.search),
+        Route("/children/{child_id}", dashboard.child),
         Route("/events", dashboard.events),
         Route("/health", dashboard.health),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
@@ -104,4 +107,6 @@ def create_app(settings: DashboardSettings) -> Starlette:
             max_age=8 * 60 * 60,
         ),
     ]
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.engine = engine  # the lifespan disposes of it; so may whoever runs without one
+    return app

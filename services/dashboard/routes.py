@@ -23,6 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from domain.cases import REASON_REQUIRED
 from domain.working_time import UK_TIME
+from runtime.records_db.reading import RecordsSearch
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import ActionKind, Level, ManagerAction
@@ -58,6 +59,7 @@ class Dashboard:
         view: DashboardView,
         templates: Jinja2Templates,
         topics: Topics,
+        search_in: RecordsSearch,
     ) -> None:
         """Serve ``view`` to ``managers``; send their actions to ``topics.actions``."""
         self.managers = managers
@@ -69,6 +71,7 @@ class Dashboard:
         self.templates = templates
         self.templates.env.filters |= {"hours": _hours, "local": _local}
         self.topics = topics
+        self.search_in = search_in
         self.producer: AIOKafkaProducer | None = None  # set while the app runs
 
     def _manager(self, request: Request) -> Manager | None:
@@ -293,6 +296,45 @@ class Dashboard:
             depth_svg=charts.queue_depth(self.view.reader.queue_depth(la, moments)),
             found_svg=found_svg,
             found=found,
+        )
+
+    async def search(self, request: Request) -> Response:
+        """Find a child, or a contact, in the manager's own local authorities."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        q = request.query_params.get("q", "")[:100]
+        results = await asyncio.to_thread(self.search_in.search, q, manager.local_authorities)
+        log.info("searched", actor=manager.username, children=len(results.children))
+        return self._page(
+            request,
+            "search.html",
+            manager,
+            active="search",
+            q=q,
+            results=results,
+            la=manager.local_authorities[0],
+        )
+
+    async def child(self, request: Request) -> Response:
+        """Everything the council has recorded about one child: every case, live or closed."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        child, cases = await asyncio.to_thread(
+            self.search_in.child, request.path_params["child_id"]
+        )
+        if child is None or child.local_authority not in manager.local_authorities:
+            return self._page(request, "missing.html", manager, status_code=404)
+        decisions = self.view.reader.decisions([c.case_id for c in cases])
+        return self._page(
+            request,
+            "child.html",
+            manager,
+            child=child,
+            cases=cases,
+            decisions=decisions,
+            la=child.local_authority,
         )
 
     async def events(self, request: Request) -> Response:

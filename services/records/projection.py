@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import jellyfish
 import structlog
 from pydantic import ValidationError
 
+from domain.names import sound, tokens
 from runtime.records import Record
 from schemas.intake import Rejection
 from schemas.status import StatusUpdate
@@ -42,8 +42,12 @@ class Rows:
 
 
 def name_key(family_name: str | None) -> str | None:
-    """How a family name sounds (Metaphone): the key search finds spelling variants by."""
-    return jellyfish.metaphone(family_name) if family_name else None
+    """How each part of a family name sounds, between spaces (`` SM0 JNS ``).
+
+    Search finds spelling variants by it: a part's sound appears as `` <sound> ``.
+    """
+    parts = tokens(family_name or "")
+    return " " + " ".join(sound(part) for part in parts) + " " if parts else None
 
 
 def known_identity(case: Case) -> Row:

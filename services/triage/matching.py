@@ -7,39 +7,22 @@ birthday, surname and address, different given names) and siblings are different
 Likely-but-uncertain matches are *possible* matches for a duty manager, never linked by
 themselves. Every match carries its reasons; none of them repeats a name or identifier.
 
-Names are compared with a phonetic code (jellyfish's Metaphone) and Jaro-Winkler similarity
-(rapidfuzz): both must agree for a "same name"; Jaro-Winkler alone makes a name only "alike",
-which is enough for a possible match and never for a link.
+Names are compared by the shared rule in :mod:`domain.names` (the records search uses it too).
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from enum import IntEnum
 
-import jellyfish
-from rapidfuzz.distance import JaroWinkler
-
+from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from schemas.triage import ChildIdentity, MatchKind
 
-SAME_NAME_SIMILARITY = 0.80
-ALIKE_NAME_SIMILARITY = 0.84
 SAME_PREGNANCY_DAYS = 14
 PREGNANCY_WINDOW_DAYS = 60
 BIRTH_AFTER_DUE_DAYS = 30
-
-
-class NameLikeness(IntEnum):
-    """How alike two names are."""
-
-    DIFFERENT = 0
-    ALIKE = 1  # similar spelling only: enough to ask a person, never to link
-    SAME = 2  # equal, or a spelling variant that also sounds the same
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,42 +31,6 @@ class IdentityMatch:
 
     kind: MatchKind
     reasons: tuple[str, ...]
-
-
-def _normal(name: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", name)
-    return re.sub(
-        r"[^a-z ]", "", "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
-    )
-
-
-def _tokens(name: str) -> list[str]:
-    return [token for token in re.split(r"[\s-]+", _normal(name.replace("-", " "))) if token]
-
-
-def name_likeness(first: str | None, second: str | None) -> NameLikeness:
-    """How alike two single names are (given names, or one token of a family name)."""
-    if not first or not second:
-        return NameLikeness.DIFFERENT
-    a, b = _normal(first).replace(" ", ""), _normal(second).replace(" ", "")
-    if not a or not b:
-        return NameLikeness.DIFFERENT
-    if a == b:
-        return NameLikeness.SAME
-    similarity = JaroWinkler.similarity(a, b)
-    if similarity >= SAME_NAME_SIMILARITY and jellyfish.metaphone(a) == jellyfish.metaphone(b):
-        return NameLikeness.SAME
-    return NameLikeness.ALIKE if similarity >= ALIKE_NAME_SIMILARITY else NameLikeness.DIFFERENT
-
-
-def family_likeness(first: str | None, second: str | None) -> NameLikeness:
-    """Family names: double-barrelled or hyphenated names match on any shared part."""
-    if not first or not second:
-        return NameLikeness.DIFFERENT
-    return max(
-        (name_likeness(a, b) for a in _tokens(first) for b in _tokens(second)),
-        default=NameLikeness.DIFFERENT,
-    )
 
 
 def _swapped(day: date) -> date | None:
@@ -245,9 +192,9 @@ class CaseIndex:
             if for_query and swapped:
                 yield ("dob", swapped.isoformat())
         if child.postcode:
-            sounds = {jellyfish.metaphone(t) for t in _tokens(child.family_name or "")} or {""}
-            for sound in sounds:
-                yield ("place", child.postcode, sound)
+            sounds = {sound(t) for t in tokens(child.family_name or "")} or {""}
+            for family_sound in sounds:
+                yield ("place", child.postcode, family_sound)
             if for_query and child.family_name is not None:
                 yield ("place", child.postcode, "")  # unborn cases recorded without a family name
 

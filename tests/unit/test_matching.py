@@ -6,9 +6,10 @@ from datetime import date, timedelta
 
 import pytest
 
+from domain.names import NameLikeness, name_likeness
 from frontdoor.simulator.children import FAMILY_NAMES
 from schemas.triage import ChildIdentity, MatchKind
-from services.triage.matching import CaseIndex, NameLikeness, match_child, name_likeness
+from services.triage.matching import CaseIndex, match_child
 
 
 def child(**fields) -> ChildIdentity:

@@ -1,0 +1,138 @@
+"""Search and a child's history on the dashboard, from the records database (SQLite and PG)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import sign_in_over_http
+from domain.policies import PolicyBook
+from domain.policy import load_policy
+from factories import accepted, managers_file, referral
+from fakes import FakeRecord
+from runtime.records_db.database import make_engine, upgrade
+from schemas.topics import Topics
+from services.dashboard.app import create_app
+from services.dashboard.settings import DashboardSettings
+from services.records.projection import Projection
+from services.records.store import RecordsStore
+from services.triage.engine import Effects, TriageEngine
+
+TOPICS = Topics()
+PASSWORD = "a long test password"  # noqa: S105 - a test account's
+UNIVERSAL = {
+    "concerns": [{"factor": "21"}],
+    "risk": {"immediate_risk": False, "injury_observed": False},
+}
+SCHOOL = {"organisation_id": "stockton-riverside-academy", "source": "2A"}
+
+
+def history() -> Effects:
+    engine = TriageEngine(PolicyBook.single(load_policy()))
+    fx = Effects()
+    start = datetime(2026, 3, 2, 10, tzinfo=UTC)
+    elsewhere = {
+        **referral()["child"],
+        "given_name": "Jayden",
+        "nhs_number": None,
+        "upn": None,
+        "address": {"line1": "2 Low St", "town": "Hartlepool", "postcode": "TS24 7AA"},
+    }
+    sent = [
+        # Jayden Smith (born 02/04/2018, TS18 1AB): a closed case, then a live one
+        referral(referral_id="S-1", referrer=SCHOOL, consent={"status": "given"}, **UNIVERSAL),
+        referral(referral_id="P-7"),
+        # another Jayden Smith, in Hartlepool (805): not this manager's
+        referral(referral_id="H-1", local_authority="805", child=elsewhere),
+    ]
+    for offset, document in enumerate(sent):
+        at = start + timedelta(days=30 * offset)
+        document["submitted_at"] = (at - timedelta(minutes=5)).isoformat()
+        fx.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+    return fx
+
+
+@pytest.fixture
+async def client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    fx = history()
+    records = [FakeRecord(TOPICS.cases, c.model_dump_json().encode()) for c, _ in fx.cases]
+    records += [FakeRecord(TOPICS.decisions, d.model_dump_json().encode()) for d in fx.decisions]
+    RecordsStore(engine).write(Projection(TOPICS).rows(records)[0], {})
+    engine.dispose()
+    settings = DashboardSettings(
+        environment="development",
+        managers_file=managers_file(tmp_path, "kim.duty", PASSWORD, ["808"]),
+        database={"url": database_url},  # type: ignore[arg-type]
+    )
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+        assert (await sign_in_over_http(client, "kim.duty", PASSWORD)).status_code == 303
+        yield client
+    app.state.engine.dispose()  # no lifespan ran (no Kafka here)
+
+
+def found_children(page: str) -> list[str]:
+    return re.findall(r'href="/children/([^"]+)"', page)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "Jaden Smith",
+        "jayden smyth",
+        "Smith",
+        "943 476 5919",
+        "9434765919",
+        "02/04/2018",
+        "2018-04-02",
+        "ts18 1ab",
+        "A12345678901B",
+    ],
+)
+async def test_the_child_is_found_by_any_of_what_a_referrer_might_know(client, query) -> None:
+    page = (await client.get("/search", params={"q": query})).text
+    assert len(set(found_children(page))) == 1, query  # the 808 child only, never Hartlepool's
+
+
+async def test_a_referral_is_found_by_its_reference(client) -> None:
+    page = (await client.get("/search", params={"q": "P-7"})).text
+    assert "P-7</a> from cleveland-police" in page
+
+
+async def test_nothing_is_found_outside_the_managers_councils(client) -> None:
+    page = (await client.get("/search", params={"q": "TS24 7AA"})).text
+    assert found_children(page) == []
+    assert (await client.get("/search", params={"q": "H-1"})).text.count("H-1</a>") == 0
+
+
+async def test_a_childs_page_shows_every_case_live_or_closed(client) -> None:
+    page = (await client.get("/search", params={"q": "Jayden Smith"})).text
+    (child_id,) = set(found_children(page))
+    history_page = (await client.get(f"/children/{child_id}")).text
+    assert history_page.count('class="history"') == 2
+    assert "closed, no-further-action" in history_page
+    assert "open, enquiry-assessment" in history_page
+    assert "S-1" in history_page
+    assert "P-7" in history_page
+
+
+async def test_another_councils_child_page_is_not_shown(client, database_url: str) -> None:
+    engine = make_engine(database_url)
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from runtime.records_db import tables  # noqa: PLC0415
+
+    with engine.connect() as connection:
+        other = connection.execute(
+            select(tables.Child.child_id).where(tables.Child.local_authority == "805")
+        ).scalar_one()
+    engine.dispose()
+    assert (await client.get(f"/children/{other}")).status_code == 404
