@@ -8,18 +8,15 @@ from pathlib import Path
 from typing import Literal
 
 import typer
-from openpyxl import Workbook
 from rich.console import Console
 
-from domain.annex_a import LIST_1_COLUMNS, LIST_3_COLUMNS, list_1, list_3
 from frontdoor.cli.refusal import refusal
 from runtime.records_db.database import DatabaseSettings, make_engine, require_current_schema
-from runtime.records_db.reports import annex_a_facts
+from runtime.records_db.reports import Table, annex_a_lists, workbook
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
 app = typer.Typer(pretty_exceptions_show_locals=False, help="Returns for inspectors and the DfE.")
 console = Console(stderr=True, soft_wrap=True)
-Table = tuple[tuple[str, ...], list[list[str]]]
 
 
 def write_csv(folder: Path, stem: str, lists: dict[str, Table]) -> list[Path]:
@@ -36,16 +33,9 @@ def write_csv(folder: Path, stem: str, lists: dict[str, Table]) -> list[Path]:
 
 
 def write_xlsx(folder: Path, stem: str, lists: dict[str, Table]) -> list[Path]:
-    """One workbook, one sheet per list (cells as text, as the template expects)."""
-    book = Workbook()
-    book.remove(book.active)  # type: ignore[arg-type]
-    for name, (columns, rows) in lists.items():
-        sheet = book.create_sheet(name)
-        sheet.append(list(columns))
-        for row in rows:
-            sheet.append(row)
+    """One workbook, one sheet per list."""
     path = folder / f"{stem}.xlsx"
-    book.save(path)
+    path.write_bytes(workbook(lists))
     return [path]
 
 
@@ -71,13 +61,9 @@ def annex_a(
         engine = make_engine(DatabaseSettings().url)
         try:
             require_current_schema(engine)
-            facts = annex_a_facts(engine, la, start, end)
+            lists = annex_a_lists(engine, la, start, end)
         finally:
             engine.dispose()
-    lists: dict[str, Table] = {
-        "List 1": (LIST_1_COLUMNS, list_1(facts, start, end)),
-        "List 3": (LIST_3_COLUMNS, list_3(facts, start, end)),
-    }
     out.mkdir(parents=True, exist_ok=True)
     stem = f"annex-a-{la}-{start:%Y%m%d}-{end:%Y%m%d}"
     writer = write_xlsx if file_format == "xlsx" else write_csv

@@ -2,20 +2,46 @@
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, date, datetime, time, timedelta
 
+from openpyxl import Workbook
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from domain.annex_a import ContactFacts
+from domain.annex_a import LIST_1_COLUMNS, LIST_3_COLUMNS, ContactFacts, list_1, list_3
 from domain.working_time import UK_TIME
 from runtime.records_db import tables
 
 FIRST_DECISIONS = ("triaged", "linked")
+Table = tuple[tuple[str, ...], list[list[str]]]
 
 
 def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone
+
+
+def annex_a_lists(engine: Engine, la: str, first: date, last: date) -> dict[str, Table]:
+    """Annex A List 1 and List 3 for ``la`` from ``first`` to ``last``, with their headers."""
+    facts = annex_a_facts(engine, la, first, last)
+    return {
+        "List 1": (LIST_1_COLUMNS, list_1(facts, first, last)),
+        "List 3": (LIST_3_COLUMNS, list_3(facts, first, last)),
+    }
+
+
+def workbook(lists: dict[str, Table]) -> bytes:
+    """One xlsx workbook, a sheet per list, every cell text as the template expects."""
+    book = Workbook()
+    book.remove(book.active)  # type: ignore[arg-type]
+    for name, (columns, rows) in lists.items():
+        sheet = book.create_sheet(name)
+        sheet.append(list(columns))
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[ContactFacts]:

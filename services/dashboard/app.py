@@ -91,6 +91,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/cases/{case_id}/actions", dashboard.act, methods=["POST"]),
         Route("/performance", dashboard.performance),
         Route("/search", dashboard.search),
+        Route("/returns/annex-a", dashboard.annex_a),
         Route("/children/{child_id}", dashboard.child),
         Route("/events", dashboard.events),
         Route("/health", dashboard.health),

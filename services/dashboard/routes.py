@@ -9,7 +9,7 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from math import ceil
 from typing import Any
 
@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from domain.cases import REASON_REQUIRED
 from domain.working_time import UK_TIME
 from runtime.records_db.reading import RecordsSearch
+from runtime.records_db.reports import annex_a_lists, workbook
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import ActionKind, Level, ManagerAction
@@ -296,6 +297,42 @@ class Dashboard:
             depth_svg=charts.queue_depth(self.view.reader.queue_depth(la, moments)),
             found_svg=found_svg,
             found=found,
+            today=now.astimezone(UK_TIME).date().isoformat(),
+            year_ago=(now.astimezone(UK_TIME).date() - timedelta(days=365)).isoformat(),
+        )
+
+    async def annex_a(self, request: Request) -> Response:
+        """Annex A List 1 and List 3 for one of the manager's councils, as a workbook."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        try:
+            first = date.fromisoformat(request.query_params.get("from", ""))
+            last = date.fromisoformat(request.query_params.get("to", ""))
+        except ValueError:
+            return self._page(
+                request,
+                "refused.html",
+                manager,
+                why="Choose a period: from and to dates.",
+                status_code=400,
+            )
+        if last < first:
+            return self._page(
+                request,
+                "refused.html",
+                manager,
+                why="The period ends before it starts.",
+                status_code=400,
+            )
+        lists = await asyncio.to_thread(annex_a_lists, self.search_in.engine, la, first, last)
+        log.info("annex a downloaded", actor=manager.username, la=la)
+        name = f"annex-a-{la}-{first:%Y%m%d}-{last:%Y%m%d}.xlsx"
+        return Response(
+            workbook(lists),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
 
     async def search(self, request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from openpyxl import load_workbook
 
 from conftest import sign_in_over_http
 from domain.policies import PolicyBook
@@ -136,3 +138,18 @@ async def test_another_councils_child_page_is_not_shown(client, database_url: st
         ).scalar_one()
     engine.dispose()
     assert (await client.get(f"/children/{other}")).status_code == 404
+
+
+async def test_annex_a_is_a_download_for_a_chosen_period(client) -> None:
+    response = await client.get(
+        "/returns/annex-a", params={"la": "808", "from": "2026-01-01", "to": "2026-12-31"}
+    )
+    assert response.status_code == 200
+    assert response.headers["content-disposition"].endswith('annex-a-808-20260101-20261231.xlsx"')
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["List 1", "List 3"]
+    assert book["List 1"].max_row == 3  # the header and Jayden's two contacts (808 only)
+    refused = await client.get(
+        "/returns/annex-a", params={"la": "808", "from": "2026-02-01", "to": "2026-01-01"}
+    )
+    assert refused.status_code == 400
