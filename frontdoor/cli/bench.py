@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import sys
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from frontdoor.bench.matching import measure
@@ -179,3 +181,42 @@ def pipeline(
 
         result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
     sys.stdout.write(json.dumps(result) + "\n")
+
+
+@app.command()
+def history(
+    years: str = typer.Option("5,10", help="Years of history to measure, comma-separated."),
+    cases_per_year: int = typer.Option(40_000, help="Cases a year (a large council: ~40,000)."),
+    database_url: str | None = typer.Option(
+        None, help="A PostgreSQL database to fill (it must be empty); default: a new SQLite file."
+    ),
+    seed: int = typer.Option(1, help="Seed of the generated history."),
+) -> None:
+    """The read side after years: the dashboard's start time, memory and pages, and Annex A."""
+    from frontdoor.bench.history import run  # noqa: PLC0415 - heavy
+
+    configure_logging("bench", level="WARNING")
+    results = []
+    for count in (int(part) for part in years.split(",")):
+        total = count * cases_per_year
+        with Progress(
+            TextColumn(f"{count} years: writing cases"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("history", total=total)
+            result = run(
+                count, cases_per_year, database_url, seed, functools.partial(progress.advance, task)
+            )
+        results.append(result)
+        console.print(
+            f"{count} years, {result.cases:,} cases ({result.live_cases:,} live): "
+            f"dashboard ready in "
+            f"{result.dashboard_ready_s} s, {result.dashboard_rss_mb} MB; queue page p95 "
+            f"{result.queue_page_p95_ms} ms, search p95 {result.search_p95_ms} ms; a year's "
+            f"Annex A in {result.annex_a_year_s} s"
+        )
+    sys.stdout.write(json.dumps({"history": [asdict(r) for r in results]}) + "\n")

@@ -26,3 +26,20 @@ async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     assert latency["warm_up"]["referrals"] == 400  # 4 s at 100/s, reported apart
     assert latency["referrals"] == 200
     assert {"full speed", "100/s offered", "bare chain"} <= phases
+
+
+def test_history_bench_generates_years_and_measures_the_read_side() -> None:
+    from frontdoor.bench.history import run as history  # noqa: PLC0415
+
+    written: list[int] = []
+    result = history(years=2, per_year=300, url=None, seed=3, progress=written.append)
+    assert result.cases == 600
+    assert result.contacts >= result.cases
+    assert result.decisions == result.contacts
+    assert result.status_updates == 3 * result.contacts
+    assert 0 < result.live_cases < result.cases  # most of a history is long closed
+    assert result.dashboard_ready_s > 0
+    assert result.dashboard_rss_mb > 0
+    assert result.queue_page_p95_ms > 0
+    assert result.search_p95_ms > 0
+    assert result.annex_a_rows > 0  # a year of contacts and referrals
