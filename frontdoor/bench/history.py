@@ -27,16 +27,25 @@ import httpx
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
-from domain.names import sound, tokens
 from frontdoor.broker.local import free_port, throwaway_broker
 from frontdoor.simulator.children import FAMILY_NAMES, GIVEN_NAMES
 from runtime.records_db import tables
 from runtime.records_db.database import make_engine, upgrade
 from runtime.records_db.reports import annex_a_lists, workbook
 from schemas.codes import Factor, ReferralSource
-from schemas.status import Outcome
-from schemas.triage import Case, CaseState, ChildIdentity, ContactRecord, Level, Rag
+from schemas.status import Outcome, Status, StatusUpdate
+from schemas.triage import (
+    Case,
+    CaseState,
+    ChildIdentity,
+    ContactRecord,
+    Decision,
+    DecisionKind,
+    Level,
+    Rag,
+)
 from services.dashboard.auth import hash_password
+from services.records.projection import Rows, add_case, add_decision, add_update
 
 LA = "808"
 CHUNK = 5000
@@ -133,105 +142,46 @@ def _cases(years: int, per_year: int, now: datetime, seed: int) -> Iterator[Case
         )
 
 
-def _rows(case: Case) -> dict[str, list[dict[str, Any]]]:
-    out: dict[str, list[dict[str, Any]]] = {
-        "cases": [
-            {
-                "case_id": case.case_id,
-                "child_id": case.child_id,
-                "local_authority": case.local_authority,
-                "version": case.version,
-                "state": case.state.value,
-                "level": int(case.level),
-                "rag": case.rag.value,
-                "outcome": case.outcome.value,
-                "decision_due": case.decision_due,
-                "rules": json.dumps(case.rules),
-                "policy_version": case.policy_version,
-                "allocated_to": case.allocated_to,
-                "closed_reason": case.closed_reason,
-                "merged_into": None,
-                "overdue_since": None,
-                "opened_at": case.opened_at,
-                "updated_at": case.updated_at,
-                "archived": False,
-                "document": case.model_dump_json(),
-            }
-        ],
-        "contacts": [],
-        "decisions": [],
-        "status_updates": [],
-    }
-    child = case.contacts[0].child
-    out["children"] = [
-        {
-            "child_id": case.child_id,
-            "local_authority": LA,
-            "given_name": child.given_name,
-            "family_name": child.family_name,
-            "name_key": " " + " ".join(sound(t) for t in tokens(child.family_name or "")) + " ",
-            "date_of_birth": child.date_of_birth,
-            "expected_date_of_birth": None,
-            "sex": child.sex,
-            "ethnicity": None,
-            "nhs_number": None,
-            "upn": None,
-            "postcode": child.postcode,
-            "updated_at": case.updated_at,
-        }
-    ]
+def _rows(case: Case) -> Rows:
+    """The case as the records service would write it, through its own projection.
+
+    With the decision and the referrer's three updates each contact brings.
+    """
+    rows = Rows()
+    add_case(rows, case)
     for contact in case.contacts:
-        out["contacts"].append(
-            {
-                "contact_id": contact.contact_id,
-                "case_id": case.case_id,
-                "child_id": case.child_id,
-                "local_authority": LA,
-                "organisation_id": contact.organisation_id,
-                "referral_id": contact.referral_id,
-                "source": contact.source.value,
-                "received_at": contact.received_at,
-                "level": 3,
-                "outcome": contact.outcome.value,
-                "rules": '["L3-DA"]',
-                "factors": json.dumps([f.value for f in contact.factors]),
-                "summary": contact.summary,
-            }
+        add_decision(
+            rows,
+            Decision(
+                decision_id=f"d-{contact.contact_id}",
+                case_id=case.case_id,
+                local_authority=LA,
+                kind=DecisionKind.TRIAGED if contact is case.contacts[0] else DecisionKind.LINKED,
+                decided_by="policy:default-2026.1",
+                decided_at=contact.received_at,
+                contact_id=contact.contact_id,
+                to_level=Level.COMPLEX,
+                to_outcome=case.outcome,
+                rules=["L3-DA"],
+                policy_version="default-2026.1",
+                reason="generated",
+            ),
         )
-        out["decisions"].append(
-            {
-                "decision_id": f"d-{contact.contact_id}",
-                "case_id": case.case_id,
-                "local_authority": LA,
-                "kind": "triaged" if contact is case.contacts[0] else "linked",
-                "decided_by": "policy:default-2026.1",
-                "decided_at": contact.received_at,
-                "contact_id": contact.contact_id,
-                "action_id": None,
-                "from_level": None,
-                "to_level": 3,
-                "from_outcome": None,
-                "to_outcome": case.outcome.value,
-                "rules": '["L3-DA"]',
-                "policy_version": "default-2026.1",
-                "reason": "generated",
-            }
-        )
-        for sequence, status in enumerate(("received", "triaged", "closed"), 1):
-            out["status_updates"].append(
-                {
-                    "contact_id": contact.contact_id,
-                    "sequence": sequence,
-                    "organisation_id": contact.organisation_id,
-                    "referral_id": contact.referral_id,
-                    "status": status,
-                    "outcome": case.outcome.value,
-                    "message": "Generated.",
-                    "decision_due": None,
-                    "occurred_at": contact.received_at + timedelta(minutes=sequence),
-                }
+        for sequence, status in enumerate((Status.RECEIVED, Status.TRIAGED, Status.CLOSED), 1):
+            add_update(
+                rows,
+                StatusUpdate(
+                    contact_id=contact.contact_id,
+                    referral_id=contact.referral_id,
+                    organisation_id=contact.organisation_id,
+                    sequence=sequence,
+                    status=status,
+                    outcome=case.outcome,
+                    message="Generated.",
+                    occurred_at=contact.received_at + timedelta(minutes=sequence),
+                ),
             )
-    return out
+    return rows
 
 
 TABLES = {
@@ -260,8 +210,9 @@ def generate(
                     rows.clear()
 
     for number, case in enumerate(_cases(years, per_year, now, seed), 1):
-        for name, rows in _rows(case).items():
-            pending[name].extend(rows)
+        rows = _rows(case)
+        for name in TABLES:
+            pending[name].extend(getattr(rows, name).values())
         if number % CHUNK == 0:
             flush()
             progress(CHUNK)
