@@ -220,3 +220,33 @@ def history(
             f"Annex A in {result.annex_a_year_s} s"
         )
     sys.stdout.write(json.dumps({"history": [asdict(r) for r in results]}) + "\n")
+
+
+@app.command()
+def records(
+    cases: int = typer.Option(
+        20_000, help="Cases in the backlog (each with its decisions and updates)."
+    ),
+    database_url: list[str] = typer.Option(
+        [],
+        help="Also measure on this (empty) database, e.g. PostgreSQL; SQLite is always measured.",
+    ),
+) -> None:
+    """How fast the records service catches up with a backlog, in records per second."""
+    import tempfile  # noqa: PLC0415
+
+    from frontdoor.bench.catch_up import run as catch_up  # noqa: PLC0415
+    from frontdoor.broker.local import throwaway_broker  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    results = []
+    with tempfile.TemporaryDirectory() as folder, throwaway_broker(heap="512m") as broker:
+        for url in [None, *database_url]:
+            with console.status(f"catching up on {url.split(':')[0] if url else 'sqlite'}..."):
+                result = catch_up(broker.bootstrap_servers, url, cases, Path(folder))
+            console.print(
+                f"{result['database']}: {result['records']:,} records in {result['seconds']} s, "
+                f"{result['records_per_s']:,}/s"
+            )
+            results.append(result)
+    sys.stdout.write(json.dumps({"records_catch_up": results}) + "\n")

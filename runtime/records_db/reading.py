@@ -16,9 +16,10 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
-from domain.cases import QUEUES
+from domain.cases import QUEUES, RAG_ORDER
 from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from runtime.records_db import tables
 from schemas.status import Outcome, Status, StatusUpdate
@@ -43,18 +44,30 @@ class RecordsReader:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.sum(tables.ConsumedOffset.next_offset))) or 0)
 
-    def live_cases(self, la: str, outcome: Outcome | None = None) -> list[Case]:
-        """Open or allocated, unmerged cases of ``la`` (on one queue, if ``outcome`` is given)."""
-        query = (
-            select(tables.Case.document)
-            .where(tables.Case.local_authority == la)
-            .where(tables.Case.state != CaseState.CLOSED.value)
-            .where(tables.Case.merged_into.is_(None))
+    def live_cases(
+        self, la: str, outcome: Outcome, now: datetime, most: int
+    ) -> tuple[list[Case], int]:
+        """The ``most`` most urgent live cases on one of ``la``'s queues, and how many there are.
+
+        Most urgent: overdue first, then red, amber, green, then the soonest due.
+        """
+        live = (
+            (tables.Case.local_authority == la)
+            & (tables.Case.outcome == outcome.value)
+            & (tables.Case.state != CaseState.CLOSED.value)
+            & tables.Case.merged_into.is_(None)
         )
-        if outcome is not None:
-            query = query.where(tables.Case.outcome == outcome.value)
+        overdue = (tables.Case.state == CaseState.OPEN.value) & (tables.Case.decision_due <= now)
+        rank = when(*((tables.Case.rag == rag.value, order) for rag, order in RAG_ORDER.items()))
         with Session(self.engine) as session:
-            return [Case.model_validate_json(doc) for doc in session.scalars(query) if doc]
+            total = session.scalar(select(func.count()).select_from(tables.Case).where(live)) or 0
+            documents = session.scalars(
+                select(tables.Case.document)
+                .where(live)
+                .order_by(overdue.desc(), rank, tables.Case.decision_due)
+                .limit(most)
+            )
+            return [Case.model_validate_json(doc) for doc in documents if doc], total
 
     def case(self, case_id: str) -> Case | None:
         """One case as triage last wrote it."""

@@ -56,20 +56,24 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
             .where(tables.Contact.local_authority == la)
             .where(tables.Contact.received_at >= since, tables.Contact.received_at < until)
         ).all()
-        contact_ids = [contact.contact_id for contact, _, _ in rows]
+        # One pass over the council's decisions and allocations of the period, not one
+        # parameter per contact (a year of a large council is tens of thousands of them).
         decided: dict[str | None, str | None] = {}
-        for decision in session.scalars(
-            select(tables.Decision)
-            .where(tables.Decision.contact_id.in_(contact_ids))
+        for contact_id, outcome in session.execute(
+            select(tables.Decision.contact_id, tables.Decision.to_outcome)
+            .where(tables.Decision.local_authority == la)
             .where(tables.Decision.kind.in_(FIRST_DECISIONS))
+            .where(tables.Decision.decided_at >= since)
             .order_by(tables.Decision.decided_at)
         ):
-            decided.setdefault(decision.contact_id, decision.to_outcome)
+            decided.setdefault(contact_id, outcome)
         allocations = {
             a.case_id: a
             for a in session.scalars(
                 select(tables.Allocation)
-                .where(tables.Allocation.case_id.in_({case.case_id for _, _, case in rows}))
+                .join(tables.Case, tables.Case.case_id == tables.Allocation.case_id)
+                .where(tables.Case.local_authority == la)
+                .where(tables.Case.updated_at >= since)
                 .order_by(tables.Allocation.allocated_at)
             )
         }

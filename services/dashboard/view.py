@@ -22,8 +22,10 @@ from schemas.triage import Case, CaseState, Decision
 class Reader(Protocol):
     """The records database's read side, as far as the dashboard needs it."""
 
-    def live_cases(self, la: str, outcome: Outcome | None = None) -> list[Case]:
-        """Open or allocated, unmerged cases of ``la``."""
+    def live_cases(
+        self, la: str, outcome: Outcome, now: datetime, most: int
+    ) -> tuple[list[Case], int]:
+        """The most urgent live cases on one queue, and how many there are."""
         ...
 
     def case(self, case_id: str) -> Case | None:
@@ -66,6 +68,17 @@ class QueueRow:
     pending_matches: int
 
 
+@dataclass(frozen=True, slots=True)
+class Queue:
+    """The most urgent cases of a queue, and how many it holds."""
+
+    rows: list[QueueRow]
+    total: int
+
+
+SHOWN = 200  # a duty manager works from the top; search finds the rest
+
+
 @dataclass
 class DashboardView:
     """The dashboard's pages' data, and who is watching for changes."""
@@ -74,10 +87,14 @@ class DashboardView:
     policies: PolicyBook
     _watchers: dict[str, set[asyncio.Event]] = field(default_factory=lambda: defaultdict(set))
 
-    def queue(self, la: str, outcome: Outcome, now: datetime) -> list[QueueRow]:
-        """A team's open cases, most urgent first: overdue, then by RAG, then by time left."""
+    def queue(self, la: str, outcome: Outcome, now: datetime) -> Queue:
+        """A team's open cases, most urgent first: overdue, then by RAG, then by time left.
+
+        A page shows the :data:`SHOWN` most urgent; the count is of them all.
+        """
+        cases, total = self.reader.live_cases(la, outcome, now, SHOWN)
         rows = []
-        for case in self.reader.live_cases(la, outcome):
+        for case in cases:
             hours_left = self.hours_left(case, now)
             rows.append(
                 QueueRow(
@@ -89,7 +106,7 @@ class DashboardView:
                 )
             )
         rows.sort(key=lambda r: (not r.overdue, RAG_ORDER[r.case.rag], r.hours_left))
-        return rows
+        return Queue(rows, total)
 
     def hours_left(self, case: Case, now: datetime) -> float:
         """Working hours until the case's decision is due, on its council's calendar."""

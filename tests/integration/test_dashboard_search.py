@@ -153,3 +153,9 @@ async def test_annex_a_is_a_download_for_a_chosen_period(client) -> None:
         "/returns/annex-a", params={"la": "808", "from": "2026-02-01", "to": "2026-01-01"}
     )
     assert refused.status_code == 400
+
+
+async def test_the_queue_page_reads_the_live_cases_from_the_database(client) -> None:
+    page = (await client.get("/queues", params={"la": "808"})).text
+    assert '<span class="count">1 open</span>' in page  # Jayden's live case; the closed one not
+    assert "Jayden Smith" in page
