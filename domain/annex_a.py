@@ -10,6 +10,8 @@ before this one.
 
 from __future__ import annotations
 
+from bisect import bisect_left
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -97,15 +99,16 @@ def list_3(contacts: list[ContactFacts], first: date, last: date) -> list[list[s
         (c for c in contacts if c.decided_outcome == REFERRAL),
         key=lambda c: (c.contact_date, c.child_id),
     )
+    by_child: dict[str, list[date]] = defaultdict(list)
+    for referral in referrals:  # in date order, so each child's dates are sorted
+        by_child[referral.child_id].append(referral.contact_date)
     rows = []
     for referral in referrals:
         if not first <= referral.contact_date <= last:
             continue
-        earlier = sum(
-            1
-            for other in referrals
-            if other.child_id == referral.child_id
-            and referral.contact_date - YEAR <= other.contact_date < referral.contact_date
+        dates = by_child[referral.child_id]
+        earlier = bisect_left(dates, referral.contact_date) - bisect_left(
+            dates, referral.contact_date - YEAR
         )
         rows.append(
             [

@@ -28,6 +28,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
 from frontdoor.broker.local import free_port, throwaway_broker
+from frontdoor.cli.export import write_csv
 from frontdoor.simulator.children import FAMILY_NAMES, GIVEN_NAMES
 from runtime.records_db import tables
 from runtime.records_db.database import make_engine, upgrade
@@ -72,7 +73,8 @@ class HistoryResult:
     queue_page_p95_ms: float
     case_page_p95_ms: float
     search_p95_ms: float
-    annex_a_year_s: float
+    annex_a_year_s: float  # read the lists and write them as CSV (the command's default)
+    annex_a_year_xlsx_s: float  # the same, as an xlsx workbook (openpyxl: slower)
     annex_a_rows: int
 
 
@@ -315,8 +317,13 @@ def run(
         today = datetime.now(UTC).date()
         begun = time.perf_counter()
         lists = annex_a_lists(engine, LA, today - timedelta(days=365), today)
+        read_s = time.perf_counter() - begun
+        begun = time.perf_counter()
+        write_csv(Path(folder), "annex-a", lists)
+        export_s = read_s + time.perf_counter() - begun
+        begun = time.perf_counter()
         workbook(lists)
-        export_s = time.perf_counter() - begun
+        export_xlsx_s = read_s + time.perf_counter() - begun
         live = sum(1 for _ in _live(engine))
         engine.dispose()
         with throwaway_broker(heap="384m") as broker:
@@ -337,6 +344,7 @@ def run(
         case_page_p95_ms=p95["case"],
         search_p95_ms=p95["search"],
         annex_a_year_s=round(export_s, 2),
+        annex_a_year_xlsx_s=round(export_xlsx_s, 2),
         annex_a_rows=sum(len(rows) for _, rows in lists.values()),
     )
 

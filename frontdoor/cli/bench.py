@@ -217,7 +217,7 @@ def history(
             f"dashboard ready in "
             f"{result.dashboard_ready_s} s, {result.dashboard_rss_mb} MB; queue page p95 "
             f"{result.queue_page_p95_ms} ms, search p95 {result.search_p95_ms} ms; a year's "
-            f"Annex A in {result.annex_a_year_s} s"
+            f"Annex A in {result.annex_a_year_s} s (xlsx {result.annex_a_year_xlsx_s} s)"
         )
     sys.stdout.write(json.dumps({"history": [asdict(r) for r in results]}) + "\n")
 

@@ -60,6 +60,8 @@ class Case(Base):
     """A case as it stands now (or stood when it was archived)."""
 
     __tablename__ = "cases"
+    # A queue page filters on these without reading the (large) documents of closed cases.
+    __table_args__ = (Index("ix_cases_queue", "local_authority", "outcome", "state"),)
 
     case_id: Mapped[str] = mapped_column(ID, primary_key=True)
     child_id: Mapped[str | None] = mapped_column(ID, index=True)

@@ -43,3 +43,12 @@ def test_history_bench_generates_years_and_measures_the_read_side() -> None:
     assert result.queue_page_p95_ms > 0
     assert result.search_p95_ms > 0
     assert result.annex_a_rows > 0  # a year of contacts and referrals
+
+
+async def test_records_catch_up_bench_reads_the_whole_backlog(kafka, tmp_path) -> None:
+    from frontdoor.bench.catch_up import catch_up  # noqa: PLC0415
+
+    result = await catch_up(kafka.bootstrap_servers, f"sqlite:///{tmp_path / 'r.db'}", cases=60)
+    assert result["records"] > 60  # each case's version, decisions and updates
+    assert result["records_per_s"] > 0
+    assert result["database"] == "sqlite"
