@@ -57,9 +57,14 @@ async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_t
         )
 
     start(0)
-    first = asyncio.create_task(send_messages(kafka, messages[: REFERRALS // 3]))
-    await processing(ports[0], first)
-    await first
+    await send_messages(kafka, messages[: REFERRALS // 3])
+    # The first process must be deciding before the second starts (a second process that
+    # happened to boot faster would otherwise take every partition first).
+    never = asyncio.create_task(asyncio.Event().wait())
+    try:
+        await processing(ports[0], never, timeout=60)
+    finally:
+        never.cancel()
     start(1)  # joins while the middle third flows in, in small bursts
     for chunk in range(REFERRALS // 3, 2 * REFERRALS // 3, 100):
         await send_messages(kafka, messages[chunk : chunk + 100])
