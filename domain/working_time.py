@@ -93,14 +93,25 @@ class WorkingClock:
         """Working hours from ``start`` to ``end``; negative when ``end`` is earlier."""
         if end < start:
             return -self.hours_between(end, start)
-        total = timedelta()
-        day = start.astimezone(self.zone).date()
+        first = start.astimezone(self.zone).date()
         last = end.astimezone(self.zone).date()
-        while day <= last:
-            if self.is_working_day(day):
-                opens, closes = self._bounds(day)
-                lower, upper = max(opens, start), min(closes, end)
-                if upper > lower:
-                    total += upper - lower
-            day += timedelta(days=1)
+        total = self._part_of(first, start, end)
+        if last > first:
+            total += self._part_of(last, start, end)
+            # Whole days in between count a full working day each (no bounds to clip): a case
+            # weeks overdue costs a weekday test per day, not a clipped interval per day.
+            whole = sum(
+                1
+                for offset in range(1, (last - first).days)
+                if self.is_working_day(first + timedelta(days=offset))
+            )
+            total += timedelta(hours=self.hours_per_day) * whole
         return total.total_seconds() / 3600
+
+    def _part_of(self, day: date, start: datetime, end: datetime) -> timedelta:
+        """The working time of ``day`` that lies between ``start`` and ``end``."""
+        if not self.is_working_day(day):
+            return timedelta()
+        opens, closes = self._bounds(day)
+        lower, upper = max(opens, start), min(closes, end)
+        return upper - lower if upper > lower else timedelta()
