@@ -30,8 +30,8 @@ TABLES: dict[str, type[tables.Base]] = {
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):  # SQLite hands times back without their zone (all UTC)
-        return (value.astimezone(UTC) if value.tzinfo else value).replace(tzinfo=None)
+    if isinstance(value, datetime):  # both sides in UTC, the database's included
+        return value.astimezone(UTC)
     return value
 
 

@@ -26,12 +26,6 @@ from schemas.status import Outcome, Status, StatusUpdate
 from schemas.triage import Case, CaseState, Decision, DecisionKind, Level
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    if moment is None:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone
-
-
 class RecordsReader:
     """Queries behind the dashboard's pages."""
 
@@ -121,8 +115,8 @@ class RecordsReader:
                         status=Status(row.status),
                         outcome=Outcome(row.outcome) if row.outcome else None,
                         message=row.message,
-                        decision_due=_utc(row.decision_due),
-                        occurred_at=_utc(row.occurred_at) or datetime.now(UTC),
+                        decision_due=row.decision_due,
+                        occurred_at=row.occurred_at,
                     )
                 )
         return found
@@ -159,10 +153,8 @@ class RecordsReader:
         for moment in moments:
             depth = {q.value: 0 for q in QUEUES}
             for outcome, state, opened_at, updated_at in rows:
-                still_there = (
-                    state != CaseState.CLOSED.value or (_utc(updated_at) or moment) > moment
-                )
-                if (_utc(opened_at) or moment) <= moment and still_there:
+                still_there = state != CaseState.CLOSED.value or updated_at > moment
+                if opened_at <= moment and still_there:
                     depth[outcome] += 1
             series.append((moment, depth[ea], depth[eh]))
         return series
@@ -175,7 +167,7 @@ def _decision(row: tables.Decision) -> Decision:
         local_authority=row.local_authority,
         kind=DecisionKind(row.kind),
         decided_by=row.decided_by,
-        decided_at=_utc(row.decided_at) or datetime.now(UTC),
+        decided_at=row.decided_at,
         contact_id=row.contact_id,
         action_id=row.action_id,
         from_level=Level(row.from_level) if row.from_level else None,
@@ -342,7 +334,7 @@ class RecordsSearch:
                 case_id=r.case_id,
                 child_id=r.child_id,
                 local_authority=r.local_authority,
-                received_at=_utc(r.received_at) or datetime.now(UTC),
+                received_at=r.received_at,
             )
             for r in rows
         ]

@@ -17,10 +17,6 @@ FIRST_DECISIONS = ("triaged", "linked")
 Table = tuple[tuple[str, ...], list[list[str]]]
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps no zone
-
-
 def annex_a_lists(engine: Engine, la: str, first: date, last: date) -> dict[str, Table]:
     """Annex A List 1 and List 3 for ``la`` from ``first`` to ``last``, with their headers."""
     facts = annex_a_facts(engine, la, first, last)
@@ -108,7 +104,7 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
                 sex=sex or "U",
                 ethnicity=ethnicity,
                 date_of_birth=born,
-                contact_date=_utc(received_at).astimezone(UK_TIME).date(),
+                contact_date=received_at.astimezone(UK_TIME).date(),
                 source=source,
                 decided_outcome=decided.get(contact_id) or contact_outcome,
                 case_outcome=case_outcome,

@@ -6,13 +6,47 @@ the Kafka offsets it consumed (``consumed_offsets``), so each row is there exact
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, DateTime, Index, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(64)
 CODE = String(40)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A moment stored in UTC and read back with its zone, on SQLite as on PostgreSQL.
+
+    SQLite keeps no zone: without this, every reader would have to put UTC back itself.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Moments go in as UTC."""
+        del dialect
+        return value.astimezone(UTC) if value is not None and value.tzinfo else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Moments come out in UTC, zone included."""
+        del dialect
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -53,7 +87,7 @@ class Child(Base):
     nhs_number: Mapped[str | None] = mapped_column(String(10), index=True)
     upn: Mapped[str | None] = mapped_column(String(13), index=True)
     postcode: Mapped[str | None] = mapped_column(String(8), index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Case(Base):
@@ -71,15 +105,15 @@ class Case(Base):
     level: Mapped[int] = mapped_column(Integer)
     rag: Mapped[str] = mapped_column(CODE)
     outcome: Mapped[str] = mapped_column(CODE)
-    decision_due: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decision_due: Mapped[datetime] = mapped_column(UtcDateTime())
     rules: Mapped[str] = mapped_column(Text)
     policy_version: Mapped[str] = mapped_column(String(100))
     allocated_to: Mapped[str | None] = mapped_column(String(100))
     closed_reason: Mapped[str | None] = mapped_column(Text)
     merged_into: Mapped[str | None] = mapped_column(ID)
-    overdue_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    overdue_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
     # The whole case as triage wrote it, so its page shows exactly what triage decided on.
     document: Mapped[str | None] = mapped_column(Text)
@@ -97,7 +131,7 @@ class Contact(Base):
     organisation_id: Mapped[str] = mapped_column(String(63))
     referral_id: Mapped[str] = mapped_column(String(64), index=True)
     source: Mapped[str] = mapped_column(String(3))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     level: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(CODE)
     rules: Mapped[str] = mapped_column(Text)
@@ -116,7 +150,7 @@ class Decision(Base):
     local_authority: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(CODE)
     decided_by: Mapped[str] = mapped_column(String(120))
-    decided_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     contact_id: Mapped[str | None] = mapped_column(ID, index=True)
     action_id: Mapped[str | None] = mapped_column(ID)
     from_level: Mapped[int | None] = mapped_column(Integer)
@@ -140,8 +174,8 @@ class StatusUpdate(Base):
     status: Mapped[str] = mapped_column(CODE)
     outcome: Mapped[str | None] = mapped_column(CODE)
     message: Mapped[str] = mapped_column(Text)
-    decision_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decision_due: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    occurred_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Rejection(Base):
@@ -155,7 +189,7 @@ class Rejection(Base):
     contact_id: Mapped[str] = mapped_column(ID)
     organisation_id: Mapped[str] = mapped_column(String(63), index=True)
     referral_id: Mapped[str | None] = mapped_column(String(64))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
     error_locations: Mapped[str] = mapped_column(Text)
@@ -168,5 +202,5 @@ class Allocation(Base):
 
     case_id: Mapped[str] = mapped_column(ID, primary_key=True)
     worker: Mapped[str] = mapped_column(String(100), primary_key=True)
-    allocated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    allocated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     team: Mapped[str] = mapped_column(CODE)
