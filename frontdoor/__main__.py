@@ -1,5 +1,5 @@
 """``python -m frontdoor``: the same as the ``frontdoor`` command."""
 
-from frontdoor.cli.main import app
+from frontdoor.launch import main
 
-app()
+main()

@@ -5,13 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-import uvicorn
 import yaml
 from rich.console import Console
 
-from frontdoor.cli.refusal import refusal
+from frontdoor import serve
 from runtime.demo import DEMO_MANAGERS_FILE
-from runtime.logs import configure_logging
 from services.dashboard.auth import hash_password
 
 console = Console(stderr=True)
@@ -24,15 +22,7 @@ def dashboard(
     port: int | None = typer.Option(None, help="Port on 127.0.0.1 (default 8080)."),
 ) -> None:
     """Serve the duty managers' dashboard on 127.0.0.1."""
-    from services.dashboard.app import create_app  # noqa: PLC0415 - heavy
-    from services.dashboard.settings import DashboardSettings  # noqa: PLC0415 - as above
-
-    with refusal("dashboard"):
-        settings = DashboardSettings() if port is None else DashboardSettings(port=port)
-        configure_logging("dashboard", level=settings.log_level)
-        app = create_app(settings)
-    console.print(f"Dashboard on http://{settings.host}:{settings.port}/")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    raise typer.Exit(serve.dashboard(port))
 
 
 @managers_app.command("add")

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import enum
-import importlib
 
-import structlog
 import typer
 from rich.console import Console
 from sqlalchemy.engine import make_url
 
+from frontdoor import serve
 from frontdoor.cli import (
     bench,
     broker,
@@ -22,13 +21,11 @@ from frontdoor.cli import (
     replay,
     stack,
 )
-from frontdoor.cli.refusal import refusal
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.settings import KafkaSettings
 from runtime.logs import configure_logging
 from runtime.partners import load_registry
 from runtime.records_db.database import DatabaseSettings, current_revision, make_engine, upgrade
-from runtime.runner import run_service
 from schemas.export import export as export_schemas
 
 app = typer.Typer(
@@ -115,18 +112,7 @@ def schemas_export() -> None:
 @app.command()
 def run(service: ServiceName) -> None:
     """Run one service in the foreground until SIGTERM or Ctrl-C."""
-    module = importlib.import_module(f"services.{service.value}.app")
-    with refusal(service.value):
-        settings = module.Settings()
-        configure_logging(service.value, level=settings.log_level)
-        wired = module.create_app(settings)
-    try:
-        asyncio.run(run_service(wired))
-    except Exception:  # noqa: BLE001 - every crash is logged, then the process exits 1
-        # One structured line with the traceback (frames only, no local values), then exit 1
-        # so the supervisor restarts the service from its last committed offsets.
-        structlog.get_logger(__name__).exception("service crashed")
-        raise typer.Exit(1) from None
+    raise typer.Exit(serve.service(service.value))
 
 
 if __name__ == "__main__":
