@@ -150,7 +150,12 @@ class Policy(_PolicyModel):
         description="The DfE LA number this policy is for; absent in a policy for any council.",
     )
     repeat_window_days: int = Field(
-        default=365, ge=1, description="Look-back window of repeat contacts, in days."
+        default=365,
+        ge=1,
+        description=(
+            "The look-back window, in days: repeat contacts within it count, and a case closed "
+            "longer ago leaves triage's working set."
+        ),
     )
     acknowledge_within: Due = Field(
         default=Due(working_days=1),

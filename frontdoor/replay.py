@@ -10,7 +10,7 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from domain.validation import Accepted, validate_referral
@@ -63,6 +63,9 @@ class ReplaySummary:
         }
 
 
+RETIRE_EVERY = timedelta(days=1)
+
+
 def _received_at(raw: bytes) -> datetime:
     """When the referral says it was sent: the replay's clock for that referral."""
     try:
@@ -88,15 +91,23 @@ def replay_lines(
     path: str,
     summary: ReplaySummary,
     registry: PartnerRegistry | None = None,
+    *,
+    retire: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """One output line per input line, in order, counting them into ``summary``.
 
     With ``registry``, each referral passes intake's partner checks too, as if sent to the
-    topic of the organisation it names: registered, and serving that local authority.
+    topic of the organisation it names: registered, and serving that local authority. With
+    ``retire``, settled cases are retired once a day of the replay's clock, as triage's clock
+    does, so years of referrals replay in bounded memory; no decision changes.
     """
     summary.registry_checks = registry is not None
+    retired_at: datetime | None = None
     for number, raw in lines:
         at = _received_at(raw)
+        if retire and (retired_at is None or at - retired_at >= RETIRE_EVERY):
+            engine.retire(at, limit=len(engine.cases))
+            retired_at = at
         org = _claimed_organisation(raw) if registry is not None else None
         verdict = validate_referral(raw, organisation_id=org, registry=registry, now=at)
         if not isinstance(verdict, Accepted):

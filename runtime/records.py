@@ -27,7 +27,7 @@ class Outgoing:
     """One record a handler wants written, in the same transaction as its input's offset."""
 
     topic: str
-    value: bytes
+    value: bytes | None  # None: a tombstone on a compacted topic
     key: bytes | None = None
     headers: tuple[tuple[str, bytes], ...] = ()
     partition: int | None = None  # None: the key decides

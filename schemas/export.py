@@ -46,6 +46,7 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     "triage.queue.early-help": "queue-item",
     "triage.decisions": "decision",
     "triage.cases": "case",
+    "triage.archive": "case",
     "triage.actions": "manager-action",
 }
 

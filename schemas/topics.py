@@ -121,7 +121,17 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         6,
         FOREVER,
         Cleanup.COMPACT,
-        "Compacted case state, keyed by case id; triage restores itself from it.",
+        "Compacted case state, keyed by case id: triage's working set, restored at start; a "
+        "retired case leaves it by a tombstone.",
+    ),
+    TopicSpec(
+        "triage.archive",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "The final state of each case retired from triage's working set (closed longer ago "
+        "than the policy's look-back window), keyed by case id; kept forever, read by records, "
+        "never by triage at start.",
     ),
     TopicSpec(
         "triage.actions",
@@ -225,6 +235,11 @@ class Topics:
     def cases(self) -> str:
         """Compacted case state."""
         return self.prefix + "triage.cases"
+
+    @property
+    def archive(self) -> str:
+        """Final states of retired cases."""
+        return self.prefix + "triage.archive"
 
     @property
     def actions(self) -> str:

@@ -143,6 +143,13 @@ class Case(BaseModel):
         default_factory=list,
         description="Ids of the last actions applied (to ignore repeats).",
     )
+    retired_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When it left triage's working set, closed longer ago than the look-back window "
+            "(set only on `triage.archive`)."
+        ),
+    )
 
     def contact(self, contact_id: str) -> ContactRecord | None:
         """The contact with this id on this case, if any."""

@@ -109,6 +109,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.accepted, read),
             *_topic(topics.actions, read),
             *_topic(topics.cases, read, write),
+            *_topic(topics.archive, write),
             *_topic(topics.decisions, write),
             *(g for q in queues for g in _topic(q, write)),
             *_topic(topics.status_events, write),
@@ -130,6 +131,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
         ],
         "records": [
             *_topic(topics.cases, read),
+            *_topic(topics.archive, read),
             *_topic(topics.decisions, read),
             *_topic(topics.rejections, read),
             *_topic(status_prefix, read, prefixed=True),

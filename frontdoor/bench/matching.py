@@ -114,7 +114,7 @@ def measure(open_cases: int, referrals: int = 2000, seed: int = 1) -> MatchingRe
             NOW,
             Origin(topic="bench", partition=0, offset=offset),
         )
-        candidates.append(len(engine.indexes[LA].candidates(child_identity(referral.child))))
+        candidates.append(len(engine.cases.indexes[LA].candidates(child_identity(referral.child))))
         started = time.perf_counter()
         engine.on_referral(accepted, 0)
         timings.append((time.perf_counter() - started) * 1e6)

@@ -33,6 +33,11 @@ def replay(
         help="Check each referral's organisation against the partner registry, as intake does "
         "(FRONTDOOR_PARTNERS_FILE); --no-registry skips it, and the summary says so.",
     ),
+    retire: bool = typer.Option(
+        True,
+        help="Retire cases closed longer ago than the look-back window as the replay goes, as "
+        "triage does, so years of referrals replay in bounded memory; no decision changes.",
+    ),
 ) -> None:
     """Run intake and triage over a file offline: one JSON line per referral, then a summary."""
     try:
@@ -60,7 +65,7 @@ def replay(
     ) as progress:
         task = progress.add_task("replay", total=len(lines))
         partners = load_registry() if registry else None
-        for line in replay_lines(engine, lines, str(path), summary, partners):
+        for line in replay_lines(engine, lines, str(path), summary, partners, retire=retire):
             sys.stdout.write(json.dumps(line) + "\n")
             progress.advance(task)
     sys.stdout.write(json.dumps(summary.as_json()) + "\n")

@@ -33,8 +33,8 @@ Settings = RecordsSettings
 
 
 def recorded_pattern(topics: Topics) -> str:
-    """Cases, decisions, rejections, and every partner's status topic (new ones too)."""
-    fixed = (topics.cases, topics.decisions, topics.rejections)
+    """Cases (and retired ones), decisions, rejections, every partner's status topic."""
+    fixed = (topics.cases, topics.archive, topics.decisions, topics.rejections)
     return "^(?:" + "|".join(re.escape(name) for name in fixed) + ")$|" + topics.status_pattern
 
 

@@ -213,6 +213,8 @@ class Projection:
         value = record.value or b""
         if record.topic == self.topics.cases:
             add_case(rows, Case.model_validate_json(value))
+        elif record.topic == self.topics.archive:
+            add_case(rows, Case.model_validate_json(value), archived=True)
         elif record.topic == self.topics.decisions:
             add_decision(rows, Decision.model_validate_json(value))
         elif record.topic == self.topics.rejections:

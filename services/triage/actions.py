@@ -23,6 +23,7 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
     """Apply one manager action to the engine's cases."""
     case = engine.cases.get(action.case_id)
     try:
+        _check_held(engine, action)
         _check(action, case)
     except ActionRefusedError as refused:
         return _refuse(action, str(refused))
@@ -42,6 +43,32 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
         ActionKind.REJECT_MATCH: _reject_match,
     }
     return handlers[action.kind](engine, recorded, action, partition)
+
+
+def _check_held(engine: TriageEngine, action: ManagerAction) -> None:
+    """Refuse an action on a case that has left (or is due to leave) the working set."""
+    case = engine.cases.get(action.case_id)
+    matched = action.match_case_id
+    if (
+        case is not None
+        and matched is not None
+        and matched not in engine.cases
+        and any(m.case_id == matched for m in case.possible_matches)  # retired since
+    ):
+        raise ActionRefusedError(_SETTLED.format(case_id=matched))
+    for case_id in (action.case_id, matched):
+        if (
+            case_id is not None
+            and case_id in engine.cases
+            and engine.is_settled(case_id, action.submitted_at)
+        ):
+            raise ActionRefusedError(_SETTLED.format(case_id=case_id))
+
+
+_SETTLED = (
+    "case {case_id} was closed longer ago than the look-back window: it is kept in the "
+    "records, not in triage's working set"
+)
 
 
 def _check(action: ManagerAction, case: Case | None) -> None:

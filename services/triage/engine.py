@@ -1,14 +1,21 @@
 """The triage core: what each accepted referral and each manager action does to the cases.
 
 Pure and in memory: the service feeds it records and writes the effects it returns (cases,
-queue items, decisions, status events) in one Kafka transaction with the consumed offsets;
-``frontdoor replay`` feeds it a file. Its whole state can be rebuilt from the cases it emitted.
+queue items, decisions, status events, retirements) in one Kafka transaction with the consumed
+offsets; ``frontdoor replay`` feeds it a file. Its whole state can be rebuilt from the cases it
+emitted.
+
+The working set is bounded (DESIGN.md section 8): a case closed longer ago than its policy's
+look-back window is *settled*. Decisions never read a settled case (no contact of it is within
+the window, and only live cases take new contacts), so a contact about its child, or even a late
+amendment of one of its contacts, opens a new case. The clock then retires settled cases (a
+tombstone and the final state to the archive) a margin later; whether a settled case has been
+retired yet or not, every decision is the same.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -29,9 +36,14 @@ from schemas.triage import (
     QueueReason,
 )
 from services.triage.assessment import assess, child_identity, contact_record
-from services.triage.matching import CaseIndex, IdentityMatch, match_child
+from services.triage.matching import IdentityMatch, match_child
+from services.triage.working_set import Brief, WorkingSet
 
 ID_NAMESPACE = uuid.UUID("0b7c5a8e-2f4d-4e7a-9c1b-6d3e8f2a1c40")
+# How long after it settles a case is retired: room for a referral accepted before then but
+# triaged after (a backlog), so retiring never gets ahead of the decisions that ignore it.
+RETIRE_MARGIN = timedelta(days=7)
+RETIRE_BATCH = 2000  # cases retired per tick at most, so each transaction stays small
 
 
 @dataclass
@@ -42,6 +54,7 @@ class Effects:
     queue_items: list[QueueItem] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     statuses: list[StatusEvent] = field(default_factory=list)
+    retired: list[tuple[Case, int]] = field(default_factory=list)  # final state: the archive
 
     def extend(self, other: Effects) -> None:
         """Append another input's effects after these."""
@@ -49,6 +62,7 @@ class Effects:
         self.queue_items += other.queue_items
         self.decisions += other.decisions
         self.statuses += other.statuses
+        self.retired += other.retired
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,10 +83,7 @@ class TriageEngine:
     def __init__(self, policies: PolicyBook) -> None:
         """Decide each council's contacts with its policy, on its working calendar."""
         self.policies = policies
-        self.cases: dict[str, Case] = {}
-        self.partition_of: dict[str, int] = {}
-        self.contact_case: dict[str, str] = {}
-        self.indexes: dict[str, CaseIndex] = defaultdict(CaseIndex)
+        self.cases = WorkingSet()
 
     def policy(self, local_authority: str) -> Policy:
         """The policy of the council whose contacts are being decided."""
@@ -80,31 +91,37 @@ class TriageEngine:
 
     # --- state -------------------------------------------------------------------------------
 
-    def load(self, case: Case, partition: int) -> None:
+    def load(self, case: Case, partition: int, json: bytes | None = None) -> None:
         """Take ``case`` as the current state of that case (restore, or after a change)."""
-        self.indexes[case.local_authority].remove(case.case_id)
-        self.cases[case.case_id] = case
-        self.partition_of[case.case_id] = partition
-        if case.merged_into is not None:
-            return  # its contacts now live on the case it was merged into
-        for contact in case.contacts:
-            self.contact_case[contact.contact_id] = case.case_id
-            self.indexes[case.local_authority].add(case.case_id, contact.child)
+        self.cases.put(case, partition, json)
 
     def forget_partition(self, partition: int) -> None:
         """Drop the cases of a partition this process no longer owns."""
-        for case_id in [c for c, p in self.partition_of.items() if p == partition]:
-            case = self.cases.pop(case_id)
-            del self.partition_of[case_id]
-            self.indexes[case.local_authority].remove(case_id)
-            for contact in case.contacts:
-                if self.contact_case.get(contact.contact_id) == case_id:
-                    del self.contact_case[contact.contact_id]
+        self.cases.forget_partition(partition)
+
+    def partition_of(self, case_id: str) -> int:
+        """The partition a held case belongs to."""
+        return self.cases.briefs[case_id].partition
+
+    def settled(self, brief: Brief, at: datetime) -> bool:
+        """Whether a case was closed longer ago than its policy's look-back window, at ``at``.
+
+        Nothing of a settled case counts in a decision made at ``at``: none of its contacts is
+        within the window, and a closed case takes no new contact.
+        """
+        if brief.state is not CaseState.CLOSED:
+            return False
+        window = timedelta(days=self.policy(brief.local_authority).repeat_window_days)
+        return brief.settled_at < at - window
+
+    def is_settled(self, case_id: str, at: datetime) -> bool:
+        """Whether the held case ``case_id`` is settled at ``at``."""
+        return self.settled(self.cases.briefs[case_id], at)
 
     def save(self, case: Case, at: datetime, fx: Effects, partition: int) -> Case:
         """Store the next version of ``case`` and add it to the effects."""
         saved = case.model_copy(update={"version": case.version + 1, "updated_at": at})
-        self.load(saved, partition)
+        self.cases.put(saved, partition)
         fx.cases.append((saved, partition))
         return saved
 
@@ -112,8 +129,8 @@ class TriageEngine:
 
     def on_referral(self, accepted: AcceptedReferral, partition: int) -> Effects:
         """Decide one accepted referral: duplicate, amendment, link, or a new case."""
-        known_case = self.contact_case.get(accepted.contact_id)
-        if known_case is not None:
+        known_case = self.cases.contact_case.get(accepted.contact_id)
+        if known_case is not None and not self.is_settled(known_case, accepted.received_at):
             case = self.cases[known_case]
             existing = case.contact(accepted.contact_id)
             if existing is not None and existing.content_hash == accepted.content_hash:
@@ -143,7 +160,9 @@ class TriageEngine:
         same_any: list[Case] = []
         possible: list[tuple[Case, IdentityMatch]] = []
         differences: dict[str, tuple[str, ...]] = {}
-        for case_id in sorted(self.indexes[la].candidates(new)):
+        for case_id in sorted(self.cases.indexes[la].candidates(new)):
+            if self.is_settled(case_id, accepted.received_at):
+                continue
             case = self.cases[case_id]
             found = [m for c in case.contacts if (m := match_child(new, c.child)) is not None]
             same = [m for m in found if m.kind is MatchKind.SAME]
@@ -271,7 +290,8 @@ class TriageEngine:
         policy = self.policy(la)
         # The same child's earlier (closed) cases lend the new one their child id.
         earlier = [c.child_id for c in sorted(matches.same_any, key=lambda c: c.opened_at)]
-        case_id = _id("case", contact.contact_id)
+        # A late amendment of a settled case's contact opens a case of its own, under a new id.
+        case_id = _id("case", contact.contact_id, at.isoformat())
         draft = Case(
             case_id=case_id,
             child_id=next((c for c in reversed(earlier) if c), None) or _id("child", case_id),
@@ -316,16 +336,21 @@ class TriageEngine:
         still being looked at.
         """
         fx = Effects()
-        for case in list(self.cases.values()):
-            if case.state is not CaseState.OPEN or case.merged_into or case.overdue_since:
-                continue
-            if case.decision_due > now:
-                continue
+        due = [
+            case_id
+            for case_id, brief in self.cases.briefs.items()
+            if brief.state is CaseState.OPEN
+            and not brief.merged
+            and brief.overdue_since is None
+            and brief.decision_due <= now
+        ]
+        for case_id in due:
+            case = self.cases[case_id]
             flagged = self.save(
                 case.model_copy(update={"overdue_since": now}),
                 now,
                 fx,
-                self.partition_of[case.case_id],
+                self.partition_of(case_id),
             )
             fx.decisions.append(
                 Decision(
@@ -347,6 +372,32 @@ class TriageEngine:
             fx.statuses += [
                 self.status_event(c, Status.OVERDUE, flagged, now) for c in flagged.contacts
             ]
+        return fx
+
+    def retire(self, now: datetime, limit: int = RETIRE_BATCH) -> Effects:
+        """Retire (up to ``limit``) cases settled since a margin before ``now``.
+
+        Each leaves the working set: the service writes a tombstone on ``triage.cases`` and the
+        final state (one version on, with ``retired_at``) to ``triage.archive``, in one
+        transaction with the rest of the tick.
+        """
+        fx = Effects()
+        cutoffs: dict[str, datetime] = {}  # settled before it: one per council's window
+        settled = []
+        for case_id, brief in self.cases.briefs.items():
+            if brief.state is not CaseState.CLOSED:
+                continue
+            la = brief.local_authority
+            if la not in cutoffs:
+                window = timedelta(days=self.policy(la).repeat_window_days)
+                cutoffs[la] = now - RETIRE_MARGIN - window
+            if brief.settled_at < cutoffs[la]:
+                settled.append(case_id)
+        for case_id in settled[:limit]:
+            case = self.cases[case_id]
+            final = case.model_copy(update={"version": case.version + 1, "retired_at": now})
+            fx.retired.append((final, self.partition_of(case_id)))
+            self.cases.drop(case_id)
         return fx
 
     # --- shared steps --------------------------------------------------------------------------

@@ -66,10 +66,15 @@ class TriageHandler(RecordHandler):
         return self.records(effects)
 
     def tick(self) -> list[Outgoing]:
-        """Overdue reminders for cases whose decision due time has passed."""
-        effects = self.engine.overdue(datetime.now(UTC))
+        """Overdue reminders for cases whose decision due time has passed; retirements."""
+        now = datetime.now(UTC)
+        effects = self.engine.overdue(now)
         if effects.decisions:
             log.info("overdue cases flagged", cases=len(effects.decisions))
+        retired = self.engine.retire(now)
+        if retired.retired:
+            log.info("cases retired", cases=len(retired.retired), held=len(self.engine.cases))
+        effects.extend(retired)
         return self.records(effects)
 
     def records(self, effects: Effects) -> list[Outgoing]:
@@ -113,6 +118,18 @@ class TriageHandler(RecordHandler):
                 )
                 for status in effects.statuses
             ),
+            *(
+                record
+                for case, partition in effects.retired
+                for record in (
+                    Outgoing(topics.cases, None, key=case.case_id.encode(), partition=partition),
+                    Outgoing(
+                        topics.archive,
+                        case.model_dump_json().encode(),
+                        key=case.case_id.encode(),
+                    ),
+                )
+            ),
         ]
 
 
@@ -122,15 +139,25 @@ async def restore_partitions(
     engine: TriageEngine,
     assigned: set[TopicPartition],
 ) -> int:
-    """Rebuild the engine's cases for the assigned partitions from ``triage.cases``."""
+    """Rebuild the engine's cases for the assigned partitions from ``triage.cases``.
+
+    Only each case's newest version is parsed, and none that a tombstone retired: until the
+    log cleaner has compacted the topic, it still holds every version written.
+    """
     wanted = {tp.partition for tp in assigned if tp.topic == topics.accepted}
-    for partition in set(engine.partition_of.values()) - wanted:
+    for partition in engine.cases.partitions() - wanted:
         engine.forget_partition(partition)
+    newest: dict[bytes, tuple[bytes, int]] = {}
 
     def load(record: Record) -> None:
-        if record.value is not None:
-            engine.load(Case.model_validate_json(record.value), record.partition)
+        if record.value is None:
+            newest.pop(record.key or b"", None)
+        else:
+            newest[record.key or b""] = (record.value, record.partition)
 
     restored = await read_partitions(kafka, topics.cases, wanted, load)
+    while newest:  # each raw record freed as its case is packed: memory peaks no higher
+        _, (value, partition) = newest.popitem()
+        engine.load(Case.model_validate_json(value), partition, value)
     log.info("cases restored", partitions=sorted(wanted), records=restored, cases=len(engine.cases))
     return restored

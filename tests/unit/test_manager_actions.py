@@ -172,7 +172,7 @@ def test_confirming_a_possible_match_merges_the_cases(engine) -> None:
     assert [d.kind for d in fx.decisions] == [DecisionKind.MATCH_CONFIRMED]
     assert [s.status for s in fx.statuses] == [Status.LINKED]
     # the merged contact's resubmission now finds the surviving case
-    assert engine.contact_case[second.contacts[0].contact_id] == first.case_id
+    assert engine.cases.contact_case[second.contacts[0].contact_id] == first.case_id
 
 
 def test_rejecting_a_possible_match_keeps_both_cases(engine) -> None:
