@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, select
+from sqlalchemy import Engine, Select, func, or_, select
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
@@ -338,6 +338,41 @@ class RecordsSearch:
             )
             for r in rows
         ]
+
+    def earlier_cases(self, case: Case) -> list[Case]:
+        """The council's other cases about ``case``'s child, live or long closed, newest first.
+
+        By child id, and by an equal NHS number or UPN (which identify a child): a child whose
+        earlier cases had left triage's working set before this one opened was given a new id.
+        """
+        keys = [
+            condition
+            for contact in case.contacts
+            for condition in (
+                tables.Child.nhs_number == contact.child.nhs_number
+                if contact.child.nhs_number
+                else None,
+                tables.Child.upn == contact.child.upn if contact.child.upn else None,
+            )
+            if condition is not None
+        ]
+        with Session(self.engine) as session:
+            ids = {case.child_id} if case.child_id else set()
+            if keys:
+                ids |= set(
+                    session.scalars(
+                        select(tables.Child.child_id).where(
+                            tables.Child.local_authority == case.local_authority, or_(*keys)
+                        )
+                    )
+                )
+            documents = session.scalars(
+                select(tables.Case.document)
+                .where(tables.Case.child_id.in_(ids), tables.Case.case_id != case.case_id)
+                .order_by(tables.Case.opened_at.desc())
+                .limit(MOST)
+            ).all()
+        return [Case.model_validate_json(d) for d in documents if d]
 
     def child(self, child_id: str) -> tuple[tables.Child | None, list[Case]]:
         """One child's recorded identity and every case about them, newest first."""

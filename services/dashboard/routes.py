@@ -199,8 +199,10 @@ class Dashboard:
             return self._page(request, "missing.html", manager, status_code=404)
         trail = self.view.reader.decisions([case.case_id]).get(case.case_id, [])
         told = self.view.reader.updates([c.contact_id for c in case.contacts])
+        earlier = await asyncio.to_thread(self.search_in.earlier_cases, case)
         context: dict[str, Any] = {
             "case": case,
+            "earlier": earlier,
             "la": case.local_authority,
             "decisions": sorted(trail, key=lambda d: d.decided_at, reverse=True),
             "updates": {c.contact_id: told.get(c.contact_id, []) for c in case.contacts},

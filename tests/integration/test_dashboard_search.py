@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import re
 from collections.abc import AsyncIterator
@@ -61,10 +62,19 @@ def history() -> Effects:
 
 @pytest.fixture
 async def client(database_url: str, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    async with dashboard_over(history(), database_url, tmp_path) as client:
+        yield client
+
+
+@contextlib.asynccontextmanager
+async def dashboard_over(
+    fx: Effects, database_url: str, tmp_path: Path
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A signed-in client of a dashboard whose records hold what ``fx`` wrote."""
     engine = make_engine(database_url)
     upgrade(engine)
-    fx = history()
     records = [FakeRecord(TOPICS.cases, c.model_dump_json().encode()) for c, _ in fx.cases]
+    records += [FakeRecord(TOPICS.archive, c.model_dump_json().encode()) for c, _ in fx.retired]
     records += [FakeRecord(TOPICS.decisions, d.model_dump_json().encode()) for d in fx.decisions]
     RecordsStore(engine).write(Projection(TOPICS).rows(records)[0], {})
     engine.dispose()
@@ -159,3 +169,29 @@ async def test_the_queue_page_reads_the_live_cases_from_the_database(client) -> 
     page = (await client.get("/queues", params={"la": "808"})).text
     assert '<span class="count">1 open</span>' in page  # Jayden's live case; the closed one not
     assert "Jayden Smith" in page
+
+
+async def test_a_case_page_shows_the_childs_earlier_cases_even_archived_ones(
+    database_url: str, tmp_path: Path
+) -> None:
+    engine = TriageEngine(PolicyBook.single(load_policy()))
+    fx = Effects()
+    first = datetime(2024, 3, 4, 10, tzinfo=UTC)
+    later = first + timedelta(days=500)
+    for offset, (at, reference) in enumerate(((first, "S-2024"), (later, "S-2025"))):
+        if at == later:
+            fx.extend(engine.retire(later))  # the first case, closed with advice, retires
+        document = referral(referral_id=reference, referrer=SCHOOL, **UNIVERSAL)
+        document["submitted_at"] = (at - timedelta(minutes=5)).isoformat()
+        fx.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+    (old,) = [case for case, _ in fx.retired]
+    new = fx.cases[-1][0]
+    assert new.child_id != old.child_id  # nothing in the working set lent it the child's id
+
+    async with dashboard_over(fx, database_url, tmp_path) as client:
+        page = (await client.get(f"/cases/{new.case_id}")).text
+        assert "Earlier cases about this child" in page
+        assert f'href="/cases/{old.case_id}"' in page
+        assert "(archived)" in page
+        earlier = (await client.get(f"/cases/{old.case_id}")).text
+        assert f'href="/cases/{new.case_id}"' in earlier  # and the other way round
