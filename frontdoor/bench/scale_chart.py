@@ -5,6 +5,7 @@ from __future__ import annotations
 import pygal
 
 from frontdoor.bench.stages import StageResult
+from frontdoor.bench.triage_restart import TriageRestart
 from services.dashboard.performance_charts import STYLE
 
 
@@ -23,4 +24,24 @@ def scale_out_chart(results: list[StageResult]) -> str:
     )
     chart.x_labels = [f"{r.processes} x {r.partitions}" for r in results]
     chart.add("referrals/s", [r.per_second for r in results])
+    return str(chart.render(is_unicode=True))
+
+
+def restart_chart(results: list[TriageRestart]) -> str:
+    """Bars: triage's restart-to-ready seconds and peak memory, per history length and layout."""
+    chart = pygal.Bar(
+        style=STYLE,
+        height=360,
+        title="Triage restart after years of history (retirement on)",
+        x_title="years of history; triage.cases compacted, or never cleaned",
+        legend_at_bottom=True,
+        truncate_legend=-1,
+        secondary_range=(0, max((r.rss_mb for r in results), default=1) * 1.2),
+        truncate_label=-1,
+        print_values=True,
+        value_formatter=lambda value: f"{value:,.1f}",
+    )
+    chart.x_labels = [f"{r.years} y, {r.layout}" for r in results]
+    chart.add("seconds to ready", [r.ready_s for r in results])
+    chart.add("peak RSS (MB)", [r.rss_mb for r in results], secondary=True)
     return str(chart.render(is_unicode=True))

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -184,20 +185,64 @@ def pipeline(
 
 
 @app.command()
-def history(
+def history(  # noqa: PLR0917 - one parameter per command-line option
     years: str = typer.Option("5,10", help="Years of history to measure, comma-separated."),
     cases_per_year: int = typer.Option(40_000, help="Cases a year (a large council: ~40,000)."),
     database_url: str | None = typer.Option(
         None, help="A PostgreSQL database to fill (it must be empty); default: a new SQLite file."
     ),
     seed: int = typer.Option(1, help="Seed of the generated history."),
+    read_side: bool = typer.Option(True, help="Measure the records database and dashboard."),
+    triage: bool = typer.Option(True, help="Measure triage's restart on the same history."),
+    chart: Path | None = typer.Option(
+        None, help="Write a chart of triage's restarts to this SVG file."
+    ),
 ) -> None:
-    """The read side after years: the dashboard's start time, memory and pages, and Annex A."""
+    """After years: the dashboard's start, memory, pages and Annex A; triage's restart."""
+    configure_logging("bench", level="WARNING")
+    counts = [int(part) for part in years.split(",")]
+    results = _read_side(counts, cases_per_year, database_url, seed) if read_side else []
+    restarts = _triage_restarts(counts, cases_per_year, seed) if triage else []
+    if chart is not None and restarts:
+        from frontdoor.bench.scale_chart import restart_chart  # noqa: PLC0415 - heavy
+
+        chart.write_text(restart_chart(restarts))
+    sys.stdout.write(
+        json.dumps(
+            {"history": [asdict(r) for r in results], "triage": [asdict(r) for r in restarts]}
+        )
+        + "\n"
+    )
+
+
+def _triage_restarts(counts: list[int], cases_per_year: int, seed: int) -> list[Any]:
+    import tempfile  # noqa: PLC0415
+
+    from frontdoor.bench.triage_restart import run  # noqa: PLC0415 - heavy
+    from frontdoor.broker.local import throwaway_broker  # noqa: PLC0415
+
+    restarts = []
+    with tempfile.TemporaryDirectory() as folder, throwaway_broker(heap="512m") as broker:
+        for count in counts:
+            with console.status(f"{count} years: triage restarting on its working set..."):
+                measured = run(count, cases_per_year, seed, broker.bootstrap_servers, Path(folder))
+            for r in measured:
+                console.print(
+                    f"{count} years, triage.cases {r.layout}: {r.cases_ever:,} cases ever, "
+                    f"{r.working_set:,} held ({r.records_read:,} records read): ready in "
+                    f"{r.ready_s} s, peak RSS {r.rss_mb} MB (~{r.per_case_kb} KB a case)"
+                )
+            restarts += measured
+    return restarts
+
+
+def _read_side(
+    counts: list[int], cases_per_year: int, database_url: str | None, seed: int
+) -> list[Any]:
     from frontdoor.bench.history import run  # noqa: PLC0415 - heavy
 
-    configure_logging("bench", level="WARNING")
     results = []
-    for count in (int(part) for part in years.split(",")):
+    for count in counts:
         total = count * cases_per_year
         with Progress(
             TextColumn(f"{count} years: writing cases"),
@@ -219,7 +264,7 @@ def history(
             f"{result.queue_page_p95_ms} ms, search p95 {result.search_p95_ms} ms; a year's "
             f"Annex A in {result.annex_a_year_s} s (xlsx {result.annex_a_year_xlsx_s} s)"
         )
-    sys.stdout.write(json.dumps({"history": [asdict(r) for r in results]}) + "\n")
+    return results
 
 
 @app.command()

@@ -45,6 +45,20 @@ def test_history_bench_generates_years_and_measures_the_read_side() -> None:
     assert result.annex_a_rows > 0  # a year of contacts and referrals
 
 
+def test_triage_restart_bench_restores_only_the_working_set(kafka, tmp_path) -> None:
+    from frontdoor.bench.triage_restart import run  # noqa: PLC0415
+
+    compacted, uncleaned = run(3, 400, 5, kafka.bootstrap_servers, tmp_path, kafka.topic_prefix)
+    assert (compacted.layout, uncleaned.layout) == ("compacted", "uncleaned")
+    assert compacted.cases_ever == uncleaned.cases_ever == 1200
+    # the cases of the last year or so are held; the older ones retired
+    assert 0 < compacted.working_set == uncleaned.working_set < compacted.cases_ever / 2
+    assert compacted.records_read == compacted.working_set
+    assert uncleaned.records_read > 2 * uncleaned.working_set  # every case, and tombstones
+    assert compacted.ready_s > 0
+    assert compacted.rss_mb > 0
+
+
 async def test_records_catch_up_bench_reads_the_whole_backlog(kafka, tmp_path) -> None:
     from frontdoor.bench.catch_up import catch_up  # noqa: PLC0415
 
