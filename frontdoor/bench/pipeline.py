@@ -1,11 +1,18 @@
-"""``frontdoor bench``: the whole pipeline on the real broker, against a bare chain.
+"""``frontdoor bench``: the whole pipeline on the real broker, against two bare chains.
 
 Intake, triage and notifier run as separate processes. A realistic mix from simulated
 partners (several organisations and LAs, repeat contacts, resubmissions, amendments, invalid
 messages) is sent at full speed (throughput: first publish to each message's final update to
-its referrer) and at a fixed offered rate (latency: publish to queue item, publish to the
-referrer's first update). Then the same messages go through a bare aiokafka consume-produce
-chain of as many hops, on the same broker, for the ratio.
+its referrer; CPU seconds of each process and of the broker per referral; how many records
+each service read and wrote, and how long they were) and at fixed offered rates — a third of
+the pipeline's own full speed, so that runs compare across machines, and 500/s (latency:
+publish to queue item, publish to the referrer's first update). Then the same messages go
+through two chains of as many hops, one process each, on the same broker:
+
+- the **plain** chain: each hop copies each record once, without transactions;
+- the **fair** chain (DESIGN.md section 7): each hop writes what its service wrote per record
+  it read — as many records, as long — in one transaction per batch with its offsets, and does
+  nothing else: no validation, no state, no logic.
 """
 
 from __future__ import annotations
@@ -24,6 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from frontdoor.bench.bare import FanOut
+from frontdoor.broker.local import free_port
 from frontdoor.simulator.stream import Publication, ReferralStream
 from runtime.kafka.admin import drop_topics, ensure_topics
 from runtime.kafka.clients import make_consumer, make_producer
@@ -39,11 +50,30 @@ WARM_UP_S = 4.0
 Progress = Callable[[str, int, int], None]
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU seconds a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Running:
     """Service processes of one benchmark run."""
 
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    health_ports: dict[str, int] = field(default_factory=dict)
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds each process has used so far."""
+        return {name: cpu_seconds(process.pid) for name, process in self.processes.items()}
+
+    async def counters(self) -> dict[str, dict[str, int]]:
+        """Each service's counters from its /health (records in and out, batches)."""
+        async with httpx.AsyncClient(timeout=10) as client:
+            return {
+                name: (await client.get(f"http://127.0.0.1:{port}/health")).json()["counters"]
+                for name, port in self.health_ports.items()
+            }
 
     def peak_rss_mb(self) -> dict[str, float]:
         """Peak resident memory of each process, from /proc (VmHWM)."""
@@ -119,9 +149,10 @@ class PipelineBench:
         await ensure_topics(kafka, kafka.topics.specs_for(self.registry.ids))
         running = Running()
         for name in PIPELINE:
+            port = running.health_ports[name] = free_port()
             running.processes[name] = subprocess.Popen(  # noqa: ASYNC220 - long-lived children
                 [sys.executable, "-m", "frontdoor", "run", name],
-                env=self._env(kafka),
+                env=self._env(kafka) | {f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(port)},
             )
         await self._warm_up(kafka)
         return running
@@ -187,26 +218,79 @@ class PipelineBench:
         return time.monotonic()
 
     async def full_speed(
-        self, messages: list[Publication], phase: str = "full speed"
+        self,
+        messages: list[Publication],
+        phase: str = "full speed",
+        broker_pid: int | None = None,
     ) -> dict[str, Any]:
-        """Every message as fast as it can be sent; end-to-end referrals per second."""
+        """Every message as fast as it can be sent; end-to-end referrals per second.
+
+        Also the CPU each process (and the broker, given its pid) spent per referral, and what
+        each service read and wrote: the fair chain's recipe.
+        """
         kafka = self._kafka()
         running = await self._start_pipeline(kafka)
         try:
             # +1: the warm-up referral's final update is on the same topics
             waiting = asyncio.create_task(self._await_updates(kafka, len(messages) + 1, phase))
+            cpu_before = running.cpu_seconds()
+            broker_before = cpu_seconds(broker_pid) if broker_pid else None
             started = time.monotonic()
             await self._publish(kafka, messages, rate=None)
             finished = await waiting
             seconds = finished - started
+            await asyncio.sleep(1.0)  # the last transactions' counters
+            cpu = {n: s - cpu_before[n] for n, s in running.cpu_seconds().items()}
+            if broker_pid and broker_before is not None:
+                cpu["broker"] = cpu_seconds(broker_pid) - broker_before
+            counters = await running.counters()
             return {
                 "referrals": len(messages),
                 "seconds": round(seconds, 2),
                 "referrals_per_s": round(len(messages) / seconds),
                 "peak_rss_mb": running.peak_rss_mb(),
+                "cpu_ms_per_referral": {
+                    name: round(used * 1000 / len(messages), 3) for name, used in cpu.items()
+                },
+                "records": {
+                    name: {
+                        "in": counters[name].get("records_in", 0),
+                        "out": counters[name].get("records_out", 0),
+                        "batches": counters[name].get("batches", 0),
+                    }
+                    for name in PIPELINE
+                },
+                "mean_bytes_out": await self._mean_bytes_out(kafka),
             }
         finally:
             running.stop()
+
+    async def _mean_bytes_out(self, kafka: KafkaSettings) -> dict[str, int]:
+        """The mean length of the records each service wrote, read back from its topics."""
+        topics = kafka.topics
+        written = {
+            "intake": [topics.accepted, topics.invalid, topics.rejections, topics.status_events],
+            "triage": [
+                topics.cases,
+                topics.decisions,
+                topics.queue_enquiry_assessment,
+                topics.queue_early_help,
+                topics.status_events,
+            ],
+            "notifier": [
+                topics.notifier_sequences,
+                *(topics.status(org) for org in self.registry.ids),
+            ],
+        }
+        sizes: dict[str, list[int]] = {}
+        for names in written.values():
+            for name in names:
+                if name not in sizes:
+                    sizes[name] = await _record_sizes(kafka, name)
+        return {
+            service: round(statistics.fmean(s for name in names for s in sizes[name]) or 0)
+            for service, names in written.items()
+        }
 
     async def fixed_rate(
         self, messages: list[Publication], rate: float, warm_up_s: float = WARM_UP_S
@@ -274,23 +358,38 @@ class PipelineBench:
         finally:
             running.stop()
 
-    async def bare_chain(self, messages: list[Publication]) -> dict[str, Any]:
-        """The same messages through three bare consume-produce hops, one process each."""
+    async def bare_chain(
+        self, messages: list[Publication], fan_outs: list[FanOut] | None = None
+    ) -> dict[str, Any]:
+        """The same messages through three consume-produce hops, one process each.
+
+        Plain without ``fan_outs``; with them, the fair chain (one :class:`FanOut` a hop).
+        """
         kafka = self._kafka()
         spec = next(s for s in CORE_TOPICS if s.name == "referrals.accepted")
         hops = [f"{kafka.topic_prefix}bare.{n}" for n in range(len(PIPELINE) + 1)]
+        side = f"{kafka.topic_prefix}bare.side"
         await ensure_topics(
             kafka,
-            [(name, TopicSpec(name, spec.partitions, -1, spec.cleanup, "bench")) for name in hops],
+            [
+                (name, TopicSpec(name, spec.partitions, -1, spec.cleanup, "bench"))
+                for name in [*hops, side]
+            ],
         )
         env = self._env(kafka)
+        recipes = (
+            [[]] * len(PIPELINE)
+            if fan_outs is None
+            else [[side, str(f.forward), str(f.extra), str(f.size)] for f in fan_outs]
+        )
         processes = [
             subprocess.Popen(  # noqa: ASYNC220 - long-lived children
-                [sys.executable, "-m", "frontdoor.bench.bare", source, sink],
+                [sys.executable, "-m", "frontdoor.bench.bare", source, sink, *recipe],
                 env=env,
             )
-            for source, sink in itertools.pairwise(hops)
+            for (source, sink), recipe in zip(itertools.pairwise(hops), recipes, strict=True)
         ]
+        expected = len(messages) if fan_outs is None else _arriving(len(messages), fan_outs)
         try:
             consumer = make_consumer(
                 kafka, group_id=None, client_id="bench-bare-end", topics=[hops[-1]]
@@ -298,19 +397,24 @@ class PipelineBench:
             await consumer.start()
             producer = make_producer(kafka, client_id="bench-bare", linger_ms=5)
             await producer.start()
-            await producer.send_and_wait(hops[0], b"warm-up")
-            while not await consumer.getmany(timeout_ms=200):
-                pass
+            warm_up = 0
+            while warm_up == 0:  # the fair chain may need a few records before one goes on
+                await producer.send_and_wait(hops[0], b"warm-up")
+                batch = await consumer.getmany(timeout_ms=500)
+                warm_up = sum(len(records) for records in batch.values())
+            while await consumer.getmany(timeout_ms=1000):
+                pass  # the rest of the warm-up
+            phase = "plain chain" if fan_outs is None else "fair chain"
             started = time.monotonic()
             for message in messages:
                 await producer.send(hops[0], message.value, key=message.organisation_id.encode())
             await producer.flush()
             await producer.stop()
             arrived = 0
-            while arrived < len(messages):
+            while arrived < expected:
                 batch = await consumer.getmany(timeout_ms=200)
                 arrived += sum(len(records) for records in batch.values())
-                self.progress("bare chain", arrived, len(messages))
+                self.progress(phase, arrived, expected)
             seconds = time.monotonic() - started
             await consumer.stop()
         finally:
@@ -322,7 +426,60 @@ class PipelineBench:
             "hops": len(PIPELINE),
             "seconds": round(seconds, 2),
             "messages_per_s": round(len(messages) / seconds),
+            **(
+                {
+                    "fan_out": [
+                        {"forward": f.forward, "extra": f.extra, "bytes": f.size} for f in fan_outs
+                    ]
+                }
+                if fan_outs
+                else {}
+            ),
         }
+
+
+def fair_recipe(full: dict[str, Any]) -> list[FanOut]:
+    """Each hop's fan-out, from what the services read and wrote at full speed.
+
+    Hop by hop, per record read: as many records on to the next hop as the next service read
+    per record this one read, and the rest of what this service wrote to a side topic. (The
+    notifier reads the status events of intake and triage: in the chain all of them come
+    through the second hop, and intake's count as its side records; every hop still writes
+    what its service wrote.)
+    """
+    records, sizes = full["records"], full["mean_bytes_out"]
+    recipe = []
+    for number, name in enumerate(PIPELINE):
+        read = max(records[name]["in"], 1)
+        written = records[name]["out"] / read
+        after = PIPELINE[number + 1] if number + 1 < len(PIPELINE) else None
+        ahead = records[after]["in"] / read if after else 1.0  # the last: to the end
+        ahead = min(ahead, written) if after else min(1.0, written)
+        recipe.append(
+            FanOut(round(ahead, 4), round(max(written - ahead, 0.0), 4), max(sizes[name], 1))
+        )
+    return recipe
+
+
+def _arriving(count: int, fan_outs: list[FanOut]) -> int:
+    """How many records reach the fair chain's end for ``count`` sent (the hops' arithmetic)."""
+    for fan_out in fan_outs:
+        counter = FanOut(fan_out.forward, fan_out.extra, fan_out.size)
+        count = sum(counter.counts()[0] for _ in range(count))
+    return count
+
+
+async def _record_sizes(kafka: KafkaSettings, topic: str) -> list[int]:
+    """The length of every committed record of ``topic``."""
+    consumer = make_consumer(kafka, group_id=None, client_id="bench-sizes", topics=[topic])
+    await consumer.start()
+    sizes: list[int] = []
+    try:
+        while batch := await consumer.getmany(timeout_ms=1000):
+            sizes += [len(r.value or b"") for records in batch.values() for r in records]
+    finally:
+        await consumer.stop()
+    return sizes
 
 
 def realistic_mix(count: int, seed: int) -> list[Publication]:
@@ -331,7 +488,13 @@ def realistic_mix(count: int, seed: int) -> list[Publication]:
     return [stream.next() for _ in range(count)]
 
 
-async def run(bootstrap: str, count: int, rate: float, progress: Progress) -> dict[str, Any]:
+async def run(
+    bootstrap: str,
+    count: int,
+    rate: float,
+    progress: Progress,
+    broker_pid: int | None = None,
+) -> dict[str, Any]:
     """The whole benchmark; one result document."""
     bench = PipelineBench(bootstrap, progress)
     messages = realistic_mix(count, seed=11)
@@ -339,10 +502,14 @@ async def run(bootstrap: str, count: int, rate: float, progress: Progress) -> di
         # Not measured: a fresh broker's JVM compiles its hot paths over the first few thousand
         # requests (measured runs on a cold broker were a quarter slower), so warm it first.
         await bench.full_speed(realistic_mix(min(count, 2000), seed=10), phase="warm-up")
-        full = await bench.full_speed(messages)
-        measured = max(200, count // 4) + int(rate * WARM_UP_S)
-        offered = await bench.fixed_rate(realistic_mix(measured, seed=12), rate)
-        bare = await bench.bare_chain(messages)
+        full = await bench.full_speed(messages, broker_pid=broker_pid)
+        third = max(10.0, round(full["referrals_per_s"] / 3))
+        offered = []
+        for offered_rate in (third, rate):
+            measured = max(200, count // 4) + int(offered_rate * WARM_UP_S)
+            offered.append(await bench.fixed_rate(realistic_mix(measured, seed=12), offered_rate))
+        plain = await bench.bare_chain(messages)
+        fair = await bench.bare_chain(messages, fair_recipe(full))
     finally:
         await bench.clean_up()
     return {
@@ -351,7 +518,10 @@ async def run(bootstrap: str, count: int, rate: float, progress: Progress) -> di
         "mean_message_bytes": round(statistics.fmean(len(m.value) for m in messages)),
         "end_to_end_referrals_per_s": full["referrals_per_s"],
         "full_speed": full,
-        "fixed_rate": offered,
-        "bare_chain": bare,
-        "pipeline_to_bare_ratio": round(full["referrals_per_s"] / bare["messages_per_s"], 3),
+        "at_a_third_of_full_speed": offered[0],
+        "fixed_rate": offered[1],
+        "bare_chain": plain,
+        "fair_chain": fair,
+        "pipeline_to_bare_ratio": round(full["referrals_per_s"] / plain["messages_per_s"], 3),
+        "pipeline_to_fair_ratio": round(full["referrals_per_s"] / fair["messages_per_s"], 3),
     }

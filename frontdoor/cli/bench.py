@@ -129,21 +129,24 @@ def _bootstrap() -> str:
 
 
 @contextlib.contextmanager
-def _broker() -> Iterator[None]:
-    """Use ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a throwaway broker for this run."""
+def _broker() -> Iterator[int | None]:
+    """Use ``KAFKA_BOOTSTRAP_SERVERS`` if set, else a throwaway broker for this run.
+
+    Gives the broker's pid when it is the run's own (its CPU is then measured too).
+    """
     import os  # noqa: PLC0415
 
     from frontdoor.broker.local import throwaway_broker  # noqa: PLC0415
 
     if "KAFKA_BOOTSTRAP_SERVERS" in os.environ:
-        yield
+        yield None
         return
     with contextlib.ExitStack() as stack:
         with console.status("starting a broker of the benchmark's own..."):
             broker = stack.enter_context(throwaway_broker())
         os.environ["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap_servers
         try:
-            yield
+            yield broker.status().pid
         finally:
             del os.environ["KAFKA_BOOTSTRAP_SERVERS"]
 
@@ -169,7 +172,7 @@ def pipeline(
     count = 2000 if quick else count
     tasks: dict[str, object] = {}
     with (
-        _broker(),
+        _broker() as broker_pid,
         Progress(
             TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(), console=console
         ) as bar,
@@ -180,7 +183,9 @@ def pipeline(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
 
-        result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress))
+        result = asyncio.run(
+            run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress, broker_pid)
+        )
     sys.stdout.write(json.dumps(result) + "\n")
 
 

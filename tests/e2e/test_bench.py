@@ -18,14 +18,29 @@ async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     assert result["end_to_end_referrals_per_s"] > 0
     assert result["bare_chain"]["hops"] == 3
     assert result["pipeline_to_bare_ratio"] > 0
-    for run_name in ("full_speed", "fixed_rate"):
+    assert result["pipeline_to_fair_ratio"] > result["pipeline_to_bare_ratio"] / 10
+    for run_name in ("full_speed", "fixed_rate", "at_a_third_of_full_speed"):
         assert set(result[run_name]["peak_rss_mb"]) == {"intake", "triage", "notifier"}
+    full = result["full_speed"]
+    assert set(full["cpu_ms_per_referral"]) == {"intake", "triage", "notifier"}  # no broker pid
+    assert all(ms > 0 for ms in full["cpu_ms_per_referral"].values())
+    # what each service read and wrote, the fair chain's recipe
+    assert full["records"]["intake"]["in"] == 151  # and the warm-up referral
+    assert full["records"]["triage"]["out"] > full["records"]["triage"]["in"]
+    fan_out = result["fair_chain"]["fan_out"]
+    assert len(fan_out) == 3
+    assert fan_out[0]["forward"] + fan_out[0]["extra"] == pytest.approx(
+        full["records"]["intake"]["out"] / full["records"]["intake"]["in"], abs=0.001
+    )
+    assert all(hop["bytes"] > 0 for hop in fan_out)
+    third = result["at_a_third_of_full_speed"]["offered_per_s"]
+    assert third == max(10, round(result["end_to_end_referrals_per_s"] / 3))
     latency = result["fixed_rate"]
     assert set(latency["publish_to_queue_item_ms"]) == {"p50", "p95", "p99"}
     assert latency["publish_to_referrer_update_ms"]["p50"] > 0
     assert latency["warm_up"]["referrals"] == 400  # 4 s at 100/s, reported apart
     assert latency["referrals"] == 200
-    assert {"full speed", "100/s offered", "bare chain"} <= phases
+    assert {"full speed", "100/s offered", "plain chain", "fair chain"} <= phases
 
 
 def test_history_bench_generates_years_and_measures_the_read_side() -> None:
