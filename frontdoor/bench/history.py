@@ -27,6 +27,7 @@ import httpx
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session
 
+from frontdoor.bench.processes import peak_rss_mb
 from frontdoor.broker.local import free_port, throwaway_broker
 from frontdoor.cli.export import write_csv
 from frontdoor.simulator.children import FAMILY_NAMES, GIVEN_NAMES
@@ -228,12 +229,6 @@ def _p95(samples: list[float]) -> float:
     return round(statistics.quantiles(samples, n=20)[18] * 1000, 1) if len(samples) > 1 else 0.0
 
 
-def _rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    (kb,) = (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
-    return round(kb / 1024, 1)
-
-
 async def _dashboard(url: str, folder: Path, kafka: str) -> tuple[float, float, dict[str, float]]:
     managers = folder / "managers.yaml"
     managers.write_text(
@@ -307,7 +302,7 @@ async def _dashboard(url: str, folder: Path, kafka: str) -> tuple[float, float, 
                     response.raise_for_status()
                     timings[name].append(time.perf_counter() - begun)
         figures = {name: _p95(samples) for name, samples in timings.items()}
-        return ready, _rss_mb(process.pid), figures | {"first": round(first, 1)}
+        return ready, peak_rss_mb(process.pid), figures | {"first": round(first, 1)}
     finally:
         process.terminate()
         process.wait(timeout=30)

@@ -28,12 +28,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import httpx
 
 from frontdoor.bench.bare import FanOut
+from frontdoor.bench.processes import cpu_seconds, peak_rss_mb
 from frontdoor.broker.local import free_port
 from frontdoor.simulator.stream import Publication, ReferralStream
 from runtime.kafka.admin import drop_topics, ensure_topics
@@ -48,12 +48,6 @@ PIPELINE = ("intake", "triage", "notifier")
 # couple of seconds (measured: up to 1.2 s at first, 40-75 ms at the median after ~3 s).
 WARM_UP_S = 4.0
 Progress = Callable[[str, int, int], None]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds a process has used so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @dataclass
@@ -76,15 +70,8 @@ class Running:
             }
 
     def peak_rss_mb(self) -> dict[str, float]:
-        """Peak resident memory of each process, from /proc (VmHWM)."""
-        peaks = {}
-        for name, process in self.processes.items():
-            status = Path(f"/proc/{process.pid}/status").read_text()
-            kib = next(
-                int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
-            )
-            peaks[name] = round(kib / 1024, 1)
-        return peaks
+        """Peak resident memory of each process."""
+        return {name: peak_rss_mb(process.pid) for name, process in self.processes.items()}
 
     def stop(self) -> None:
         """Stop every process and wait for it."""

@@ -26,7 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from domain.policy import load_policy
-from frontdoor.bench.history import _cases, _rss_mb
+from frontdoor.bench.history import _cases
+from frontdoor.bench.processes import peak_rss_mb
 from frontdoor.broker.local import free_port
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
@@ -119,7 +120,7 @@ def _restart(kafka: KafkaSettings, folder: Path) -> tuple[float, float, int, int
                 if '"cases restored"' in line:
                     entry = json.loads(line)
                     ready = time.perf_counter() - started
-                    return ready, _rss_mb(process.pid), entry["records"], entry["cases"]
+                    return ready, peak_rss_mb(process.pid), entry["records"], entry["cases"]
             if process.poll() is not None:
                 raise RuntimeError("triage stopped: " + log_path.read_text()[-2000:])
             time.sleep(0.02)

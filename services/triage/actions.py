@@ -23,7 +23,7 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
     """Apply one manager action to the engine's cases."""
     case = engine.cases.get(action.case_id)
     try:
-        _check_held(engine, action)
+        _check_held(engine, action, case)
         _check(action, case)
     except ActionRefusedError as refused:
         return _refuse(action, str(refused))
@@ -45,9 +45,8 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
     return handlers[action.kind](engine, recorded, action, partition)
 
 
-def _check_held(engine: TriageEngine, action: ManagerAction) -> None:
+def _check_held(engine: TriageEngine, action: ManagerAction, case: Case | None) -> None:
     """Refuse an action on a case that has left (or is due to leave) the working set."""
-    case = engine.cases.get(action.case_id)
     matched = action.match_case_id
     if (
         case is not None

@@ -109,10 +109,13 @@ class TriageEngine:
         Nothing of a settled case counts in a decision made at ``at``: none of its contacts is
         within the window, and a closed case takes no new contact.
         """
-        if brief.state is not CaseState.CLOSED:
-            return False
-        window = timedelta(days=self.policy(brief.local_authority).repeat_window_days)
-        return brief.settled_at < at - window
+        return brief.state is CaseState.CLOSED and brief.settled_at < self.window_start(
+            brief.local_authority, at
+        )
+
+    def window_start(self, la: str, at: datetime) -> datetime:
+        """The start of ``la``'s look-back window for a decision made at ``at``."""
+        return at - timedelta(days=self.policy(la).repeat_window_days)
 
     def is_settled(self, case_id: str, at: datetime) -> bool:
         """Whether the held case ``case_id`` is settled at ``at``."""
@@ -178,12 +181,12 @@ class TriageEngine:
         return _Matches(same_open, same_any, possible, differences)
 
     def _prior_contacts(self, la: str, cases: list[Case], received_at: datetime) -> int:
-        window = timedelta(days=self.policy(la).repeat_window_days)
+        start = self.window_start(la, received_at)
         return sum(
             1
             for case in cases
             for contact in case.contacts
-            if received_at - window <= contact.received_at <= received_at
+            if start <= contact.received_at <= received_at
         )
 
     def _duplicate(self, case: Case, contact: ContactRecord, accepted: AcceptedReferral) -> Effects:
@@ -208,14 +211,13 @@ class TriageEngine:
         # Every fact as it stands: the child's other contacts in the window, in this case or in
         # any other (closed) case, so a corrected typo never undoes an escalation.
         cases = {case.case_id: case} | {c.case_id: c for c in self._match(accepted).same_any}
-        window = timedelta(days=self.policy(case.local_authority).repeat_window_days)
+        start = self.window_start(case.local_authority, old.received_at)
         prior = sum(
             1
             for known in cases.values()
             if known.merged_into is None or known.case_id == case.case_id
             for c in known.contacts
-            if c.contact_id != old.contact_id
-            and old.received_at - window <= c.received_at <= old.received_at
+            if c.contact_id != old.contact_id and start <= c.received_at <= old.received_at
         )
         amended = contact_record(self.policy(case.local_authority), accepted, prior).model_copy(
             update={"received_at": old.received_at},
@@ -389,8 +391,7 @@ class TriageEngine:
                 continue
             la = brief.local_authority
             if la not in cutoffs:
-                window = timedelta(days=self.policy(la).repeat_window_days)
-                cutoffs[la] = now - RETIRE_MARGIN - window
+                cutoffs[la] = self.window_start(la, now - RETIRE_MARGIN)
             if brief.settled_at < cutoffs[la]:
                 settled.append(case_id)
         for case_id in settled[:limit]:

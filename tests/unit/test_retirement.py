@@ -108,12 +108,18 @@ def test_live_cases_never_retire_however_old() -> None:
     assert {open_one.case_id, allocated.case_id} <= set(triage.cases)
 
 
-def test_a_contact_after_retirement_opens_a_new_case_deciding_as_if_nothing_retired() -> None:
+def kept_and_retired(days_after: int) -> tuple[TriageEngine, TriageEngine, Case, datetime]:
+    """Two engines with the same closed case, ``days_after`` it could retire: one retired it."""
     kept, retiring = engine(), engine()
     old = closed_case(kept)
     closed_case(retiring)
-    later = NOW + WINDOW + RETIRE_MARGIN + timedelta(days=30)
+    later = NOW + WINDOW + RETIRE_MARGIN + timedelta(days=days_after)
     assert len(retiring.retire(later).retired) == 1
+    return kept, retiring, old, later
+
+
+def test_a_contact_after_retirement_opens_a_new_case_deciding_as_if_nothing_retired() -> None:
+    kept, retiring, old, later = kept_and_retired(days_after=30)
 
     a, b = (send(e, referral(referral_id="CP-2027-1"), later, offset=900) for e in (kept, retiring))
 
@@ -126,11 +132,7 @@ def test_a_contact_after_retirement_opens_a_new_case_deciding_as_if_nothing_reti
 
 
 def test_a_late_amendment_of_a_settled_contact_opens_a_case_of_its_own() -> None:
-    kept, retiring = engine(), engine()
-    old = closed_case(kept)
-    closed_case(retiring)
-    later = NOW + WINDOW + RETIRE_MARGIN + timedelta(days=1)
-    retiring.retire(later)
+    kept, retiring, old, later = kept_and_retired(days_after=1)
     amended = referral(summary="Amended a year and more later.")
 
     a, b = (send(e, amended, later, offset=901) for e in (kept, retiring))
@@ -141,11 +143,7 @@ def test_a_late_amendment_of_a_settled_contact_opens_a_case_of_its_own() -> None
 
 
 def test_an_action_on_a_settled_case_is_refused_whether_or_not_it_has_retired() -> None:
-    kept, retiring = engine(), engine()
-    old = closed_case(kept)
-    closed_case(retiring)
-    later = NOW + WINDOW + RETIRE_MARGIN + timedelta(days=1)
-    retiring.retire(later)
+    kept, retiring, old, later = kept_and_retired(days_after=1)
 
     a, b = (act(e, old.case_id, ActionKind.OVERRIDE, later, level=3) for e in (kept, retiring))
 
