@@ -18,7 +18,7 @@ from pydantic_core import ErrorDetails
 
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
-from schemas.referral import MAX_REFERRAL_BYTES, REFERRAL_ID_CHARS, Referral
+from schemas.referral import CROSS_FIELD, MAX_REFERRAL_BYTES, REFERRAL_ID_CHARS, Referral
 from schemas.status import FieldError
 
 MAX_ERRORS = 200
@@ -75,7 +75,7 @@ def validate_referral(
         referral = Referral.model_validate_json(raw, context={"now": now})
     except ValidationError as invalid:
         document = _parse_leniently(raw)
-        errors = [_field_error(detail) for detail in invalid.errors(include_url=False)]
+        errors = [e for detail in invalid.errors(include_url=False) for e in _field_errors(detail)]
         errors += _partner_errors(document, organisation_id, registry)
         return Rejected(_sniff_referral_id(raw, document), _capped(errors))
     partner_errors = _partner_errors(
@@ -127,6 +127,17 @@ def _partner_errors(
             )
         )
     return errors
+
+
+def _field_errors(detail: ErrorDetails) -> list[FieldError]:
+    """The errors of one pydantic error: a check comparing fields names each field it is about."""
+    if detail["type"] == CROSS_FIELD:
+        base = "".join(_loc_part(part) for part in detail["loc"])
+        return [
+            FieldError(loc=(base + "." + field).lstrip("."), msg=detail["msg"])
+            for field in detail.get("ctx", {}).get("fields", ())
+        ]
+    return [_field_error(detail)]
 
 
 def _field_error(detail: ErrorDetails) -> FieldError:

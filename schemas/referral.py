@@ -20,6 +20,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from schemas.codes import ConsentStatus, DashRisk, Ethnicity, Factor, ReferralSource, Sex
 from schemas.identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
@@ -39,6 +40,18 @@ LONGEST_PREGNANCY_AHEAD = timedelta(days=300)
 def age_on(born: date, day: date) -> int:
     """Age in whole years on ``day`` of someone born on ``born``."""
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+CROSS_FIELD = "cross_field"
+
+
+def about(*fields: str, msg: str) -> PydanticCustomError:
+    """An error from a check that compares fields, naming the field(s) it is about.
+
+    ``fields`` are dotted paths from the model that raises it; the validator turns them into
+    each error's ``loc`` (a form puts the message beside that field).
+    """
+    return PydanticCustomError(CROSS_FIELD, msg, {"fields": fields})
 
 
 def _known_la(value: str) -> str:
@@ -94,7 +107,11 @@ class Child(PartnerModel):
         default=None,
         description="For an unborn child instead of date_of_birth (YYYY-MM-DD).",
     )
-    sex: Sex = Field(description="F, M or U (unknown or not stated).")
+    sex: Sex = Field(
+        default=Sex.UNKNOWN,
+        description="F, M or U (unknown or not stated); required once born, optional for an "
+        "unborn child (counts as U).",
+    )
     ethnicity: Ethnicity | None = Field(
         default=None,
         description="The census's four-letter ethnicity code (e.g. WBRI; NOBT when not obtained).",
@@ -114,9 +131,18 @@ class Child(PartnerModel):
     @model_validator(mode="after")
     def _born_or_expected(self) -> Self:
         if (self.date_of_birth is None) == (self.expected_date_of_birth is None):
-            raise ValueError("give exactly one of date_of_birth and expected_date_of_birth")
-        if self.date_of_birth is not None and (self.given_name is None or self.family_name is None):
-            raise ValueError("given_name and family_name are required for a child who is born")
+            raise about(
+                "date_of_birth",
+                msg="give exactly one of date_of_birth and expected_date_of_birth (unborn)",
+            )
+        if self.date_of_birth is not None:
+            missing = [
+                name
+                for name in ("given_name", "family_name", "sex")
+                if name not in self.model_fields_set or getattr(self, name) is None
+            ]
+            if missing:
+                raise about(*missing, msg="this field is required for a child who is born")
         return self
 
     @property
@@ -170,7 +196,9 @@ class Consent(PartnerModel):
     @model_validator(mode="after")
     def _reason_when_not_sought(self) -> Self:
         if self.status is ConsentStatus.NOT_SOUGHT and not self.reason:
-            raise ValueError("say why consent was not sought (the decision must be recorded)")
+            raise about(
+                "reason", msg="say why consent was not sought (the decision must be recorded)"
+            )
         return self
 
 
@@ -206,19 +234,20 @@ class Referral(PartnerModel):
             return self
         today = now.date()
         if self.submitted_at > now + SUBMITTED_AT_SKEW:
-            raise ValueError("submitted_at is in the future")
+            raise about("submitted_at", msg="is in the future")
         if self.submitted_at < now - OLDEST_SUBMISSION:
-            raise ValueError("submitted_at is more than a year ago")
+            raise about("submitted_at", msg="is more than a year ago")
         born, expected = self.child.date_of_birth, self.child.expected_date_of_birth
         if born is not None and born > today:
-            raise ValueError("child.date_of_birth is in the future")
+            raise about("child.date_of_birth", msg="is in the future")
         if born is not None and age_on(born, today) > OLDEST_AGE_YEARS:
-            raise ValueError(f"child.date_of_birth makes the child older than {OLDEST_AGE_YEARS}")
+            raise about("child.date_of_birth", msg=f"makes the child older than {OLDEST_AGE_YEARS}")
         if expected is not None and not (
             today - EXPECTED_BIRTH_GRACE <= expected <= today + LONGEST_PREGNANCY_AHEAD
         ):
-            raise ValueError(
-                "child.expected_date_of_birth must lie between a month ago and 300 days ahead; "
-                "once the child is born, send date_of_birth",
+            raise about(
+                "child.expected_date_of_birth",
+                msg="must lie between a month ago and 300 days ahead; once the child is born, "
+                "send date_of_birth",
             )
         return self

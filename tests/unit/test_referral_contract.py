@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from domain.validation import Accepted, Rejected, validate_referral
@@ -67,8 +69,8 @@ def test_minimal_referral_is_accepted() -> None:
         ("referral_id", DELETE, "referral_id", "required"),
         ("submitted_at", "2026-11-17T09:15:00", "submitted_at", "timezone"),
         ("submitted_at", "yesterday", "submitted_at", "datetime"),
-        ("submitted_at", "2026-12-17T09:15:00+00:00", "message", "future"),
-        ("submitted_at", "2020-01-01T00:00:00Z", "message", "more than a year ago"),
+        ("submitted_at", "2026-12-17T09:15:00+00:00", "submitted_at", "future"),
+        ("submitted_at", "2020-01-01T00:00:00Z", "submitted_at", "more than a year ago"),
         ("local_authority", "999", "local_authority", "DfE local authority"),
         ("local_authority", 808, "local_authority", "string"),
         ("local_authority", "330", "local_authority", "not registered to refer"),
@@ -90,10 +92,11 @@ def test_minimal_referral_is_accepted() -> None:
         ("child.address.postcode", DELETE, "child.address.postcode", "required"),
         ("child.address.line1", "", "child.address.line1", "at least 1"),
         ("child.sex", "X", "child.sex", "'F', 'M' or 'U'"),
+        ("child.sex", DELETE, "child.sex", "required for a child who is born"),
         ("child.date_of_birth", "2018-02-30", "child.date_of_birth", "date"),
-        ("child.date_of_birth", "1800-01-01", "message", "older than 25"),
-        ("child.date_of_birth", "2027-01-01", "message", "future"),
-        ("child.given_name", DELETE, "child", "given_name and family_name are required"),
+        ("child.date_of_birth", "1800-01-01", "child.date_of_birth", "older than 25"),
+        ("child.date_of_birth", "2027-01-01", "child.date_of_birth", "future"),
+        ("child.given_name", DELETE, "child.given_name", "required for a child who is born"),
         ("child.given_name", "x" * 101, "child.given_name", "at most 100"),
         ("child.interpreter_needed", "yes", "child.interpreter_needed", "true or false"),
         ("child.eye_colour", "blue", "child.eye_colour", "unknown field"),
@@ -108,7 +111,7 @@ def test_minimal_referral_is_accepted() -> None:
         ("risk.immediate_risk", "false", "risk.immediate_risk", "true or false"),
         ("risk.dash_risk", "severe", "risk.dash_risk", "'standard', 'medium' or 'high'"),
         ("consent.status", "maybe", "consent.status", "'given', 'refused' or 'not_sought'"),
-        ("consent.reason", DELETE, "consent", "why consent was not sought"),
+        ("consent.reason", DELETE, "consent.reason", "why consent was not sought"),
         ("colour", "blue", "colour", "unknown field"),
     ],
 )
@@ -122,18 +125,32 @@ def test_both_birth_dates_is_one_problem() -> None:
     child = referral()["child"] | {"expected_date_of_birth": "2027-01-01"}
     assert (
         "exactly one of date_of_birth and expected_date_of_birth"
-        in errors_of(referral(child=child))["child"]
+        in errors_of(referral(child=child))["child.date_of_birth"]
     )
 
 
 def test_neither_birth_date_is_one_problem() -> None:
     child = {k: v for k, v in referral()["child"].items() if k != "date_of_birth"}
-    assert "exactly one of" in errors_of(referral(child=child))["child"]
+    assert "exactly one of" in errors_of(referral(child=child))["child.date_of_birth"]
 
 
 def test_expected_birth_long_past_asks_for_date_of_birth() -> None:
     child = {"expected_date_of_birth": "2026-06-01", "sex": "U"}
-    assert "send date_of_birth" in errors_of(referral(child=child))["message"]
+    assert "send date_of_birth" in errors_of(referral(child=child))["child.expected_date_of_birth"]
+
+
+def test_an_unborn_childs_sex_may_be_absent_and_counts_as_unknown() -> None:
+    child = {"expected_date_of_birth": (NOW.date() + timedelta(days=90)).isoformat()}
+    verdict = check(referral(child=child))
+    assert isinstance(verdict, Accepted), verdict
+    assert verdict.referral.child.sex.value == "U"
+
+
+def test_a_born_child_missing_both_names_has_an_error_beside_each() -> None:
+    child = {k: v for k, v in referral()["child"].items() if k not in {"given_name", "family_name"}}
+    errors = errors_of(referral(child=child))
+    assert "required for a child who is born" in errors["child.given_name"]
+    assert "required for a child who is born" in errors["child.family_name"]
 
 
 def test_every_problem_is_listed_not_just_the_first() -> None:
