@@ -96,7 +96,7 @@ def managers_file(
     """A duty managers file with one manager, written in ``folder``; its path."""
     import yaml  # noqa: PLC0415
 
-    from services.dashboard.auth import hash_password  # noqa: PLC0415
+    from runtime.web.passwords import hash_password  # noqa: PLC0415
 
     manager = {
         "username": username,

@@ -34,6 +34,7 @@ from frontdoor.simulator.children import FAMILY_NAMES, GIVEN_NAMES
 from runtime.records_db import tables
 from runtime.records_db.database import make_engine, upgrade
 from runtime.records_db.reports import annex_a_lists, workbook
+from runtime.web.passwords import hash_password
 from schemas.codes import Factor, ReferralSource
 from schemas.status import Outcome, Status, StatusUpdate
 from schemas.triage import (
@@ -46,7 +47,6 @@ from schemas.triage import (
     Level,
     Rag,
 )
-from services.dashboard.auth import hash_password
 from services.records.projection import Rows, add_case, add_decision, add_update
 
 LA = "808"

@@ -10,7 +10,7 @@ from rich.console import Console
 
 from frontdoor import serve
 from runtime.demo import DEMO_MANAGERS_FILE
-from services.dashboard.auth import hash_password
+from runtime.web.passwords import hash_password
 
 console = Console(stderr=True)
 managers_app = typer.Typer(

@@ -24,9 +24,9 @@ from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader, RecordsSearch
+from runtime.web.headers import SecurityHeaders
 from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
-from services.dashboard.headers import SecurityHeaders
 from services.dashboard.routes import Dashboard
 from services.dashboard.settings import DashboardSettings
 from services.dashboard.sign_in import ManagersFile

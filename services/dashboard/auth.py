@@ -1,22 +1,17 @@
-"""Duty managers: who may sign in, password checks (Argon2 hashes), and CSRF tokens."""
+"""Duty managers: who may sign in, checked against Argon2 hashes (:mod:`runtime.web.passwords`)."""
 
 from __future__ import annotations
 
-import hmac
 import os
-import secrets
 from pathlib import Path
 
 import yaml
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.web.passwords import hash_password, password_matches
 
-_hasher = PasswordHasher()
-# Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+__all__ = ["Manager", "Managers", "hash_password", "holds_demo_account", "load_managers"]
 
 
 class Manager(BaseModel):
@@ -43,12 +38,10 @@ class Managers(BaseModel):
 
     def authenticate(self, username: str, password: str) -> Manager | None:
         """The manager if the password is right, else None (in constant-ish time)."""
-        manager = next((m for m in self.managers if m.username == username), None)
-        try:
-            _hasher.verify(manager.password_hash if manager else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            return None
-        return manager
+        manager = self.get(username)
+        if password_matches(manager.password_hash if manager else None, password):
+            return manager
+        return None
 
     def get(self, username: str) -> Manager | None:
         """The manager with this username."""
@@ -68,29 +61,9 @@ def holds_demo_account(managers: Managers) -> bool:
     return demo is not None and managers.authenticate(DEMO_USERNAME, DEMO_PASSWORD) is not None
 
 
-def hash_password(password: str) -> str:
-    """An Argon2id hash to store in the managers file."""
-    return _hasher.hash(password)
-
-
 def load_managers(path: Path | None = None) -> Managers:
     """Read the managers file (``FRONTDOOR_DASHBOARD_MANAGERS_FILE`` or the demo one)."""
     path = path or Path(os.environ.get("FRONTDOOR_DASHBOARD_MANAGERS_FILE", DEMO_MANAGERS_FILE))
     if not path.exists():
         return Managers()
     return Managers.model_validate(yaml.safe_load(path.read_text()) or {})
-
-
-def new_csrf_token() -> str:
-    """A fresh token for a session's forms."""
-    return secrets.token_urlsafe(32)
-
-
-def csrf_ok(session_token: object, submitted: object) -> bool:
-    """Whether a form's token matches its session's."""
-    return (
-        isinstance(session_token, str)
-        and isinstance(submitted, str)
-        and bool(session_token)
-        and hmac.compare_digest(session_token, submitted)
-    )

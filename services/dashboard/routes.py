@@ -25,12 +25,14 @@ from domain.cases import REASON_REQUIRED
 from domain.working_time import UK_TIME
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
+from runtime.web.passwords import csrf_ok, new_csrf_token
+from runtime.web.sign_in import Sessions, SignInThrottle
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import ActionKind, Level, ManagerAction
 from services.dashboard import performance_charts as charts
-from services.dashboard.auth import Manager, csrf_ok, new_csrf_token
-from services.dashboard.sign_in import ManagersFile, Sessions, SignInThrottle
+from services.dashboard.auth import Manager
+from services.dashboard.sign_in import ManagersFile
 from services.dashboard.view import DashboardView
 
 log = structlog.get_logger(__name__)

@@ -12,13 +12,13 @@ import json
 import structlog
 from aiokafka import TopicPartition
 
+from domain.wording import PUBLIC_SOURCES, public_status, sentence
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
 from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
 from schemas.status import StatusEvent, StatusUpdate
 from schemas.topics import Topics
-from services.notifier.wording import PUBLIC_SOURCES, public_status, sentence
 
 log = structlog.get_logger(__name__)
 

@@ -21,6 +21,7 @@ import yaml
 
 from conftest import ROOT, serving, sign_in_over_http
 from domain.policy import DEFAULT_POLICY
+from domain.wording import when
 from factories import encode, managers_file, recently, referral
 from fakes import policy_with
 from frontdoor.broker.local import free_port
@@ -28,7 +29,6 @@ from runtime.kafka.clients import make_producer
 from schemas.contact import contact_id_for
 from schemas.status import Status, StatusUpdate
 from schemas.triage import QueueItem
-from services.notifier.wording import when
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -42,8 +42,8 @@ def test_the_tree_keeps_every_contract(tmp_path: Path) -> None:
 
 def test_a_service_importing_another_is_caught(tmp_path: Path) -> None:
     tree = _copy(tmp_path)
-    wording = tree / "services" / "notifier" / "wording.py"
-    wording.write_text(wording.read_text() + "\nfrom services.triage import engine  # noqa\n")
+    webhooks = tree / "services" / "notifier" / "webhooks.py"
+    webhooks.write_text(webhooks.read_text() + "\nfrom services.triage import engine  # noqa\n")
     result = _lint(tree)
     assert result.returncode != 0
     assert "Services do not import each other BROKEN" in result.stdout

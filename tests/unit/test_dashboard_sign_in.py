@@ -14,11 +14,11 @@ import yaml
 
 from conftest import sign_in_over_http
 from factories import managers_file
+from runtime.web.sign_in import SignInThrottle
 from services.dashboard import performance_charts
 from services.dashboard.app import create_app
 from services.dashboard.auth import Managers
 from services.dashboard.settings import DashboardSettings
-from services.dashboard.sign_in import SignInThrottle
 
 PASSWORD = "the right password"  # noqa: S105 - a test account's
 

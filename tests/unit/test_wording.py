@@ -6,8 +6,8 @@ from datetime import UTC, datetime
 
 import pytest
 
+from domain.wording import sentence, when
 from schemas.status import FieldError, Outcome, Status, StatusEvent
-from services.notifier.wording import sentence, when
 
 AT = datetime(2026, 11, 17, 9, 30, tzinfo=UTC)
 DUE = datetime(2026, 11, 17, 14, 0, tzinfo=UTC)

@@ -1,0 +1,1 @@
+"""What the two web servers (the dashboard and the gateway) share: headers, passwords, sessions."""

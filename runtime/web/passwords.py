@@ -1,0 +1,42 @@
+"""Passwords (Argon2id hashes, never the password) and the CSRF tokens of signed-in forms."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+_hasher = PasswordHasher()
+# Checked against when the username is unknown, so a wrong name costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
+
+
+def hash_password(password: str) -> str:
+    """An Argon2id hash to store in an accounts file."""
+    return _hasher.hash(password)
+
+
+def password_matches(password_hash: str | None, password: str) -> bool:
+    """Whether ``password`` is the one hashed; an unknown account (None) costs the same."""
+    try:
+        _hasher.verify(password_hash or _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return False
+    return password_hash is not None
+
+
+def new_csrf_token() -> str:
+    """A fresh token for a session's forms."""
+    return secrets.token_urlsafe(32)
+
+
+def csrf_ok(session_token: object, submitted: object) -> bool:
+    """Whether a form's token matches its session's."""
+    return (
+        isinstance(session_token, str)
+        and isinstance(submitted, str)
+        and bool(session_token)
+        and hmac.compare_digest(session_token, submitted)
+    )
