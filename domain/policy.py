@@ -140,6 +140,13 @@ class ConsentOverride(_PolicyModel):
     description: str
 
 
+class Signpost(_PolicyModel):
+    """A universal service a referrer is pointed to when a concern does not meet a threshold."""
+
+    name: str = Field(min_length=1, description="The service, as families know it.")
+    offers: str = Field(min_length=1, description="What it offers and how to reach it.")
+
+
 class Policy(_PolicyModel):
     """A complete threshold policy, as a local authority publishes it."""
 
@@ -166,6 +173,10 @@ class Policy(_PolicyModel):
     rules: list[Rule]
     default_rule: Rule
     consent_overrides: list[ConsentOverride] = Field(default_factory=list)
+    signposting: list[Signpost] = Field(
+        default_factory=list,
+        description="Universal services the referral forms point to for level-1 concerns.",
+    )
     # Decisions are a pure function of the facts, and the same facts come up again and again
     # (a profile of the pipeline showed policy evaluation as a quarter of triage's time).
     _decisions: dict[ContactFacts, PolicyDecision] = PrivateAttr(default_factory=dict)

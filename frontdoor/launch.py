@@ -1,7 +1,8 @@
 """The ``frontdoor`` command's entry point: services start lean, everything else gets the CLI.
 
-``frontdoor run NAME`` and ``frontdoor dashboard [--port N]`` go straight to
-:mod:`frontdoor.serve`; any other arguments (``--help`` included) load the full command line.
+``frontdoor run NAME``, ``frontdoor dashboard [--port N]`` and ``frontdoor gateway [--port N]``
+go straight to :mod:`frontdoor.serve`; any other arguments (``--help`` included) load the full
+command line.
 """
 
 from __future__ import annotations
@@ -9,8 +10,8 @@ from __future__ import annotations
 import sys
 
 
-def _dashboard_port(args: list[str]) -> int | bool | None:
-    """The port of ``dashboard [--port N]``; False when the arguments are anything else."""
+def _port(args: list[str]) -> int | bool | None:
+    """The port of ``dashboard|gateway [--port N]``; False when the arguments are anything else."""
     if not args:
         return None
     if len(args) == 2 and args[0] == "--port" and args[1].isdigit():  # noqa: PLR2004
@@ -28,12 +29,12 @@ def main(argv: list[str] | None = None) -> None:
 
         if args[1] in serve.SERVICES:
             sys.exit(serve.service(args[1]))
-    if args and args[0] == "dashboard":
-        port = _dashboard_port(args[1:])
+    if args and args[0] in {"dashboard", "gateway"}:
+        port = _port(args[1:])
         if port is not False:
             from frontdoor import serve  # noqa: PLC0415
 
-            sys.exit(serve.dashboard(port if isinstance(port, int) else None))
+            sys.exit(serve.web(args[0], port if isinstance(port, int) else None))
     from frontdoor.cli.main import app  # noqa: PLC0415 - the whole command line
 
     app(args=args, prog_name="frontdoor")

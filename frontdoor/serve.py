@@ -62,20 +62,22 @@ def service(name: str) -> int:
     return 0
 
 
-def dashboard(port: int | None = None) -> int:
-    """Serve the duty managers' dashboard on 127.0.0.1 until stopped; its exit status."""
+WEB_SERVERS = {"dashboard": "the duty managers' dashboard", "gateway": "the API and referral forms"}
+
+
+def web(name: str, port: int | None = None) -> int:
+    """Serve ``dashboard`` or ``gateway`` until stopped; its exit status."""
     import uvicorn  # noqa: PLC0415
 
     from runtime.logs import configure_logging  # noqa: PLC0415
-    from services.dashboard.app import create_app  # noqa: PLC0415
-    from services.dashboard.settings import DashboardSettings  # noqa: PLC0415
 
+    module = importlib.import_module(f"services.{name}.app")
     try:
-        settings = DashboardSettings() if port is None else DashboardSettings(port=port)
-        configure_logging("dashboard", level=settings.log_level)
-        app = create_app(settings)
+        settings = module.Settings() if port is None else module.Settings(port=port)
+        configure_logging(name, level=settings.log_level)
+        app = module.create_app(settings)
     except STARTUP_ERRORS as error:
-        return cannot_start("dashboard", error)
-    sys.stderr.write(f"Dashboard on http://{settings.host}:{settings.port}/\n")
+        return cannot_start(name, error)
+    sys.stderr.write(f"{WEB_SERVERS[name]} on http://{settings.host}:{settings.port}/\n")
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     return 0

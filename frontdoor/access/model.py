@@ -8,7 +8,8 @@ tests of refused access are all made from these grants.
   ``status.<org>``, with consumer groups named ``<org>.<anything>`` (ids hold no dot, so no
   partner's groups can be another's or a service's).
 - Each service reads and writes only the topics of its stage, under its own consumer group
-  and transactional id.
+  and transactional id. The gateway only writes the inbound topics, as the partners it sends
+  for would.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from enum import StrEnum
 from runtime.kafka.clients import safe_client_id
 from schemas.topics import INBOUND_PREFIX, STATUS_PREFIX, Topics
 
-SERVICES = ("intake", "triage", "notifier", "dashboard", "records")
+SERVICES = ("intake", "triage", "notifier", "dashboard", "records", "gateway")
 ADMIN = "frontdoor-admin"
 
 
@@ -137,7 +138,11 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(status_prefix, read, prefixed=True),
             *_topic(topics.dead_letter, write),  # what it cannot read
         ],
+        # sends what partners send by HTTPS, as they would; reads no topic, no transactions
+        "gateway": [*_topic(inbound_prefix, write, prefixed=True)],
     }
+    if service == "gateway":
+        return grants[service]
     return grants[service] + _own_group_and_transactions(service, topics)
 
 

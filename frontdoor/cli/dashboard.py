@@ -22,7 +22,7 @@ def dashboard(
     port: int | None = typer.Option(None, help="Port on 127.0.0.1 (default 8080)."),
 ) -> None:
     """Serve the duty managers' dashboard on 127.0.0.1."""
-    raise typer.Exit(serve.dashboard(port))
+    raise typer.Exit(serve.web("dashboard", port))
 
 
 @managers_app.command("add")

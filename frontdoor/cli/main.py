@@ -16,6 +16,7 @@ from frontdoor.cli import (
     dashboard,
     deploy,
     export,
+    gateway,
     partners,
     referrals,
     replay,
@@ -51,6 +52,11 @@ app.command(name="watch")(referrals.watch)
 app.command(name="replay")(replay.replay)
 app.command(name="dashboard")(dashboard.dashboard)
 app.add_typer(dashboard.managers_app, name="managers")
+app.command(name="gateway")(gateway.gateway)
+app.add_typer(gateway.referrers_app, name="referrers")
+partners.app.command(name="key")(gateway.key)
+partners.app.command(name="keys")(gateway.keys)
+partners.app.command(name="revoke")(gateway.revoke)
 console = Console(stderr=True)
 
 

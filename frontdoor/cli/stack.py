@@ -129,6 +129,8 @@ async def _up(
     duration: float | None,
     log_dir: Path,
     dashboard_port: int,
+    *,
+    gateway_port: int = 0,
 ) -> None:
     broker: LocalBroker | None = None
     who = Identities(KafkaSettings(), None)
@@ -149,7 +151,8 @@ async def _up(
         # every service and partner as its own user, held to its ACLs (services/broker/access.py)
         await secure_deployment(kafka, who.store, orgs)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
-    names = (*PIPELINE, "dashboard") if dashboard_port else PIPELINE
+    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
+    names = (*PIPELINE, *web)
     database = DatabaseSettings().url
     engine = make_engine(database)
     revision = upgrade(engine)  # the records database is brought up to date before anything
@@ -159,6 +162,8 @@ async def _up(
         "FRONTDOOR_DATABASE_URL": database,
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
+        "FRONTDOOR_GATEWAY_PORT": str(gateway_port),
+        "FRONTDOOR_GATEWAY_ENVIRONMENT": "development",
         # the demo: its managers file (with the published sign-in) and cookies over plain HTTP
         "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
         "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",
@@ -176,6 +181,12 @@ async def _up(
             f"Dashboard: [bold]http://127.0.0.1:{dashboard_port}/[/bold] "
             "(demo sign-in: duty.manager / frontdoor-demo)",
         )
+    if gateway_port:
+        console.print(
+            f"Referral forms: [bold]http://127.0.0.1:{gateway_port}/refer[/bold] "
+            "(demo sign-in: dsl.riverside / frontdoor-demo), the public's at /refer/public; "
+            f"API: http://127.0.0.1:{gateway_port}/api/v1 (key: frontdoor partners key ORG)",
+        )
     deadline = None if duration is None else time.monotonic() + duration
     try:
         with Live(_table(sent, seen, supervisor), console=console, refresh_per_second=2) as live:
@@ -191,12 +202,15 @@ async def _up(
             broker.stop()
 
 
-def up(
+def up(  # noqa: PLR0917 - a command's options
     rate: float = typer.Option(5.0, help="Referrals per second the simulated partners send."),
     simulate: bool = typer.Option(True, help="Run the simulated partners."),
     duration: float | None = typer.Option(None, help="Stop after this many seconds."),
     log_dir: Path = typer.Option(Path(".frontdoor/logs"), help="Where service logs go."),
     dashboard_port: int = typer.Option(8080, help="Dashboard port on 127.0.0.1 (0: no dashboard)."),
+    gateway_port: int = typer.Option(
+        8090, help="Port of the API and referral forms on 127.0.0.1 (0: no gateway)."
+    ),
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -204,7 +218,9 @@ def up(
     """
     configure_logging("up", level="WARNING")
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_up(rate, simulate, duration, log_dir, dashboard_port))
+        asyncio.run(
+            _up(rate, simulate, duration, log_dir, dashboard_port, gateway_port=gateway_port)
+        )
 
 
 def simulate(

@@ -16,7 +16,10 @@ import structlog
 log = structlog.get_logger(__name__)
 
 PIPELINE = ("intake", "triage", "notifier", "records")
-COMMANDS = {name: ("run", name) for name in PIPELINE} | {"dashboard": ("dashboard",)}
+COMMANDS = {name: ("run", name) for name in PIPELINE} | {
+    "dashboard": ("dashboard",),
+    "gateway": ("gateway",),
+}
 
 
 @dataclass

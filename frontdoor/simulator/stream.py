@@ -23,6 +23,7 @@ CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "3B": ("16A", "4B", "3B", "1B", "21"),
     "3E": ("18C", "15A", "1A", "2A", "19C"),
     "4": ("16A", "20", "2B", "3B"),
+    "1D": ("16A", "18C", "3B", "20"),  # a member of the public
 }
 SPELLINGS = {
     "Jayden": "Jaden",

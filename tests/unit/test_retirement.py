@@ -175,11 +175,15 @@ def _other_child() -> dict:
     }
 
 
+def sent_at(number: int) -> datetime:
+    """When the ``number``th of 4,000 publications over four years was sent."""
+    return datetime.fromisoformat("2026-12-01T09:00:00+00:00") + timedelta(hours=number * 8.76)
+
+
 @pytest.fixture(scope="module")
 def four_years() -> list[tuple[int, bytes]]:
     """4,000 publications of the simulated partners, spread over four years."""
     stream = ReferralStream(load_registry(), seed=15)
-    start = datetime.fromisoformat("2026-12-01T09:00:00+00:00")
     lines = []
     for number in range(1, 4001):
         publication = stream.next()
@@ -187,8 +191,7 @@ def four_years() -> list[tuple[int, bytes]]:
             lines.append((number, publication.value))
             continue
         document = json.loads(publication.value)
-        at = start + timedelta(hours=number * 8.76)  # 4,000 over four years
-        document["submitted_at"] = at.isoformat()
+        document["submitted_at"] = sent_at(number).isoformat()
         lines.append((number, json.dumps(document).encode()))
     return lines
 
@@ -205,11 +208,10 @@ def close_episodes_older_than_two_months(engine: TriageEngine, at: datetime) -> 
 def history(engine: TriageEngine, lines: list[tuple[int, bytes]], *, retire: bool) -> list[dict]:
     out = []
     replayed = replay_lines(engine, lines, "history", ReplaySummary(), retire=retire)
-    for line, (number, raw) in zip(replayed, lines, strict=True):
+    for line, (number, _) in zip(replayed, lines, strict=True):
         out.append(line)
         if number % 25 == 0:  # the replay is lazy: the engine stands at this line now
-            at = datetime.fromisoformat(json.loads(raw)["submitted_at"])
-            close_episodes_older_than_two_months(engine, at)
+            close_episodes_older_than_two_months(engine, sent_at(number))
     return out
 
 

@@ -1,0 +1,143 @@
+"""Composition root of the gateway: settings in, a wired ASGI app out.
+
+Nothing connects until the app starts; the producer lives as long as the app.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from runtime.demo import DEMO_REFERRERS_FILE
+from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_producer
+from runtime.partners import PartnerDirectory
+from runtime.records_db.database import make_engine, require_current_schema
+from runtime.records_db.reading import RecordsReader
+from runtime.watched_file import WatchedFile
+from runtime.web.headers import SecurityHeaders
+from services.gateway.api import PREFIX, Api
+from services.gateway.forms import Forms
+from services.gateway.keys import KeysFile
+from services.gateway.limits import RateLimit
+from services.gateway.openapi import openapi_document
+from services.gateway.publisher import Publisher
+from services.gateway.referrers import ReferrerAccounts
+from services.gateway.settings import GatewaySettings
+
+HERE = Path(__file__).resolve().parent
+Settings = GatewaySettings
+API_VERSION = "1.0.0"
+
+
+def create_app(settings: GatewaySettings) -> Starlette:
+    """The gateway's ASGI app."""
+    settings.check()
+    engine = make_engine(settings.database.url)
+    require_current_schema(engine)
+    partners = PartnerDirectory()
+    kafka = settings.kafka
+    publisher = Publisher(kafka.topics)
+    keys = KeysFile(settings.keys_file)
+    referrers = WatchedFile(
+        settings.referrers_file or DEMO_REFERRERS_FILE, ReferrerAccounts, "referrers file"
+    )
+    api = Api(
+        keys=keys,
+        partners=partners,
+        publisher=publisher,
+        reader=RecordsReader(engine),
+        limit=RateLimit(settings.api_rate, settings.api_burst),
+    )
+    forms = Forms(
+        referrers=referrers,
+        partners=partners,
+        policies=settings.policy.load(),
+        publisher=publisher,
+        api=api,
+        templates=Jinja2Templates(directory=HERE / "templates"),
+        public_limit=RateLimit(settings.public_per_hour / 3600, settings.public_per_hour),
+    )
+    document = openapi_document(API_VERSION)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        if settings.create_topics:
+            await ensure_topics(kafka, kafka.topics.specs_for(partners.registry.ids))
+        publisher.producer = make_producer(kafka, client_id="frontdoor-gateway", linger_ms=0)
+        await publisher.producer.start()
+        try:
+            yield
+        finally:
+            await publisher.producer.stop()
+            engine.dispose()
+
+    async def openapi(_request: Request) -> Response:
+        return JSONResponse(document)
+
+    async def health(_request: Request) -> Response:
+        problems = {
+            name: problem
+            for name, problem in (
+                ("partners", partners.problem),
+                ("keys", keys.problem),
+                ("referrers", referrers.problem),
+            )
+            if problem
+        }
+        return JSONResponse(
+            {"service": "gateway", "status": "warning" if problems else "ok", "warnings": problems}
+        )
+
+    async def home(_request: Request) -> Response:
+        return RedirectResponse("/refer", status_code=303)
+
+    routes = [
+        Route("/", home),
+        Route("/health", health),
+        Route(f"{PREFIX}/openapi.json", openapi),
+        Route(f"{PREFIX}/referrals", api.submit, methods=["POST"]),
+        Route(f"{PREFIX}/referrals/{{referral_id:path}}", api.progress),
+        Route("/refer", forms.start),
+        Route("/refer/sign-in", forms.sign_in_form, methods=["GET"]),
+        Route("/refer/sign-in", forms.sign_in, methods=["POST"]),
+        Route("/refer/sign-out", forms.sign_out, methods=["POST"]),
+        Route("/refer/new", forms.new),
+        Route("/refer/step/{step}", forms.step, methods=["GET"]),
+        Route("/refer/step/{step}", forms.answer, methods=["POST"]),
+        Route("/refer/guidance", forms.guidance, methods=["POST"]),
+        Route("/refer/check", forms.check_answers),
+        Route("/refer/send", forms.send, methods=["POST"]),
+        Route("/refer/sent/{referral_id}", forms.sent),
+        Route("/refer/public", forms.public_form, methods=["GET"]),
+        Route("/refer/public", forms.public_send, methods=["POST"]),
+        Route("/refer/public/guidance", forms.guidance, methods=["POST"]),
+        Route("/refer/public/sent/{reference}", forms.public_sent),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=settings.session_secret.get_secret_value(),
+            session_cookie="frontdoor_refer",
+            same_site="strict",
+            https_only=not settings.development,
+            max_age=8 * 60 * 60,
+        ),
+    ]
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.engine = engine
+    app.state.publisher = publisher  # a test may stand a fake producer in
+    app.state.keys = keys
+    return app

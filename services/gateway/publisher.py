@@ -1,0 +1,29 @@
+"""Publishing a validated referral to its organisation's inbound topic, as a partner would."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaProducer
+
+from schemas.topics import Topics
+
+
+@dataclass
+class Publisher:
+    """Sends with an idempotent ``acks=all`` producer, keyed by the referral id.
+
+    The key keeps every version of one referral (a resend, an amendment) on one partition, so
+    intake sees them in the order they were sent.
+    """
+
+    topics: Topics
+    producer: AIOKafkaProducer | None = None  # set while the app runs
+
+    async def publish(self, organisation_id: str, referral_id: str, raw: bytes) -> None:
+        """Send ``raw`` and wait until the broker has it (all in-sync replicas)."""
+        if self.producer is None:
+            raise RuntimeError("the gateway's producer is not running")
+        await self.producer.send_and_wait(
+            self.topics.inbound(organisation_id), raw, key=referral_id.encode()
+        )

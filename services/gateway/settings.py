@@ -1,0 +1,72 @@
+"""The gateway's settings: the common service settings, and what a public web server adds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from runtime.demo import DEMO_REFERRERS_FILE
+from runtime.records_db.database import DatabaseSettings
+from runtime.runner import ServiceSettings
+
+DEVELOPMENT_SECRET = "development-only-gateway-secret-change-me"  # noqa: S105 - refused outside development
+MIN_SECRET_CHARS = 32
+
+
+class GatewaySettings(ServiceSettings):
+    """The gateway's settings, from ``FRONTDOOR_GATEWAY_*`` variables."""
+
+    model_config = SettingsConfigDict(env_prefix="FRONTDOOR_GATEWAY_", extra="ignore")
+
+    port: int = Field(default=8090, description="Port to serve the API and the forms on.")
+    host: str = Field(
+        default="127.0.0.1",
+        description="Address to serve on: this machine only, behind a TLS-terminating proxy "
+        "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
+    )
+    session_secret: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SECRET), description="Key that signs the forms' cookies."
+    )
+    keys_file: Path = Field(
+        default=Path(".frontdoor/api-keys.yaml"),
+        description="The partners' API keys, as hashes (`frontdoor partners key`).",
+    )
+    referrers_file: Path | None = Field(
+        default=None, description="The accounts that may sign in to the professional form."
+    )
+    api_rate: float = Field(
+        default=20.0, gt=0, description="API requests a second each organisation may make."
+    )
+    api_burst: int = Field(default=100, ge=1, description="...and how many at once after a lull.")
+    public_per_hour: int = Field(
+        default=5, ge=1, description="Public-form referrals an hour from one address."
+    )
+    database: DatabaseSettings = Field(
+        default_factory=DatabaseSettings,
+        description="The records database the status of a referral is read from.",
+    )
+
+    @field_validator("referrers_file", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    def check(self) -> None:
+        """Outside development, refuse the demo's secret and referrers file."""
+        if self.development:
+            return
+        secret = self.session_secret.get_secret_value()
+        if secret == DEVELOPMENT_SECRET or len(secret) < MIN_SECRET_CHARS:
+            raise ValueError(
+                "set FRONTDOOR_GATEWAY_SESSION_SECRET to a random secret of at least "
+                f"{MIN_SECRET_CHARS} characters: the default is for development only"
+            )
+        if self.referrers_file is None or (
+            self.referrers_file.resolve() == DEMO_REFERRERS_FILE.resolve()
+        ):
+            raise ValueError(
+                "set FRONTDOOR_GATEWAY_REFERRERS_FILE to this council's referrer accounts: "
+                "the demo file's sign-in is published"
+            )
