@@ -35,9 +35,9 @@ async def test_the_public_hear_the_truth_about_each_outcome_and_nothing_more(
     kafka = topics_ready
     registry = tmp_path / "partners.yaml"
     document = yaml.safe_load(DEMO_PARTNERS_FILE.read_text())
-    document["partners"].append(
+    document["partners"] = [p for p in document["partners"] if p["id"] != PUBLIC] + [
         {"id": PUBLIC, "name": "Stockton public", "source": "1D", "local_authorities": ["808"]}
-    )
+    ]
     registry.write_text(yaml.safe_dump(document))
     await ensure_topics(kafka, kafka.topics.specs_for([PUBLIC]), partitions=2)
     for name in ("intake", "triage", "notifier"):

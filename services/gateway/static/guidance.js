@@ -7,6 +7,22 @@
   document.addEventListener("DOMContentLoaded", function () {
     var summary = document.querySelector("[data-error-summary]");
     if (summary) { summary.focus(); }
+    var progress = document.getElementById("progress");
+    if (progress && progress.hasAttribute("data-refresh") && window.fetch) {
+      // 3. A referral's progress is fetched again, not the page reloaded (no meta refresh).
+      var every = 1000 * parseInt(progress.getAttribute("data-refresh"), 10);
+      var poll = function () {
+        fetch(window.location.href, { credentials: "same-origin" }).then(function (r) {
+          return r.ok ? r.text() : null;
+        }).then(function (html) {
+          if (html === null) { return; }
+          var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("progress");
+          if (fresh) { progress.innerHTML = fresh.innerHTML; }
+          if (fresh && fresh.hasAttribute("data-refresh")) { window.setTimeout(poll, every); }
+        }).catch(function () { window.setTimeout(poll, every); });
+      };
+      window.setTimeout(poll, every);
+    }
     var form = document.querySelector("form[data-guidance]");
     var panel = document.getElementById("guidance");
     if (!form || !panel || !window.fetch) { return; }

@@ -1,0 +1,109 @@
+"""The referral forms in headless Chromium: a whole referral made, axe-core on every page.
+
+No page may have a serious or critical axe violation; with JavaScript the threshold
+guidance follows the ticks without a page load.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+
+from conftest import serving
+from frontdoor.broker.local import free_port
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+@pytest.fixture
+async def gateway_url(topics_ready, services, tmp_path: Path) -> str:  # noqa: ARG001 - topics first
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is not installed (make setup installs it)")
+        pytest.skip("Chromium is not installed")
+    port = free_port()
+    services.start(
+        "gateway",
+        "gateway",
+        FRONTDOOR_GATEWAY_PORT=str(port),
+        FRONTDOOR_GATEWAY_ENVIRONMENT="development",
+        FRONTDOOR_GATEWAY_KEYS_FILE=str(tmp_path / "keys.yaml"),
+    )
+    base = f"http://127.0.0.1:{port}"
+    await serving(base)
+    return base
+
+
+async def no_serious_violations(page) -> None:
+    from axe_playwright_python.async_playwright import Axe  # noqa: PLC0415
+
+    results = await Axe().run(page)
+    serious = [
+        (v["id"], v["help"])
+        for v in results.response["violations"]
+        if v["impact"] in {"serious", "critical"}
+    ]
+    assert serious == [], f"{page.url}: {serious}"
+
+
+async def test_a_referral_through_every_page_with_axe_on_each(gateway_url: str) -> None:  # noqa: PLR0915 - one journey
+    from playwright.async_api import async_playwright  # noqa: PLC0415
+
+    base = gateway_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+        await page.goto(f"{base}/refer/public")
+        await no_serious_violations(page)
+        await page.get_by_role("button", name="Send").click()  # nothing answered
+        await page.wait_for_selector("[data-error-summary]")
+        focused = await page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+        assert focused  # the error summary takes focus
+        await no_serious_violations(page)
+
+        await page.goto(f"{base}/refer/sign-in")
+        await no_serious_violations(page)
+        await page.get_by_label("Username").fill("dsl.riverside")
+        await page.get_by_label("Password").fill("frontdoor-demo")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{base}/refer")
+        await no_serious_violations(page)
+        await page.get_by_role("button", name="Start a new referral").click()
+        await page.wait_for_url(f"{base}/refer/step/child")
+        await no_serious_violations(page)
+        await page.get_by_label("First name").fill("Amara")
+        await page.get_by_label("Last name").fill("Okoye")
+        await page.get_by_label("Date of birth", exact=True).fill("2016-05-04")
+        await page.get_by_label("Female").check()
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url(f"{base}/refer/step/concerns")
+        await no_serious_violations(page)
+        guidance = page.locator("#guidance")
+        await page.get_by_label("Emotional abuse").check()
+        await guidance.get_by_text("Level 3: complex").wait_for()  # live, no page load
+        await page.get_by_label("Sexual abuse by an adult").check()
+        await guidance.get_by_text("Level 4: acute").wait_for()
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url(f"{base}/refer/step/risk")
+        await no_serious_violations(page)
+        await page.locator("#immediate_risk-no").check()
+        await page.locator("#injury_observed-no").check()
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url(f"{base}/refer/step/consent")
+        await no_serious_violations(page)
+        await page.get_by_label("Yes, they consented").check()
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url(f"{base}/refer/step/summary")
+        await no_serious_violations(page)
+        await page.get_by_label("What happened?").fill("Disclosed at school this morning.")
+        await page.get_by_role("button", name="Save and continue").click()
+        await page.wait_for_url(f"{base}/refer/check")
+        await no_serious_violations(page)
+        await page.get_by_role("button", name="Send referral").click()
+        await page.wait_for_url(f"{base}/refer/sent/*")
+        assert "Referral sent" in await page.content()
+        await no_serious_violations(page)
+        await browser.close()
