@@ -28,6 +28,23 @@ console = Console(stderr=True)
 
 
 @app.command()
+def api(
+    rate: float = typer.Option(100.0, help="Requests a second for the latency run."),
+    seconds: float = typer.Option(20.0, help="How long the latency run lasts."),
+) -> None:
+    """The gateway's POST /api/v1/referrals: p50/p95/p99 at a fixed rate, and flat out."""
+    import asyncio  # noqa: PLC0415
+    import os  # noqa: PLC0415
+
+    from frontdoor.bench.api import run  # noqa: PLC0415
+
+    configure_logging("bench", level="WARNING")
+    with _broker():
+        result = asyncio.run(run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], rate, seconds))
+    sys.stdout.write(json.dumps(result) + "\n")
+
+
+@app.command()
 def matching(
     cases: str = typer.Option(
         "1000,10000,100000", help="Open-case counts to measure, comma-separated."

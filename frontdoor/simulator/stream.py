@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from domain.wording import PUBLIC_SOURCES
 from frontdoor.simulator.children import Child, make_child
 from schemas.partners import Partner, PartnerRegistry
 
@@ -23,7 +24,6 @@ CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "3B": ("16A", "4B", "3B", "1B", "21"),
     "3E": ("18C", "15A", "1A", "2A", "19C"),
     "4": ("16A", "20", "2B", "3B"),
-    "1D": ("16A", "18C", "3B", "20"),  # a member of the public
 }
 SPELLINGS = {
     "Jayden": "Jaden",
@@ -58,9 +58,9 @@ class ReferralStream:
     """Generates publications; the same seed gives the same stream."""
 
     def __init__(self, registry: PartnerRegistry, seed: int = 7) -> None:
-        """Simulate the partners of ``registry``."""
+        """Simulate the agencies of ``registry`` (members of the public use the public form)."""
         self.rng = random.Random(seed)
-        self.partners = list(registry.partners)
+        self.partners = [p for p in registry.partners if p.source not in PUBLIC_SOURCES]
         self.children: list[Child] = []
         self.sent: list[tuple[Partner, dict[str, object]]] = []
         self.counter = 0
