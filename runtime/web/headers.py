@@ -8,7 +8,11 @@ TLS, browsers are told to keep to HTTPS.
 
 from __future__ import annotations
 
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+MIN_SECRET_CHARS = 32
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -48,3 +52,30 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def page_middleware(session_secret: str, cookie: str, *, https_only: bool) -> list[Middleware]:
+    """What every page server wraps its app in: these headers, and a signed session cookie.
+
+    The cookie is strict same-site, HTTPS-only outside development, and lasts a working day.
+    """
+    return [
+        Middleware(SecurityHeaders),
+        Middleware(
+            SessionMiddleware,
+            secret_key=session_secret,
+            session_cookie=cookie,
+            same_site="strict",
+            https_only=https_only,
+            max_age=8 * 60 * 60,
+        ),
+    ]
+
+
+def require_session_secret(secret: str, variable: str, development_default: str) -> None:
+    """Outside development: refuse the published default or a short secret, naming ``variable``."""
+    if secret == development_default or len(secret) < MIN_SECRET_CHARS:
+        raise ValueError(
+            f"set {variable} to a random secret of at least {MIN_SECRET_CHARS} characters: "
+            "the default is for development only"
+        )

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import structlog
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -24,7 +22,7 @@ from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader, RecordsSearch
-from runtime.web.headers import SecurityHeaders
+from runtime.web.headers import page_middleware
 from services.dashboard.auth import holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.routes import Dashboard
@@ -97,17 +95,11 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/health", dashboard.health),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.session_secret.get_secret_value(),
-            session_cookie="frontdoor_session",
-            same_site="strict",
-            https_only=not settings.development,
-            max_age=8 * 60 * 60,
-        ),
-    ]
+    middleware = page_middleware(
+        settings.session_secret.get_secret_value(),
+        "frontdoor_session",
+        https_only=not settings.development,
+    )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine  # the lifespan disposes of it; so may whoever runs without one
     return app

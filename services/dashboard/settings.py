@@ -10,9 +10,9 @@ from pydantic_settings import SettingsConfigDict
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.records_db.database import DatabaseSettings
 from runtime.runner import ServiceSettings
+from runtime.web.headers import require_session_secret
 
 DEVELOPMENT_SECRET = "development-only-session-secret-change-me"  # noqa: S105 - refused outside development
-MIN_SECRET_CHARS = 32
 
 
 class DashboardSettings(ServiceSettings):
@@ -45,12 +45,11 @@ class DashboardSettings(ServiceSettings):
         """Outside development, refuse the demo's session secret and managers file."""
         if self.development:
             return
-        secret = self.session_secret.get_secret_value()
-        if secret == DEVELOPMENT_SECRET or len(secret) < MIN_SECRET_CHARS:
-            raise ValueError(
-                "set FRONTDOOR_DASHBOARD_SESSION_SECRET to a random secret of at least "
-                f"{MIN_SECRET_CHARS} characters: the default is for development only"
-            )
+        require_session_secret(
+            self.session_secret.get_secret_value(),
+            "FRONTDOOR_DASHBOARD_SESSION_SECRET",
+            DEVELOPMENT_SECRET,
+        )
         if self.managers_file is None:
             raise ValueError(
                 "set FRONTDOOR_DASHBOARD_MANAGERS_FILE to this council's duty managers file: "

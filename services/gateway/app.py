@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -25,7 +23,7 @@ from runtime.partners import PartnerDirectory
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader
 from runtime.watched_file import WatchedFile
-from runtime.web.headers import SecurityHeaders
+from runtime.web.headers import page_middleware
 from services.gateway.api import PREFIX, Api
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile
@@ -125,17 +123,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route("/refer/public/sent/{reference}", forms.public_sent),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=settings.session_secret.get_secret_value(),
-            session_cookie="frontdoor_refer",
-            same_site="strict",
-            https_only=not settings.development,
-            max_age=8 * 60 * 60,
-        ),
-    ]
+    middleware = page_middleware(
+        settings.session_secret.get_secret_value(),
+        "frontdoor_refer",
+        https_only=not settings.development,
+    )
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine
     app.state.publisher = publisher  # a test may stand a fake producer in

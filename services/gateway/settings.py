@@ -10,9 +10,9 @@ from pydantic_settings import SettingsConfigDict
 from runtime.demo import DEMO_REFERRERS_FILE
 from runtime.records_db.database import DatabaseSettings
 from runtime.runner import ServiceSettings
+from runtime.web.headers import require_session_secret
 
 DEVELOPMENT_SECRET = "development-only-gateway-secret-change-me"  # noqa: S105 - refused outside development
-MIN_SECRET_CHARS = 32
 
 
 class GatewaySettings(ServiceSettings):
@@ -57,12 +57,11 @@ class GatewaySettings(ServiceSettings):
         """Outside development, refuse the demo's secret and referrers file."""
         if self.development:
             return
-        secret = self.session_secret.get_secret_value()
-        if secret == DEVELOPMENT_SECRET or len(secret) < MIN_SECRET_CHARS:
-            raise ValueError(
-                "set FRONTDOOR_GATEWAY_SESSION_SECRET to a random secret of at least "
-                f"{MIN_SECRET_CHARS} characters: the default is for development only"
-            )
+        require_session_secret(
+            self.session_secret.get_secret_value(),
+            "FRONTDOOR_GATEWAY_SESSION_SECRET",
+            DEVELOPMENT_SECRET,
+        )
         if self.referrers_file is None or (
             self.referrers_file.resolve() == DEMO_REFERRERS_FILE.resolve()
         ):
