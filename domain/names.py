@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from enum import IntEnum
+from functools import lru_cache
 
 import jellyfish
 from rapidfuzz.distance import JaroWinkler
@@ -27,6 +28,10 @@ class NameLikeness(IntEnum):
     SAME = 2  # equal, or a spelling variant that also sounds the same
 
 
+NAMES_REMEMBERED = 8192  # names recur (a family, a school roll): each is normalised once
+
+
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def normal(name: str) -> str:
     """Lower case, no accents, letters and spaces only."""
     decomposed = unicodedata.normalize("NFKD", name)
@@ -40,6 +45,7 @@ def tokens(name: str) -> list[str]:
     return [token for token in re.split(r"[\s-]+", normal(name.replace("-", " "))) if token]
 
 
+@lru_cache(maxsize=NAMES_REMEMBERED)
 def sound(name: str) -> str:
     """The Metaphone code of one name: how spelling variants are found quickly."""
     return str(jellyfish.metaphone(normal(name).replace(" ", "")))

@@ -34,10 +34,28 @@ TEAM = {
 }
 
 
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
 def when(moment: datetime) -> str:
-    """``10:00 on Tuesday 17 November``, in UK time."""
+    """``10:00 on Tuesday 17 November``, in UK time (English names whatever the locale)."""
     local = moment.astimezone(UK_TIME)
-    return f"{local:%H:%M} on {local:%A} {local.day} {local:%B}"
+    day, month = _DAYS[local.weekday()], _MONTHS[local.month - 1]
+    return f"{local.hour:02d}:{local.minute:02d} on {day} {local.day} {month}"
 
 
 def _destination(event: StatusEvent) -> str:

@@ -346,11 +346,15 @@ class PipelineBench:
             running.stop()
 
     async def bare_chain(
-        self, messages: list[Publication], fan_outs: list[FanOut] | None = None
+        self,
+        messages: list[Publication],
+        fan_outs: list[FanOut] | None = None,
+        broker_pid: int | None = None,
     ) -> dict[str, Any]:
         """The same messages through three consume-produce hops, one process each.
 
-        Plain without ``fan_outs``; with them, the fair chain (one :class:`FanOut` a hop).
+        Plain without ``fan_outs``; with them, the fair chain (one :class:`FanOut` a hop). Also
+        the CPU each hop and the broker (given its pid) spent per message, as for the pipeline.
         """
         kafka = self._kafka()
         spec = next(s for s in CORE_TOPICS if s.name == "referrals.accepted")
@@ -392,6 +396,8 @@ class PipelineBench:
             while await consumer.getmany(timeout_ms=1000):
                 pass  # the rest of the warm-up
             phase = "plain chain" if fan_outs is None else "fair chain"
+            cpu_before = [cpu_seconds(process.pid) for process in processes]
+            broker_before = cpu_seconds(broker_pid) if broker_pid else 0.0
             started = time.monotonic()
             for message in messages:
                 await producer.send(hops[0], message.value, key=message.organisation_id.encode())
@@ -403,6 +409,12 @@ class PipelineBench:
                 arrived += sum(len(records) for records in batch.values())
                 self.progress(phase, arrived, expected)
             seconds = time.monotonic() - started
+            cpu = [
+                cpu_seconds(hop.pid) - before
+                for hop, before in zip(processes, cpu_before, strict=True)
+            ]
+            if broker_pid:
+                cpu.append(cpu_seconds(broker_pid) - broker_before)
             await consumer.stop()
         finally:
             for process in processes:
@@ -413,6 +425,8 @@ class PipelineBench:
             "hops": len(PIPELINE),
             "seconds": round(seconds, 2),
             "messages_per_s": round(len(messages) / seconds),
+            # per hop, then the broker's
+            "cpu_ms_per_message": [round(used * 1000 / len(messages), 3) for used in cpu],
             **(
                 {
                     "fan_out": [
@@ -495,8 +509,8 @@ async def run(
         for offered_rate in (third, rate):
             measured = max(200, count // 4) + int(offered_rate * WARM_UP_S)
             offered.append(await bench.fixed_rate(realistic_mix(measured, seed=12), offered_rate))
-        plain = await bench.bare_chain(messages)
-        fair = await bench.bare_chain(messages, fair_recipe(full))
+        plain = await bench.bare_chain(messages, broker_pid=broker_pid)
+        fair = await bench.bare_chain(messages, fair_recipe(full), broker_pid=broker_pid)
     finally:
         await bench.clean_up()
     return {

@@ -88,7 +88,7 @@ class NotifierHandler(RecordHandler):
             ),
             Outgoing(
                 self.topics.notifier_sequences,
-                json.dumps({"sequence": sequence}).encode(),
+                b'{"sequence":%d}' % sequence,
                 key=key,
                 partition=record.partition,
             ),

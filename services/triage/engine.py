@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from domain.cases import QUEUES, is_live
 from domain.policies import PolicyBook
 from domain.policy import Policy
+from schemas.contact import uuid5_hex
 from schemas.intake import AcceptedReferral, Origin
 from schemas.status import Outcome, Status, StatusEvent
 from schemas.triage import (
@@ -55,6 +56,14 @@ class Effects:
     decisions: list[Decision] = field(default_factory=list)
     statuses: list[StatusEvent] = field(default_factory=list)
     retired: list[tuple[Case, int]] = field(default_factory=list)  # final state: the archive
+    # each saved case's JSON, by (case id, version): serialised once, for the working set and
+    # for ``triage.cases`` alike
+    case_json: dict[tuple[str, int], bytes] = field(default_factory=dict)
+
+    def json_of(self, case: Case) -> bytes:
+        """``case``'s JSON as saved (serialised now if it was not saved through these effects)."""
+        json = self.case_json.get((case.case_id, case.version))
+        return json if json is not None else case.model_dump_json().encode()
 
     def extend(self, other: Effects) -> None:
         """Append another input's effects after these."""
@@ -63,6 +72,7 @@ class Effects:
         self.decisions += other.decisions
         self.statuses += other.statuses
         self.retired += other.retired
+        self.case_json |= other.case_json
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +84,7 @@ class _Matches:
 
 
 def _id(prefix: str, *parts: object) -> str:
-    return f"{prefix}-" + uuid.uuid5(ID_NAMESPACE, "\x1f".join(map(str, parts))).hex[:20]
+    return f"{prefix}-" + uuid5_hex(ID_NAMESPACE, "\x1f".join(map(str, parts)))[:20]
 
 
 class TriageEngine:
@@ -124,8 +134,10 @@ class TriageEngine:
     def save(self, case: Case, at: datetime, fx: Effects, partition: int) -> Case:
         """Store the next version of ``case`` and add it to the effects."""
         saved = case.model_copy(update={"version": case.version + 1, "updated_at": at})
-        self.cases.put(saved, partition)
+        json = saved.model_dump_json().encode()
+        self.cases.put(saved, partition, json)
         fx.cases.append((saved, partition))
+        fx.case_json[saved.case_id, saved.version] = json
         return saved
 
     # --- referrals ---------------------------------------------------------------------------

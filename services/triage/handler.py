@@ -88,7 +88,7 @@ class TriageHandler(RecordHandler):
             *(
                 Outgoing(
                     topics.cases,
-                    case.model_dump_json().encode(),
+                    effects.json_of(case),
                     key=case.case_id.encode(),
                     partition=partition,
                 )

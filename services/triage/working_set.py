@@ -1,7 +1,10 @@
 """Triage's working set: the cases of the partitions this process owns, small in memory.
 
-Each case is kept as its compressed JSON (what ``triage.cases`` holds, about a tenth of a parsed
-model's size) beside a :class:`Brief` of the few facts the clock reads for every case on every
+Each case is kept as its JSON (what ``triage.cases`` holds, about a tenth of a parsed model's
+size), compressed once the case is closed or merged: closed cases are most of what the look-back
+window holds and rarely change, while a live case changes with every contact and action, so
+compressing it on each save would cost CPU (about a tenth of triage's) to save little memory.
+Beside it, a :class:`Brief` of the few facts the clock reads for every case on every
 tick (state, due time, when it last changed); the matching index and the contact ids find the
 few cases a referral needs, and only those are parsed. The last few parsed cases are cached, as
 a case is usually read again soon after it changed.
@@ -63,7 +66,7 @@ class WorkingSet(Mapping[str, Case]):
         """The case, parsed (the last few parsed are kept)."""
         case = self._parsed.get(case_id)
         if case is None:
-            case = Case.model_validate_json(zlib.decompress(self._packed[case_id]))
+            case = Case.model_validate_json(_unpacked(self._packed[case_id]))
             self._keep(case)
         else:
             self._parsed.move_to_end(case_id)
@@ -80,7 +83,9 @@ class WorkingSet(Mapping[str, Case]):
     def put(self, case: Case, partition: int, json: bytes | None = None) -> None:
         """Hold ``case`` (given as its JSON too, if already serialised) as the current state."""
         self.drop(case.case_id)
-        self._packed[case.case_id] = zlib.compress(json or case.model_dump_json().encode(), 1)
+        json = json or case.model_dump_json().encode()
+        live = case.state is not CaseState.CLOSED and case.merged_into is None
+        self._packed[case.case_id] = json if live else zlib.compress(json, 1)
         self.briefs[case.case_id] = Brief.of(case, partition)
         self._keep(case)
         if case.merged_into is not None:
@@ -115,7 +120,7 @@ class WorkingSet(Mapping[str, Case]):
         self.contact_case = {k: c for k, c in self.contact_case.items() if c not in gone}
 
     def packed_bytes(self) -> int:
-        """The compressed size of every case held (for the benchmark)."""
+        """The size of every case held, as held (for the benchmark)."""
         return sum(map(len, self._packed.values()))
 
     def _keep(self, case: Case) -> None:
@@ -123,3 +128,8 @@ class WorkingSet(Mapping[str, Case]):
         self._parsed.move_to_end(case.case_id)
         while len(self._parsed) > PARSED_KEPT:
             self._parsed.popitem(last=False)
+
+
+def _unpacked(packed: bytes) -> bytes:
+    """A held case's JSON: as it was (a live case's JSON object) or decompressed."""
+    return packed if packed.startswith(b"{") else zlib.decompress(packed)

@@ -17,6 +17,10 @@ async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     assert result["referrals"] == 150
     assert result["end_to_end_referrals_per_s"] > 0
     assert result["bare_chain"]["hops"] == 3
+    for chain in ("bare_chain", "fair_chain"):  # CPU of each hop (no broker pid here); 150
+        # messages may take a hop less than the clock's 10 ms tick, so only present, not positive
+        assert len(result[chain]["cpu_ms_per_message"]) == 3
+        assert all(ms >= 0 for ms in result[chain]["cpu_ms_per_message"])
     assert result["pipeline_to_bare_ratio"] > 0
     assert result["pipeline_to_fair_ratio"] > result["pipeline_to_bare_ratio"] / 10
     for run_name in ("full_speed", "fixed_rate", "at_a_third_of_full_speed"):
