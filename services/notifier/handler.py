@@ -2,12 +2,14 @@
 
 Each update and the contact's new sequence number (``notifier.sequences``, compacted) are
 written in one transaction with the consumed offset, so after any crash the next update for a
-contact continues 1, 2, 3... with no gap and no repeat.
+contact continues 1, 2, 3... with no gap and no repeat. A batch is one transaction, so a contact
+with several updates in it needs only its last number written.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import structlog
 from aiokafka import TopicPartition
@@ -32,6 +34,18 @@ class NotifierHandler(RecordHandler):
         self.partners = partners
         self.sequences: dict[str, int] = {}
         self.partition_of: dict[str, int] = {}
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        """Every update of a batch, and each contact's last sequence number in it."""
+        outputs = await super().__call__(records)
+        last = {
+            o.key: i for i, o in enumerate(outputs) if o.topic == self.topics.notifier_sequences
+        }
+        return [
+            o
+            for i, o in enumerate(outputs)
+            if o.topic != self.topics.notifier_sequences or last[o.key] == i
+        ]
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The update for one status event, and the contact's new sequence number."""

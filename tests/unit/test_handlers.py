@@ -166,6 +166,9 @@ def status_record(contact: str, status: Status, org: str = POLICE, **fields: obj
     return FakeRecord(TOPICS.status_events, event.model_dump_json().encode(), partition=2)
 
 
+SEQUENCES = TOPICS.notifier_sequences
+
+
 async def test_each_contacts_updates_are_numbered_one_two_three(tmp_path: Path) -> None:
     handler = NotifierHandler(TOPICS, partners(tmp_path))
     records = [
@@ -176,13 +179,16 @@ async def test_each_contacts_updates_are_numbered_one_two_three(tmp_path: Path) 
     ]
     outputs = await handler(records)
 
-    assert len(outputs) == 2 * len(records)  # the update, and the contact's new sequence
-    updates = [StatusUpdate.model_validate_json(o.value) for o in outputs[0::2]]
-    sequences = outputs[1::2]
+    updates = [StatusUpdate.model_validate_json(o.value) for o in outputs if o.topic != SEQUENCES]
     assert [(u.contact_id, u.sequence) for u in updates] == [("a", 1), ("b", 1), ("a", 2), ("a", 3)]
-    assert {o.topic for o in outputs[0::2]} == {TOPICS.status(POLICE)}
-    assert [json.loads(o.value)["sequence"] for o in sequences] == [1, 1, 2, 3]
-    assert {(o.topic, o.partition) for o in sequences} == {(TOPICS.notifier_sequences, 2)}
+    assert {o.topic for o in outputs if o.topic != SEQUENCES} == {TOPICS.status(POLICE)}
+    # each contact's new number once a batch (one transaction): its last
+    sequences = [o for o in outputs if o.topic == SEQUENCES]
+    assert [(o.key, json.loads(o.value)["sequence"]) for o in sequences] == [(b"b", 1), (b"a", 3)]
+    assert {o.partition for o in sequences} == {2}
+    # one record alone: its update and its number
+    alone = handler.handle(status_record("c", Status.RECEIVED))
+    assert [o.topic for o in alone] == [TOPICS.status(POLICE), SEQUENCES]
 
 
 async def test_a_member_of_the_public_is_told_less(tmp_path: Path) -> None:
