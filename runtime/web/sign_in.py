@@ -11,8 +11,11 @@ from __future__ import annotations
 import secrets
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from runtime.web.passwords import new_csrf_token
 
 SESSION_HOURS = 8
 
@@ -90,3 +93,13 @@ class Sessions:
         """End one session (sign-out)."""
         if isinstance(session_id, str):
             self._sessions.pop(session_id, None)
+
+    def sign_in(self, cookie: MutableMapping[str, Any], username: str) -> None:
+        """Sign ``username`` in on a fresh session, the cookie's old one ended (no fixation).
+
+        Everything the cookie held is dropped; it gets a new session id and a new CSRF token.
+        """
+        self.end(cookie.get("sid"))
+        cookie.clear()
+        cookie["sid"] = self.start(username)
+        cookie["csrf"] = new_csrf_token()

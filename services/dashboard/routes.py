@@ -146,10 +146,7 @@ class Dashboard:
                 request, "login.html", None, error="Wrong username or password.", status_code=401
             )
         self.throttle.succeeded(username)
-        self.sessions.end(request.session.get("sid"))
-        request.session.clear()
-        request.session["sid"] = self.sessions.start(manager.username)
-        request.session["csrf"] = new_csrf_token()
+        self.sessions.sign_in(request.session, manager.username)
         log.info("signed in", actor=manager.username)
         return RedirectResponse("/queues", status_code=303)
 

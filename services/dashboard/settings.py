@@ -2,54 +2,32 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from runtime.demo import DEMO_MANAGERS_FILE
-from runtime.records_db.database import DatabaseSettings
-from runtime.runner import ServiceSettings
-from runtime.web.headers import require_session_secret
+from runtime.web.settings import OptionalFile, WebSettings
 
 DEVELOPMENT_SECRET = "development-only-session-secret-change-me"  # noqa: S105 - refused outside development
 
 
-class DashboardSettings(ServiceSettings):
+class DashboardSettings(WebSettings):
     """The dashboard's settings, from ``FRONTDOOR_DASHBOARD_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_DASHBOARD_", extra="ignore")
 
     port: int = Field(default=8080, description="Port to serve on.")
-    host: str = Field(
-        default="127.0.0.1",
-        description="Address to serve on: this machine only unless a proxy in front needs more "
-        "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
-    )
     session_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET),
         description="Key that signs session cookies.",
     )
-    managers_file: Path | None = Field(default=None, description="The duty managers file.")
-    database: DatabaseSettings = Field(
-        default_factory=DatabaseSettings,
-        description="The records database every page is read from (FRONTDOOR_DATABASE_URL).",
-    )
-
-    @field_validator("managers_file", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
+    managers_file: OptionalFile = Field(default=None, description="The duty managers file.")
 
     def check(self) -> None:
         """Outside development, refuse the demo's session secret and managers file."""
         if self.development:
             return
-        require_session_secret(
-            self.session_secret.get_secret_value(),
-            "FRONTDOOR_DASHBOARD_SESSION_SECRET",
-            DEVELOPMENT_SECRET,
-        )
+        self.require_own_secret("FRONTDOOR_DASHBOARD_SESSION_SECRET", DEVELOPMENT_SECRET)
         if self.managers_file is None:
             raise ValueError(
                 "set FRONTDOOR_DASHBOARD_MANAGERS_FILE to this council's duty managers file: "

@@ -182,10 +182,7 @@ class Forms:
             errors = [FormError("username", "Enter a correct username and password")]
             return self._page(request, "sign_in.html", 401, errors=errors, username=username)
         self.throttle.succeeded(username)
-        self.sessions.end(request.session.get("sid"))
-        request.session.clear()
-        request.session["sid"] = self.sessions.start(account.username)
-        request.session["csrf"] = new_csrf_token()
+        self.sessions.sign_in(request.session, account.username)
         log.info("referrer signed in", organisation_id=account.organisation_id)
         return RedirectResponse("/refer", status_code=303)
 

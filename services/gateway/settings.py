@@ -4,28 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from runtime.demo import DEMO_REFERRERS_FILE
-from runtime.records_db.database import DatabaseSettings
-from runtime.runner import ServiceSettings
-from runtime.web.headers import require_session_secret
+from runtime.web.settings import OptionalFile, WebSettings
 
 DEVELOPMENT_SECRET = "development-only-gateway-secret-change-me"  # noqa: S105 - refused outside development
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(WebSettings):
     """The gateway's settings, from ``FRONTDOOR_GATEWAY_*`` variables."""
 
     model_config = SettingsConfigDict(env_prefix="FRONTDOOR_GATEWAY_", extra="ignore")
 
     port: int = Field(default=8090, description="Port to serve the API and the forms on.")
-    host: str = Field(
-        default="127.0.0.1",
-        description="Address to serve on: this machine only, behind a TLS-terminating proxy "
-        "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
-    )
     session_secret: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SECRET), description="Key that signs the forms' cookies."
     )
@@ -33,7 +26,7 @@ class GatewaySettings(ServiceSettings):
         default=Path(".frontdoor/api-keys.yaml"),
         description="The partners' API keys, as hashes (`frontdoor partners key`).",
     )
-    referrers_file: Path | None = Field(
+    referrers_file: OptionalFile = Field(
         default=None, description="The accounts that may sign in to the professional form."
     )
     api_rate: float = Field(
@@ -43,25 +36,12 @@ class GatewaySettings(ServiceSettings):
     public_per_hour: int = Field(
         default=5, ge=1, description="Public-form referrals an hour from one address."
     )
-    database: DatabaseSettings = Field(
-        default_factory=DatabaseSettings,
-        description="The records database the status of a referral is read from.",
-    )
-
-    @field_validator("referrers_file", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: object) -> object:
-        return None if value == "" else value
 
     def check(self) -> None:
         """Outside development, refuse the demo's secret and referrers file."""
         if self.development:
             return
-        require_session_secret(
-            self.session_secret.get_secret_value(),
-            "FRONTDOOR_GATEWAY_SESSION_SECRET",
-            DEVELOPMENT_SECRET,
-        )
+        self.require_own_secret("FRONTDOOR_GATEWAY_SESSION_SECRET", DEVELOPMENT_SECRET)
         if self.referrers_file is None or (
             self.referrers_file.resolve() == DEMO_REFERRERS_FILE.resolve()
         ):
