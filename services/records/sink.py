@@ -40,15 +40,8 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
     async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
         async with self.sink.lock:
             self.sink.generation += 1
-            stored = await asyncio.to_thread(self.sink.store.next_offsets)
-            consumer = self.sink.consumer
-            assert consumer is not None  # noqa: S101 - set while running
-            for tp in assigned:
-                if (tp.topic, tp.partition) in stored:
-                    consumer.seek(tp, stored[tp.topic, tp.partition])
-                else:
-                    await consumer.seek_to_beginning(tp)
-            log.info("partitions assigned", partitions=len(assigned), known=len(stored))
+            known = await self.sink.seek_to_stored(assigned)
+            log.info("partitions assigned", partitions=len(assigned), known=known)
 
 
 class RecordsSink:
@@ -94,11 +87,40 @@ class RecordsSink:
                         async with self.lock:
                             if generation == self.generation:
                                 await self._record(batch, producer, stop)
+                            else:
+                                await self._read_again(batch)
             finally:
                 self.health.ready = False
                 await self.consumer.stop()
         finally:
             await producer.stop()
+
+    async def _read_again(self, batch: dict[TopicPartition, list[Record]]) -> None:
+        """Drop a batch fetched across a rebalance and read it again from the database's offsets.
+
+        ``getmany`` has already moved the consumer past the batch, and it may have been fetched
+        after the new assignment's seek: skipping it without a seek would lose its rows for ever.
+        The database's offsets are the source of truth (another member may have written some of
+        it meanwhile), so each partition still ours goes back to where the database says.
+        """
+        assert self.consumer is not None  # noqa: S101 - set while running
+        await self.seek_to_stored(set(batch) & self.consumer.assignment())
+        log.info("batch from before a rebalance read again", records=sum(map(len, batch.values())))
+
+    async def seek_to_stored(self, partitions: set[TopicPartition]) -> int:
+        """Move each partition to the offset stored with its last rows (the start if none).
+
+        Returns how many of them the database knew. Called under :attr:`lock`.
+        """
+        consumer = self.consumer
+        assert consumer is not None  # noqa: S101 - set while running
+        stored = await asyncio.to_thread(self.store.next_offsets)
+        for tp in partitions:
+            if (tp.topic, tp.partition) in stored:
+                consumer.seek(tp, stored[tp.topic, tp.partition])
+            else:
+                await consumer.seek_to_beginning(tp)
+        return sum((tp.topic, tp.partition) in stored for tp in partitions)
 
     async def _record(
         self,
