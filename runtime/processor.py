@@ -42,7 +42,8 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     loop, so both sides take the same lock: a revoke waits for the batch in flight to commit,
     and no batch is processed while the service restores the state of new partitions. Each
     assignment starts a new generation; a batch fetched under an older one is dropped (its
-    records are fetched again from the committed offsets).
+    records are fetched again from the group's committed offsets: the partition may have been
+    another member's meanwhile, which committed past the batch's first record).
     """
 
     def __init__(self, lock: asyncio.Lock, on_assigned: PartitionsHook | None) -> None:
@@ -169,7 +170,7 @@ class TransactionalProcessor:
                     continue
                 async with self._lock:
                     if generation != self._rebalance.generation:
-                        self._refetch(consumer, batch)
+                        await self._refetch(consumer, batch)
                         continue
                     await self._process(batch, producer)
                 self.heap.after_batch()
@@ -177,12 +178,25 @@ class TransactionalProcessor:
             stopping.cancel()
 
     @staticmethod
-    def _refetch(consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]) -> None:
-        """Drop a batch fetched before a rebalance; read its records again where still ours."""
+    async def _refetch(
+        consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]
+    ) -> None:
+        """Drop a batch fetched across a rebalance; read on from the group's committed offsets.
+
+        Not from the batch's first record: between the fetch and now the partition may have
+        moved to another member, which processed and committed past it, and back again.
+        ``getmany`` has moved the position past the batch, so every partition still ours is
+        sought back to what the group committed (the start where nothing was).
+        """
         assigned = consumer.assignment()
-        for tp, records in batch.items():
-            if records and tp in assigned:
-                consumer.seek(tp, records[0].offset)
+        for tp in batch:
+            if tp not in assigned:
+                continue
+            committed = await consumer.committed(tp)
+            if committed is None:
+                await consumer.seek_to_beginning(tp)
+            else:
+                consumer.seek(tp, committed)
         log.info("batch from before a rebalance dropped", records=sum(map(len, batch.values())))
 
     async def _tick(self, producer: AIOKafkaProducer) -> None:

@@ -128,3 +128,76 @@ async def test_tick_outputs_are_written_in_a_transaction_of_their_own(kafka, rea
     await _run_until(processor, lambda: len(calls) >= 3)
     out = await reader([sink], count=1)
     assert [r.value for r in out] == [b"reminder"]
+
+
+class Counting(Upper):
+    """Upper, counting the records it has seen."""
+
+    def __init__(self, out_topic: str) -> None:
+        super().__init__(out_topic)
+        self.seen = 0
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        self.seen += len(records)
+        return await super().__call__(records)
+
+
+async def _until(condition, timeout: float = 30) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.05)
+
+
+async def test_after_a_rebalance_a_batch_held_while_its_partition_moved_away_and_back_is_done_once(
+    kafka, reader, monkeypatch
+) -> None:
+    """A fetches a batch; before it is processed, B joins, takes a partition, processes and
+    commits it all, and leaves; the partition comes back to A. A's batch is dropped and A reads
+    on from what the group committed: every record is written once (the batch's own first
+    offset, behind B's commits, would process B's records again)."""
+    from runtime import processor as processor_module  # noqa: PLC0415 - patched for this test
+
+    source, sink = await _setup(kafka)
+    values = [f"m{i}".encode() for i in range(200)]
+    await _publish(kafka, source, values)
+    first, second = Counting(sink), Counting(sink)
+    a = _processor(kafka, source, first)
+    b = TransactionalProcessor(
+        kafka=kafka,
+        service="upper",
+        instance_id="1",
+        subscription=Subscription(topics=(source,)),
+        handler=second,
+        health=Health("upper"),
+    )
+    held: list[set[int]] = []
+    real_make_consumer = processor_module.make_consumer
+
+    def make_consumer(*args, **kwargs):
+        consumer = real_make_consumer(*args, **kwargs)
+        monkeypatch.setattr(processor_module, "make_consumer", real_make_consumer)  # A's only
+        real_getmany = consumer.getmany
+
+        async def getmany(*a_, **kw):
+            batch = await real_getmany(*a_, **kw)
+            if batch and not held:
+                held.append({tp.partition for tp in batch})
+                generation = a._rebalance.generation
+                b_stop = asyncio.Event()
+                b_running = asyncio.create_task(b.run(b_stop))
+                await _until(lambda: b.health.counters.get("batches", 0) > 0)
+                await asyncio.sleep(2)  # B reads its partition to the end and commits
+                b_stop.set()
+                await b_running
+                await _until(lambda: a._rebalance.generation >= generation + 4)
+            return batch
+
+        consumer.getmany = getmany
+        return consumer
+
+    monkeypatch.setattr(processor_module, "make_consumer", make_consumer)
+    await _run_until(a, lambda: first.seen + second.seen >= 200 and bool(held), timeout=60)
+    assert held == [{0, 1}]  # the held batch had records of both partitions: one moved
+    await asyncio.sleep(2)  # anything A would do twice, it has done by now
+    out = await reader([sink], count=200)
+    assert sorted(r.value for r in out) == sorted(v.upper() for v in values)
