@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 import structlog
+from aiokafka.errors import KafkaConnectionError
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -17,6 +19,7 @@ from runtime.kafka.settings import KafkaSettings
 from runtime.policies import PolicySettings
 
 log = structlog.get_logger(__name__)
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
 
 
 class ServiceSettings(BaseSettings):
@@ -88,9 +91,10 @@ async def run_service(app: ServiceApp) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with serve_health(app.health, app.health_port):
-        await app.prepare()
+        await until_reachable(app.prepare, app.health, stop)
         log.info("service started", health_port=app.health_port)
-        tasks = [asyncio.create_task(app.processor.run(stop))]
+        processing = until_reachable(lambda: app.processor.run(stop), app.health, stop)
+        tasks = [asyncio.create_task(processing)]
         tasks += [asyncio.create_task(job(stop)) for job in app.background]
         try:
             # The first task to fail takes the service down (and the supervisor restarts it).
@@ -101,3 +105,31 @@ async def run_service(app: ServiceApp) -> None:
             stop.set()
             await asyncio.gather(*tasks, return_exceptions=True)
     log.info("service stopped", counters=app.health.counters)
+
+
+async def until_reachable(
+    step: Callable[[], Awaitable[None]], health: Health, stop: asyncio.Event
+) -> None:
+    """Run ``step``; while Kafka cannot be reached at its start, wait and try again, not ready.
+
+    A broker that is restarting is no reason to exit: under a supervisor or Kubernetes every
+    exit adds a growing restart delay. Only the failure to bootstrap (which aiokafka raises
+    from a client's start, never once connected) is retried; anything else still fails.
+    """
+    wait = RETRY_FIRST_S
+    while True:
+        try:
+            await step()
+        except KafkaConnectionError as error:
+            if "bootstrap" not in str(error):
+                raise
+        else:
+            return
+        health.ready = False
+        health.count("kafka_unreachable_at_start")
+        log.warning("kafka unreachable; trying again", in_s=wait)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), wait)
+        if stop.is_set():
+            return
+        wait = min(RETRY_MAX_S, wait * 2)
