@@ -6,6 +6,8 @@ same children, resubmissions, amendments and invalid messages) is published over
 broker of the test's own, with SASL/SCRAM and ACLs, each service connected as its own user.
 The services run under the same supervisor as ``frontdoor up`` (which restarts what exits);
 the test kills each of them with SIGKILL at random moments and restarts the broker once.
+Meanwhile new partners' topics appear (the records service's pattern subscription rebalances
+each time) and a second records process joins the group for part of the run, then leaves.
 
 Then, from what is on the broker:
 - intake answered every published message exactly once (accepted or ``referrals.invalid``),
@@ -37,6 +39,7 @@ from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.local import LocalBroker, throwaway_broker
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
 from frontdoor.simulator.stream import Publication, ReferralStream
+from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
@@ -105,6 +108,25 @@ async def chaos(
     return done
 
 
+async def records_churn(
+    admin: KafkaSettings, second: Supervisor, up: asyncio.Event, rng: random.Random
+) -> Counter[str]:
+    """Move the records service's partitions: new partner topics, a second member for a while."""
+    done: Counter[str] = Counter()
+    for step in ("topic", "join", "topic", "topic", "leave", "topic"):
+        await asyncio.sleep(rng.uniform(2.5, 5.0))
+        await up.wait()
+        if step == "topic":
+            newcomer = f"newcomer-{done['topic']}"
+            await ensure_topics(admin, admin.topics.specs_for([newcomer]))
+        elif step == "join":
+            await second.start()
+        else:
+            await second.stop()
+        done[step] += 1
+    return done
+
+
 def personal_data(messages: list[Publication]) -> set[str]:
     """Every child's full name, date of birth, NHS number and address line in the stream."""
     found: set[str] = set()
@@ -151,13 +173,16 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
         "FRONTDOOR_DATABASE_URL": database,
     }
     supervisor = Supervisor(PIPELINE, tmp_path / "logs", environment, own_env)
+    second_records = Supervisor(("records",), tmp_path / "logs" / "second", environment, own_env)
     await supervisor.start()
     up = asyncio.Event()
     up.set()
     try:
         publishing = asyncio.create_task(publish(broker, admin, messages, up))
+        churning = asyncio.create_task(records_churn(admin, second_records, up, rng))
         kills = await chaos(supervisor, broker, up, rng)
         await publishing
+        churned = await churning
         totals = await verify(admin, messages)
         # the records database, its writer SIGKILLed as often as the others, equals a
         # crash-free projection of the topics, row for row
@@ -169,6 +194,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
             assert got[table] == rows, f"{table}: {len(got[table])} rows, {len(rows)} expected"
         totals |= {f"rows.{table}": len(rows) for table, rows in got.items()}
     finally:
+        await second_records.stop()
         await supervisor.stop()
         engine.dispose()
     starts = {s.name: s.starts for s in supervisor.services}
@@ -176,7 +202,10 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     print(  # noqa: T201 - the issue asks the fault test to print its counts
         f"\nfault test: {json.dumps(totals)}\n"
         f"SIGKILLs: {dict(kills)} (broker restarted {kills['broker']}x); process starts: {starts}"
+        f"; records' partitions moved: {dict(churned)}"
     )
+    assert churned == Counter(topic=4, join=1, leave=1)
+    assert second_records.services[0].starts >= 1
     assert kills == Counter(dict.fromkeys(PIPELINE, KILLS_EACH) | {"broker": 1})
     assert all(starts[name] >= KILLS_EACH + 1 for name in PIPELINE)
     leaks = scan_logs(tmp_path / "logs", personal_data(messages))
@@ -184,7 +213,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
 
 
 def scan_logs(folder: Path, secrets: set[str]) -> list[str]:
-    lines = [line for path in folder.glob("*.log") for line in path.read_text().splitlines()]
+    lines = [line for path in folder.rglob("*.log") for line in path.read_text().splitlines()]
     assert len(lines) > REFERRALS  # DEBUG logs of three services: there is a lot to scan
     assert len(secrets) > REFERRALS  # and a lot to look for
     return [line for line in lines if any(secret in line for secret in secrets)]
