@@ -7,6 +7,7 @@ command line.
 
 from __future__ import annotations
 
+import os
 import sys
 
 
@@ -24,6 +25,9 @@ def _port(args: list[str]) -> int | bool | None:
 def main(argv: list[str] | None = None) -> None:
     """Run the command given by ``argv`` (default: the process's arguments)."""
     args = sys.argv[1:] if argv is None else argv
+    # Everything Front Door writes (the records database, the broker's data, exports, keys and
+    # account files) holds children's data or secrets: readable by this user alone.
+    os.umask(0o077)
     if len(args) == 2 and args[0] == "run":  # noqa: PLR2004 - run NAME
         from frontdoor import serve  # noqa: PLC0415
 

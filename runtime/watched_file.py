@@ -4,11 +4,17 @@ At start a bad file is refused (one line naming the file, the line and the field
 process runs, an edit that does not parse or validate (or is read half-written) is logged once,
 in the same words, the last good version is kept, and :attr:`WatchedFile.problem` says why, so
 ``/health`` can warn; once the file is valid again it is taken up and the warning clears.
+
+A credentials file (API keys, accounts) fails closed instead: when it goes missing or an edit
+is unusable, nobody is let in (the ``closed`` value) until it is mended, so deleting a key's
+line, or the file, revokes at once. A ``refuse`` check (such as "holds the published demo
+account") is applied at start and to every re-read, and refuses the same way.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Generic, TypeVar
 
@@ -24,13 +30,28 @@ Model = TypeVar("Model", bound=BaseModel)
 class WatchedFile(Generic[Model]):
     """The last good version of a YAML file, looked at again every ``recheck_s`` seconds."""
 
-    def __init__(self, path: Path, model: type[Model], what: str, recheck_s: float = 2.0) -> None:
-        """Load ``path`` as ``model`` now; raise :class:`ConfigFileError` if it is bad."""
+    def __init__(
+        self,
+        path: Path,
+        model: type[Model],
+        what: str,
+        recheck_s: float = 2.0,
+        *,
+        closed: Model | None = None,
+        refuse: Callable[[Model], str | None] | None = None,
+    ) -> None:
+        """Load ``path`` as ``model`` now; raise :class:`ConfigFileError` if it is bad.
+
+        ``closed``: what a credentials file stands for when it is missing or unusable later.
+        ``refuse(content)``: a reason the content must not be used, or None.
+        """
         self.path = path
         self.model = model
         self.what = what
         self.recheck_s = recheck_s
-        self._value = load_yaml_model(path, model)
+        self.closed = closed
+        self.refuse = refuse
+        self._value = self._load()
         self._mtime = self._stat()
         self._checked = time.monotonic()
         self._problem: str | None = None
@@ -58,10 +79,23 @@ class WatchedFile(Generic[Model]):
         _ = self.current
         return self._problem
 
+    def _load(self) -> Model:
+        if self.closed is not None and not self.path.exists():
+            raise ConfigFileError(f"{self.path}: missing")
+        value = load_yaml_model(self.path, self.model)
+        if self.refuse is not None and (reason := self.refuse(value)):
+            raise ConfigFileError(f"{self.path}: {reason}")
+        return value
+
     def _reload(self) -> None:
         try:
-            self._value = load_yaml_model(self.path, self.model)
+            self._value = self._load()
         except ConfigFileError as error:
+            if self.closed is not None:
+                self._value = self.closed
+                self._problem = f"{self.what} unusable, nobody is let in until mended: {error}"
+                log.error(f"{self.what} unusable; letting nobody in", reason=str(error))  # noqa: G004, TRY400
+                return
             self._problem = f"{self.what} unusable, the last good one is in use: {error}"
             # The reason names the file, line and field, never a value: no traceback needed.
             log.error(f"{self.what} unusable; keeping the last good one", reason=str(error))  # noqa: G004, TRY400

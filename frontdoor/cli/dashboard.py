@@ -9,7 +9,6 @@ import yaml
 from rich.console import Console
 
 from frontdoor import serve
-from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.web.passwords import hash_password
 
 console = Console(stderr=True)
@@ -30,7 +29,11 @@ def add_manager(
     username: str = typer.Argument(..., help="Sign-in name, recorded as the actor of actions."),
     name: str = typer.Option(..., help="The manager's full name."),
     la: list[str] = typer.Option(..., help="A local authority they manage (repeat for more)."),
-    file: Path = typer.Option(DEMO_MANAGERS_FILE, help="The managers file to add to."),
+    file: Path = typer.Option(
+        ...,
+        help="The managers file to add to (this council's own: the demo one inside the package "
+        "has a published password and is refused in production).",
+    ),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Add (or replace) a duty manager; the password is stored only as an Argon2 hash."""

@@ -10,7 +10,6 @@ import yaml
 from rich.console import Console
 
 from frontdoor import serve
-from runtime.demo import DEMO_REFERRERS_FILE
 from runtime.partners import load_registry
 from runtime.web.passwords import hash_password
 from services.gateway.keys import ApiKeys, issue, read_keys, write_keys
@@ -84,7 +83,11 @@ def add_referrer(  # noqa: PLR0917 - a command's options
     org: str = typer.Option(..., help="The registered organisation they refer for."),
     role: str | None = typer.Option(None, help="Their role, e.g. designated safeguarding lead."),
     email: str | None = typer.Option(None, help="Where the front door can reach them."),
-    file: Path = typer.Option(DEMO_REFERRERS_FILE, help="The referrers file to add to."),
+    file: Path = typer.Option(
+        ...,
+        help="The referrers file to add to (this council's own: the demo one inside the package "
+        "has a published password and is refused in production).",
+    ),
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Add (or replace) a referrer account; the password is stored only as an Argon2 hash."""

@@ -23,7 +23,7 @@ from runtime.kafka.clients import make_producer
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader, RecordsSearch
 from runtime.web.headers import page_middleware
-from services.dashboard.auth import holds_demo_account
+from services.dashboard.auth import Managers, holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.routes import Dashboard
 from services.dashboard.settings import DashboardSettings
@@ -42,18 +42,23 @@ def _stop_if_failed(task: asyncio.Task[None]) -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _demo_account_refused(managers: Managers) -> str | None:
+    """Outside development, at start and at every re-read: no published sign-in."""
+    if holds_demo_account(managers):
+        return "holds the demo account, whose password is published: remove it in production"
+    return None
+
+
 def create_app(settings: DashboardSettings) -> Starlette:
     """The dashboard's ASGI app."""
     settings.check()
     engine = make_engine(settings.database.url)
     require_current_schema(engine)  # refuse a records database behind the code, in one line
     reader = RecordsReader(engine)
-    managers = ManagersFile(settings.managers_file or DEMO_MANAGERS_FILE)
-    if not settings.development and holds_demo_account(managers.current):
-        raise ValueError(
-            f"{settings.managers_file} holds the demo account, whose password is published: "
-            "remove it before running in production"
-        )
+    managers = ManagersFile(
+        settings.managers_file or DEMO_MANAGERS_FILE,
+        refuse=None if settings.development else _demo_account_refused,
+    )
     kafka = settings.kafka
     dashboard = Dashboard(
         managers=managers,

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.demo import DEMO_MANAGERS_FILE, holds_demo_sign_in
 from runtime.web.passwords import hash_password, password_matches
 
 __all__ = ["Manager", "Managers", "hash_password", "holds_demo_account", "load_managers"]
@@ -48,17 +48,10 @@ class Managers(BaseModel):
         return next((m for m in self.managers if m.username == username), None)
 
 
-DEMO_USERNAME = "duty.manager"
-DEMO_PASSWORD = "frontdoor-demo"  # noqa: S105 - published in the README; refused in production
-
-
 def holds_demo_account(managers: Managers) -> bool:
     """Whether a managers file lets the published demo sign-in in."""
-    demo_hashes = {m.password_hash for m in load_managers(DEMO_MANAGERS_FILE).managers}
-    if any(m.password_hash in demo_hashes for m in managers.managers):
-        return True
-    demo = managers.get(DEMO_USERNAME)
-    return demo is not None and managers.authenticate(DEMO_USERNAME, DEMO_PASSWORD) is not None
+    accounts = {m.username: m.password_hash for m in managers.managers}
+    return holds_demo_sign_in(accounts, DEMO_MANAGERS_FILE)
 
 
 def load_managers(path: Path | None = None) -> Managers:

@@ -6,6 +6,7 @@ sign-in throttle are the web servers' shared ones (:mod:`runtime.web.sign_in`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from runtime.watched_file import WatchedFile
@@ -15,12 +16,20 @@ from services.dashboard.auth import Manager, Managers
 class ManagersFile:
     """The managers file as the running dashboard sees it: re-read when it changes.
 
-    A bad edit keeps the last good managers in use (:attr:`problem` says why, on ``/health``).
+    A credentials file: a missing or unusable edit, or one that ``refuse`` refuses, lets nobody
+    in until mended (:attr:`problem` says why, on ``/health``).
     """
 
-    def __init__(self, path: Path, recheck_s: float = 2.0) -> None:
-        """Load ``path`` now (a bad file refuses the start); watch it afterwards."""
-        self.file = WatchedFile(path, Managers, "managers file", recheck_s)
+    def __init__(
+        self,
+        path: Path,
+        recheck_s: float = 2.0,
+        refuse: Callable[[Managers], str | None] | None = None,
+    ) -> None:
+        """Load ``path`` now (a bad or refused file refuses the start); watch it afterwards."""
+        self.file = WatchedFile(
+            path, Managers, "managers file", recheck_s, closed=Managers(), refuse=refuse
+        )
 
     @property
     def current(self) -> Managers:

@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from runtime.demo import DEMO_REFERRERS_FILE
+from runtime.demo import DEMO_REFERRERS_FILE, holds_demo_sign_in
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
@@ -38,6 +38,14 @@ Settings = GatewaySettings
 API_VERSION = "1.0.0"
 
 
+def _demo_account_refused(accounts: ReferrerAccounts) -> str | None:
+    """Outside development, at start and at every re-read: no published sign-in."""
+    hashes = {a.username: a.password_hash for a in accounts.referrers}
+    if holds_demo_sign_in(hashes, DEMO_REFERRERS_FILE):
+        return "holds the demo referrer, whose password is published: remove it in production"
+    return None
+
+
 def create_app(settings: GatewaySettings) -> Starlette:
     """The gateway's ASGI app."""
     settings.check()
@@ -48,7 +56,11 @@ def create_app(settings: GatewaySettings) -> Starlette:
     publisher = Publisher(kafka.topics)
     keys = KeysFile(settings.keys_file)
     referrers = WatchedFile(
-        settings.referrers_file or DEMO_REFERRERS_FILE, ReferrerAccounts, "referrers file"
+        settings.referrers_file or DEMO_REFERRERS_FILE,
+        ReferrerAccounts,
+        "referrers file",
+        closed=ReferrerAccounts(),
+        refuse=None if settings.development else _demo_account_refused,
     )
     api = Api(
         keys=keys,

@@ -91,7 +91,7 @@ class KeysFile:
         """Watch ``path``, made empty first if there is none yet."""
         if not path.exists():
             write_keys(path, ApiKeys())
-        self.file = WatchedFile(path, ApiKeys, "API keys file")
+        self.file = WatchedFile(path, ApiKeys, "API keys file", closed=ApiKeys())
 
     def holder(self, token: str) -> ApiKey | None:
         """The live key ``token`` is, as the file stands now."""

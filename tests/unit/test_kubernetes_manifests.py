@@ -102,3 +102,22 @@ def test_a_partner_user_names_only_its_own_topics() -> None:
                     "name": org + ".",
                     "patternType": "prefix",
                 }
+
+
+def test_every_workload_reads_the_councils_own_partner_registry_not_the_demo_one() -> None:
+    (config,) = [c for c in of_kind("ConfigMap") if c["metadata"]["name"] == "frontdoor-config"]
+    path = Path(config["data"]["FRONTDOOR_PARTNERS_FILE"])
+    workloads = [
+        w
+        for w in of_kind("Deployment") + of_kind("StatefulSet")
+        if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith("frontdoor:")
+    ]
+    assert len(workloads) == 6  # intake, triage, notifier, records, dashboard, gateway
+    for workload in workloads:
+        spec = workload["spec"]["template"]["spec"]
+        (container,) = spec["containers"]
+        assert {"configMapRef": {"name": "frontdoor-config"}} in container["envFrom"]
+        mounts = {m["mountPath"]: m["name"] for m in container["volumeMounts"]}
+        volume = mounts[str(path.parent)]
+        (source,) = [v for v in spec["volumes"] if v["name"] == volume]
+        assert source["configMap"]["name"] == "frontdoor-partners", workload["metadata"]["name"]

@@ -1,0 +1,121 @@
+"""The second security review's findings (issue 25), each reproduced and now refused."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from gateway_app import gateway
+from typer.testing import CliRunner
+
+from conftest import ROOT, migrated_sqlite
+from frontdoor.cli.main import app as cli
+from runtime.demo import DEMO_MANAGERS_FILE, DEMO_REFERRERS_FILE
+from runtime.watched_file import WatchedFile
+from schemas.yaml_files import ConfigFileError
+from services.dashboard.sign_in import ManagersFile
+from services.gateway.app import create_app
+from services.gateway.keys import ApiKeys
+from services.gateway.settings import GatewaySettings
+
+SECRET = "s" * 40
+
+
+# 1. The production gateway refuses the published demo referrer, in any file, at any time.
+
+
+def test_production_gateway_refuses_a_copy_of_the_demo_referrers_file(tmp_path: Path) -> None:
+    copy = tmp_path / "referrers.yaml"
+    shutil.copy(DEMO_REFERRERS_FILE, copy)
+    settings = GatewaySettings(
+        environment="production",
+        session_secret=SECRET,
+        referrers_file=copy,
+        keys_file=tmp_path / "keys.yaml",
+        database={"url": migrated_sqlite(tmp_path / "records.db")},
+    )
+    with pytest.raises(ValueError, match="demo referrer"):
+        create_app(settings)
+
+
+def test_a_demo_account_added_to_a_running_dashboards_file_lets_nobody_in(tmp_path: Path) -> None:
+    own = tmp_path / "managers.yaml"
+    own.write_text("managers: []\n")
+    from services.dashboard.app import _demo_account_refused  # noqa: PLC0415
+
+    managers = ManagersFile(own, recheck_s=0, refuse=_demo_account_refused)
+    assert managers.problem is None
+    shutil.copy(DEMO_MANAGERS_FILE, own)
+    os.utime(own, ns=(1, 10**18))  # a change the watcher sees even within one clock tick
+    assert managers.current.managers == ()
+    assert "demo account" in (managers.problem or "")
+
+
+def test_adding_an_account_needs_a_file_of_the_councils_own() -> None:
+    for command in (
+        ["managers", "add", "x.y", "--name", "X", "--la", "808", "--password", "p"],
+        ["referrers", "add", "x.y", "--name", "X", "--org", "cleveland-police", "--password", "p"],
+    ):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 2
+        assert "--file" in result.output
+
+
+# 10. Revocation fails closed: a credentials file deleted or broken lets nobody in.
+
+
+def test_a_deleted_keys_file_revokes_every_key(tmp_path: Path) -> None:
+    running = gateway(tmp_path)
+    token = running.key_for("cleveland-police")
+    assert running.app.state.keys.holder(token) is not None
+    running.keys_file.unlink()
+    assert running.app.state.keys.holder(token) is None
+    assert "nobody is let in" in (running.app.state.keys.problem or "")
+
+
+def test_a_broken_credentials_file_lets_nobody_in_until_mended(tmp_path: Path) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text("keys: []\n")
+    watched = WatchedFile(path, ApiKeys, "API keys file", recheck_s=0, closed=ApiKeys())
+    path.write_text("keys: [{broken\n")
+    assert watched.current == ApiKeys()
+    assert watched.problem is not None
+    path.write_text("keys: []\n")
+    assert watched.problem is None
+
+
+def test_a_missing_credentials_file_at_start_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigFileError, match="missing"):
+        WatchedFile(tmp_path / "none.yaml", ApiKeys, "API keys file", closed=ApiKeys())
+
+
+# 7. What Front Door writes is readable by its own user alone.
+
+
+def test_files_the_command_creates_are_private_whatever_the_umask(tmp_path: Path) -> None:
+    database = tmp_path / "state" / "records.db"
+    managers = tmp_path / "managers.yaml"
+
+    def frontdoor(*args: str) -> None:
+        subprocess.run(
+            [sys.executable, "-m", "frontdoor", *args],
+            check=True,
+            cwd=ROOT,
+            env=os.environ | {"FRONTDOOR_DATABASE_URL": f"sqlite:///{database}"},
+            preexec_fn=lambda: os.umask(0o022),
+            capture_output=True,
+        )
+
+    frontdoor("db", "upgrade")
+    frontdoor(
+        "managers", "add", "a.b", "--name", "A", "--la", "808", "--password", "p",
+        "--file", str(managers),
+    )  # fmt: skip
+    assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
+    for path in (database, managers):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
