@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ def workbook(lists: dict[str, Table]) -> bytes:
     return out.getvalue()
 
 
-def _text(sheet: Any, value: str) -> Any:
+def _text(sheet: WriteOnlyWorksheet, value: str) -> Cell:
     """A write-only cell of type string, so openpyxl never takes "=..." as a formula."""
     cell = WriteOnlyCell(sheet, value=value)
     cell.data_type = "s"
