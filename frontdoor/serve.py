@@ -79,5 +79,12 @@ def web(name: str, port: int | None = None) -> int:
     except STARTUP_ERRORS as error:
         return cannot_start(name, error)
     sys.stderr.write(f"{WEB_SERVERS[name]} on http://{settings.host}:{settings.port}/\n")
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        log_config=None,  # uvicorn's loggers go through ours (the redactor), not handlers of theirs
+    )
     return 0

@@ -75,6 +75,7 @@ async def serve_asgi(app: ASGIApp, port: int, *, lifespan: bool = False) -> Asyn
         port=port,
         log_level="warning",
         access_log=False,
+        log_config=None,  # through the process's own logging and its redactor
         lifespan="on" if lifespan else "off",
     )
     server = _ServerWithoutSignals(config)

@@ -184,7 +184,9 @@ def check_organisation_id(org: str) -> str:
         raise ValueError(
             f"organisation id {org!r} must be 2-63 lower-case letters, digits or hyphens",
         )
-    if org.startswith(RESERVED_PREFIX) or org in RESERVED_IDS:
+    # Anywhere, not only at the start: services connect as <topic prefix>frontdoor-<service>
+    # (acme-frontdoor-intake under the prefix acme-), and an id never holds a prefix.
+    if RESERVED_PREFIX in org or org in RESERVED_IDS:
         raise ValueError(
             f"organisation id {org!r} is reserved for Front Door's own users; choose another",
         )

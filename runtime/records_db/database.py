@@ -41,7 +41,9 @@ class SchemaBehindError(ValueError):
 def make_engine(url: str) -> Engine:
     """An engine for ``url``; for SQLite, its folder made and write-ahead logging on."""
     parsed = make_url(url)
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    # A failed statement's error (and so a log line) must never show its values: children's
+    # names and dates of birth are parameters.
+    options: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

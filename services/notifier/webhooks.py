@@ -39,6 +39,7 @@ SIGNATURE_HEADER = "X-FrontDoor-Signature"
 IDEMPOTENCY_HEADER = "X-FrontDoor-Idempotency-Key"
 ATTEMPT_HEADER = "X-FrontDoor-Delivery-Attempt"
 SIGNATURE_TOLERANCE_S = 300
+ANSWER_READ_BYTES = 4096  # of a webhook answer: only its status matters
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -83,6 +84,20 @@ class RetryPolicy:
         """
         base = min(self.max_backoff_s, self.initial_backoff_s * 2.0 ** (attempt - 1))
         return float(min(self.max_backoff_s, base * rng.uniform(0.5, 1.5)))
+
+
+async def _read_at_most(response: httpx.Response, limit: int) -> None:
+    """Read (and drop) at most ``limit`` bytes of an answer whose body nobody needs.
+
+    Only the status counts; a hostile endpoint's endless or huge answer must never be held
+    in memory (a 400 MB answer took the notifier past its memory limit, and the restart ran
+    the same delivery again).
+    """
+    read = 0
+    async for chunk in response.aiter_raw():
+        read += len(chunk)
+        if read >= limit:
+            return
 
 
 class PartnerDelivery:
@@ -159,12 +174,16 @@ class PartnerDelivery:
             try:
                 # The whole request, not each step of it, has timeout_s: a partner that answers
                 # byte by byte is as late as one that does not answer.
-                async with asyncio.timeout(self.policy.timeout_s):
-                    response = await client.post(
+                async with (
+                    asyncio.timeout(self.policy.timeout_s),
+                    client.stream(
+                        "POST",
                         str(partner.webhook),
                         content=body,
                         headers=self._headers(partner, body, key, attempt),
-                    )
+                    ) as response,
+                ):
+                    await _read_at_most(response, ANSWER_READ_BYTES)
             except (httpx.HTTPError, TimeoutError) as error:
                 reason = f"{type(error).__name__} after {attempt} attempts"
             else:

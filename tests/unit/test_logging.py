@@ -93,3 +93,45 @@ def test_identifiers_in_free_text_never_survive_whatever_their_spelling(
     masked = redact_personal_data(None, "info", {key: f"nhs {spelt_nhs}, born {uk_date}."})
     assert spelt_nhs not in masked[key]
     assert uk_date not in masked[key]
+
+
+def test_a_failing_database_write_never_shows_its_values(json_log, tmp_path) -> None:
+    """A write that fails (here a unique constraint) is logged by its kind, and even its
+    error's text holds no parameter: children's names are parameters."""
+    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy.exc import IntegrityError  # noqa: PLC0415
+
+    from runtime.records_db.database import make_engine  # noqa: PLC0415
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'names.db'}")
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE child (name TEXT UNIQUE)"))
+        connection.execute(text("INSERT INTO child VALUES (:name)"), {"name": "Zara Okonkwo"})
+    with pytest.raises(IntegrityError) as failed, engine.begin() as connection:
+        connection.execute(text("INSERT INTO child VALUES (:name)"), {"name": "Zara Okonkwo"})
+    engine.dispose()
+    structlog.get_logger("records").exception("write failed", error=failed.value)
+    assert "Zara" not in str(failed.value)
+    assert all("Zara" not in json.dumps(line) for line in json_log())
+
+
+async def test_a_web_servers_tracebacks_go_through_the_redactor(json_log) -> None:
+    """uvicorn's own loggers reach the process's handler (and so the redactor), not handlers
+    uvicorn would otherwise install for itself on stderr."""
+    import httpx  # noqa: PLC0415
+
+    from frontdoor.broker.local import free_port  # noqa: PLC0415
+    from runtime.health import serve_asgi  # noqa: PLC0415
+
+    async def failing(scope, receive, send) -> None:  # noqa: ARG001 - an ASGI app that fails
+        raise RuntimeError("lookup failed for NHS 943 476 5919 born 11/02/2021")
+
+    port = free_port()
+    async with serve_asgi(failing, port), httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{port}/")
+    assert answer.status_code == 500
+    lines = json_log()
+    assert any("Exception in ASGI application" in line["event"] for line in lines), lines
+    logged = json.dumps(lines)
+    assert "943 476 5919" not in logged
+    assert "11/02/2021" not in logged

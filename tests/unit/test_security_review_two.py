@@ -163,3 +163,14 @@ def test_cells_already_recorded_reach_csv_and_xlsx_as_text(tmp_path: Path) -> No
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
     assert [c.value for c in cells] == [FORMULA, "+cmd", "Sam", "@x", "-1", "ok"]
     assert {c.data_type for c in cells} == {"s"}
+
+
+# 11. Reserved names are refused under any topic prefix.
+
+
+@pytest.mark.parametrize("org", ["acme-frontdoor-intake", "frontdoor-x", "x-frontdoor", "admin"])
+def test_an_id_that_could_be_a_front_door_user_under_any_prefix_is_refused(org: str) -> None:
+    from schemas.topics import check_organisation_id  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match="reserved"):
+        check_organisation_id(org)
