@@ -26,6 +26,11 @@ HEADERS = (
     (b"referrer-policy", b"no-referrer"),
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# A page's form is a few KB; 300 KiB leaves room for long free text and bounds what a request
+# may make the server read (starlette parses a whole form before any CSRF check).
+FORM_BODY_LIMIT = 300 * 1024
+# How many fields and how large a part a form may have (starlette's request.form() options).
+FORM_LIMITS = {"max_files": 0, "max_fields": 200, "max_part_size": 64 * 1024}
 
 
 class SecurityHeaders:
@@ -54,6 +59,59 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+class BodyLimit:
+    """ASGI middleware answering 413 to a request body over ``limit`` bytes outside ``/api/``.
+
+    By Content-Length before anything is read, and by counting while the body streams in (a
+    chunked upload has no length). The API has its own limit, answered in its own words.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int = FORM_BODY_LIMIT) -> None:
+        """Wrap ``app``."""
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Refuse an oversized body, or pass the request on, counting its body."""
+        if scope["type"] != "http" or scope["path"].startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope["headers"]).get(b"content-length", b"0")
+        if not length.isdigit() or int(length) > self.limit:
+            await _too_large(send)
+            return
+        read = 0
+
+        async def counting() -> Message:
+            nonlocal read
+            message = await receive()
+            read += len(message.get("body", b""))
+            if read > self.limit:
+                raise _BodyTooLargeError
+            return message
+
+        try:
+            await self.app(scope, counting, send)
+        except _BodyTooLargeError:
+            await _too_large(send)
+
+
+class _BodyTooLargeError(Exception):
+    """Raised inside the app's read of a body that outgrew the limit while streaming."""
+
+
+async def _too_large(send: Send) -> None:
+    body = b"The form is too large to send. Shorten the longest answers and try again."
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"text/plain; charset=utf-8"), *HEADERS],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def page_middleware(session_secret: str, cookie: str, *, https_only: bool) -> list[Middleware]:
     """What every page server wraps its app in: these headers, and a signed session cookie.
 
@@ -61,6 +119,7 @@ def page_middleware(session_secret: str, cookie: str, *, https_only: bool) -> li
     """
     return [
         Middleware(SecurityHeaders),
+        Middleware(BodyLimit),
         Middleware(
             SessionMiddleware,
             secret_key=session_secret,

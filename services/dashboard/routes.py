@@ -25,6 +25,7 @@ from domain.cases import REASON_REQUIRED
 from domain.working_time import UK_TIME
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
+from runtime.web.headers import FORM_LIMITS
 from runtime.web.passwords import csrf_ok, new_csrf_token
 from runtime.web.sign_in import Sessions, SignInThrottle
 from schemas.status import Outcome
@@ -114,7 +115,7 @@ class Dashboard:
 
     async def login(self, request: Request) -> Response:
         """Check the password; start a session with a fresh CSRF token."""
-        form = await request.form()
+        form = await request.form(**FORM_LIMITS)
         if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
             return self._page(
                 request,
@@ -152,7 +153,7 @@ class Dashboard:
 
     async def logout(self, request: Request) -> Response:
         """End the session."""
-        form = await request.form()
+        form = await request.form(**FORM_LIMITS)
         if csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
             self.sessions.end(request.session.get("sid"))  # every copy of the cookie, too
             request.session.clear()
@@ -218,7 +219,7 @@ class Dashboard:
         manager = self._manager(request)
         if manager is None:
             return JSONResponse({"error": "sign in first"}, status_code=401)
-        form = await request.form()
+        form = await request.form(**FORM_LIMITS)
         if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
             log.warning("action refused: bad CSRF token", actor=manager.username)
             return self._page(

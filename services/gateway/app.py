@@ -144,4 +144,5 @@ def create_app(settings: GatewaySettings) -> Starlette:
     app.state.engine = engine
     app.state.publisher = publisher  # a test may stand a fake producer in
     app.state.keys = keys
+    app.state.forms = forms  # tests look at the drafts
     return app

@@ -28,9 +28,10 @@ from domain.policies import PolicyBook
 from domain.wording import PUBLIC_SOURCES, when
 from runtime.partners import PartnerDirectory
 from runtime.watched_file import WatchedFile
+from runtime.web.headers import FORM_LIMITS
 from runtime.web.passwords import csrf_ok, new_csrf_token
 from runtime.web.sign_in import Sessions, SignInThrottle
-from schemas.codes import Ethnicity
+from schemas.codes import Ethnicity, Factor
 from schemas.contact import contact_id_for
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import Partner
@@ -146,7 +147,7 @@ class Forms:
         }
 
     async def _form(self, request: Request) -> FormData | None:
-        form = await request.form()
+        form = await request.form(**FORM_LIMITS)
         return form if csrf_ok(request.session.get("csrf"), form.get("csrf_token")) else None
 
     # --- signing in --------------------------------------------------------------------------
@@ -182,6 +183,7 @@ class Forms:
             errors = [FormError("username", "Enter a correct username and password")]
             return self._page(request, "sign_in.html", 401, errors=errors, username=username)
         self.throttle.succeeded(username)
+        self.drafts.pop(str(request.session.get("sid")), None)  # the old session's answers go too
         self.sessions.sign_in(request.session, account.username)
         log.info("referrer signed in", organisation_id=account.organisation_id)
         return RedirectResponse("/refer", status_code=303)
@@ -540,11 +542,14 @@ PUBLIC_FIELDS = (
 )
 
 
+KNOWN_FACTORS = frozenset(str(factor) for factor in Factor)
+
+
 def _keep(draft: Draft, form: FormData, fields: tuple[str, ...]) -> None:
     """Keep the page's answers in the draft (a page's unticked boxes clear its ticks)."""
     for name in fields:
-        if name == "factors":
-            draft[name] = [str(value) for value in form.getlist(name)]
+        if name == "factors":  # only the census's codes, each once: never a client's list
+            draft[name] = sorted({str(v) for v in form.getlist(name)} & KNOWN_FACTORS)
         elif name in form:
             draft[name] = str(form.get(name, ""))[:20_000]
         else:

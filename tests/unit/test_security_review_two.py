@@ -174,3 +174,50 @@ def test_an_id_that_could_be_a_front_door_user_under_any_prefix_is_refused(org: 
 
     with pytest.raises(ValueError, match="reserved"):
         check_organisation_id(org)
+
+
+# 3. Form bodies are bounded before they are read, and drafts hold only what a form can mean.
+
+
+async def test_an_oversized_form_post_is_refused_before_it_is_read(tmp_path: Path) -> None:
+    running = gateway(tmp_path)
+    big = {"username": "x" * (400 * 1024), "password": "p"}
+    async with running.client() as client:
+        answer = await client.post("/refer/sign-in", data=big)
+    assert answer.status_code == 413
+    assert "too large" in answer.text
+
+
+async def test_a_chunked_form_post_is_stopped_once_it_outgrows_the_limit(tmp_path: Path) -> None:
+    running = gateway(tmp_path)
+    read: list[int] = []
+
+    async def chunks():  # no Content-Length: the limit must count while the body streams
+        for _ in range(40):
+            read.append(1)
+            yield b"a=" + b"x" * 16 * 1024 + b"&"
+
+    async with running.client() as client:
+        answer = await client.post(
+            "/refer/public",
+            content=chunks(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+    assert answer.status_code == 413
+    assert len(read) < 40  # stopped partway, not read to the end
+
+
+async def test_a_drafts_factors_are_known_codes_only_and_a_new_sign_in_drops_old_drafts(
+    tmp_path: Path,
+) -> None:
+    from test_gateway_forms import answer, signed_in  # noqa: PLC0415
+
+    running = gateway(tmp_path)
+    forms = running.app.state.forms
+    async with running.client() as client:
+        token = await signed_in(client)
+        await answer(client, token, "concerns", factors=["16A", "16A", "junk", "9" * 50])
+        (draft,) = forms.drafts.values()
+        assert draft["factors"] == ["16A"]
+        await signed_in(client)  # the same browser signs in again
+        assert list(forms.drafts.values()) in ([], [{}])
