@@ -2,15 +2,16 @@
 
 Sessions live on the server: the signed cookie carries only a random session id, so signing
 out, or removing an account from its file, ends every copy of that session at once. Failed
-sign-ins are counted per username and per client address; past the limit both are locked for a
-while, whether or not the username exists, so a lockout discloses nothing.
+sign-ins are counted per username from an address and per client address; past the limit that
+key is locked for a while, whether or not the username exists, so a lockout discloses nothing.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
-from collections import defaultdict, deque
+from collections import deque
 from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,25 +21,41 @@ from runtime.web.passwords import new_csrf_token
 SESSION_HOURS = 8
 
 
+# What a sign-in name can be (managers' and referrers' patterns): anything else is no account.
+POSSIBLE_NAME = re.compile(r"^[a-z0-9._@-]{2,64}$")
+MAX_KEYS = 10_000  # counted keys kept; the oldest are forgotten first
+
+
 @dataclass
 class SignInThrottle:
-    """Counts failures in a sliding window; too many lock the key for ``lockout_s``."""
+    """Counts failures in a sliding window; too many lock that key for ``lockout_s``.
 
-    per_user: int = 5
+    Keys are a name *from an address* (``per_pair``) and an address (``per_address``), never a
+    name alone: someone who knows a manager's username cannot lock them out from elsewhere.
+    A name that cannot be an account is refused before anything is hashed and counts against
+    its address only, so junk names never become keys; keys expire with their window and are
+    capped, oldest first.
+    """
+
+    per_pair: int = 5
     per_address: int = 20
     window_s: float = 15 * 60
     lockout_s: float = 15 * 60
     clock: Callable[[], float] = time.monotonic
-    _failures: dict[tuple[str, str], deque[float]] = field(
-        default_factory=lambda: defaultdict(deque)
-    )
-    _locked_until: dict[tuple[str, str], float] = field(default_factory=dict)
+    max_keys: int = MAX_KEYS
+    _failures: dict[tuple[str, ...], deque[float]] = field(default_factory=dict)
+    _locked_until: dict[tuple[str, ...], float] = field(default_factory=dict)
 
-    def _keys(self, username: str, address: str) -> list[tuple[tuple[str, str], int]]:
-        return [
-            (("user", username.lower()), self.per_user),
-            (("address", address), self.per_address),
-        ]
+    @staticmethod
+    def possible(username: str) -> bool:
+        """Whether ``username`` could name an account at all."""
+        return POSSIBLE_NAME.fullmatch(username.lower()) is not None
+
+    def _keys(self, username: str, address: str) -> list[tuple[tuple[str, ...], int]]:
+        keys: list[tuple[tuple[str, ...], int]] = [(("address", address), self.per_address)]
+        if self.possible(username):
+            keys.append((("user", username.lower(), address), self.per_pair))
+        return keys
 
     def wait_s(self, username: str, address: str) -> float:
         """Seconds until this name and address may try again (0: now)."""
@@ -49,9 +66,10 @@ class SignInThrottle:
     def failed(self, username: str, address: str) -> list[str]:
         """Count a failure; the scopes ("user", "address") that it locked."""
         now = self.clock()
+        self._forget(now)
         locked = []
         for key, limit in self._keys(username, address):
-            recent = self._failures[key]
+            recent = self._failures.setdefault(key, deque())
             recent.append(now)
             while recent and recent[0] < now - self.window_s:
                 recent.popleft()
@@ -61,9 +79,26 @@ class SignInThrottle:
                 locked.append(key[0])
         return locked
 
-    def succeeded(self, username: str) -> None:
-        """A right password clears that name's failures (not its address's)."""
-        self._failures.pop(("user", username.lower()), None)
+    def succeeded(self, username: str, address: str) -> None:
+        """A right password clears that name's failures from that address (not the address's)."""
+        self._failures.pop(("user", username.lower(), address), None)
+
+    def _forget(self, now: float) -> None:
+        """Drop expired locks and windows; past ``max_keys``, the oldest keys."""
+        for key, until in list(self._locked_until.items()):
+            if until <= now:
+                del self._locked_until[key]
+        for key, recent in list(self._failures.items()):
+            if not recent or recent[-1] < now - self.window_s:
+                del self._failures[key]
+        while len(self._failures) >= self.max_keys:
+            del self._failures[next(iter(self._failures))]
+        while len(self._locked_until) >= self.max_keys:
+            del self._locked_until[next(iter(self._locked_until))]
+
+    def __len__(self) -> int:
+        """How many keys are held (counted or locked)."""
+        return len(self._failures) + len(self._locked_until)
 
 
 @dataclass

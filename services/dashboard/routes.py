@@ -137,8 +137,12 @@ class Dashboard:
                 status_code=429,
             )
         loop = asyncio.get_running_loop()
-        manager = await loop.run_in_executor(
-            self._verifier, self.managers.current.authenticate, username, password
+        manager = (  # a name no account can have is refused without hashing anything
+            await loop.run_in_executor(
+                self._verifier, self.managers.current.authenticate, username, password
+            )
+            if self.throttle.possible(username)
+            else None
         )
         if manager is None:
             locked = self.throttle.failed(username, address)
@@ -146,7 +150,7 @@ class Dashboard:
             return self._page(
                 request, "login.html", None, error="Wrong username or password.", status_code=401
             )
-        self.throttle.succeeded(username)
+        self.throttle.succeeded(username, address)
         self.sessions.sign_in(request.session, manager.username)
         log.info("signed in", actor=manager.username)
         return RedirectResponse("/queues", status_code=303)

@@ -174,15 +174,19 @@ class Forms:
             ]
             return self._page(request, "sign_in.html", 429, errors=errors, username=username)
         loop = asyncio.get_running_loop()
-        account = await loop.run_in_executor(
-            self._verifier, self.referrers.current.authenticate, username, password
+        account = (  # a name no account can have is refused without hashing anything
+            await loop.run_in_executor(
+                self._verifier, self.referrers.current.authenticate, username, password
+            )
+            if self.throttle.possible(username)
+            else None
         )
         if account is None:
             locked = self.throttle.failed(username, address)
             log.warning("referrer sign-in refused", locked=locked)
             errors = [FormError("username", "Enter a correct username and password")]
             return self._page(request, "sign_in.html", 401, errors=errors, username=username)
-        self.throttle.succeeded(username)
+        self.throttle.succeeded(username, address)
         self.drafts.pop(str(request.session.get("sid")), None)  # the old session's answers go too
         self.sessions.sign_in(request.session, account.username)
         log.info("referrer signed in", organisation_id=account.organisation_id)

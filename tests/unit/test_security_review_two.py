@@ -221,3 +221,53 @@ async def test_a_drafts_factors_are_known_codes_only_and_a_new_sign_in_drops_old
         assert draft["factors"] == ["16A"]
         await signed_in(client)  # the same browser signs in again
         assert list(forms.drafts.values()) in ([], [{}])
+
+
+# 4. The sign-in throttle forgets, is bounded, and never locks the real user out from elsewhere.
+
+
+def test_failures_from_elsewhere_never_lock_a_name_out_at_its_own_address() -> None:
+    from runtime.web.sign_in import SignInThrottle  # noqa: PLC0415
+
+    throttle = SignInThrottle(clock=lambda: 0.0)
+    for attacker in ("198.51.100.1", "198.51.100.2"):
+        for _ in range(10):
+            throttle.failed("kim.duty", attacker)
+    assert throttle.wait_s("kim.duty", "198.51.100.1") > 0  # the attacker is locked
+    assert throttle.wait_s("kim.duty", "203.0.113.7") == 0  # the manager at their desk is not
+
+
+def test_names_that_cannot_be_accounts_are_not_kept_and_keys_expire_and_are_capped() -> None:
+    from runtime.web.sign_in import SignInThrottle  # noqa: PLC0415
+
+    now = [0.0]
+    throttle = SignInThrottle(clock=lambda: now[0], per_address=10**9, max_keys=100)
+    for n in range(50):
+        throttle.failed("x" * 10_000 + str(n), "198.51.100.1")
+    assert len(throttle) == 1  # the address only: no junk name became a key
+    for n in range(500):
+        throttle.failed(f"user{n}", f"198.51.{n // 250}.{n % 250}")
+    assert len(throttle) <= 2 * 100
+    now[0] += 15 * 60 + 1
+    throttle.failed("late.one", "192.0.2.1")
+    assert len(throttle) == 2  # everything older than the window is forgotten
+
+
+async def test_an_impossible_name_is_refused_without_hashing(tmp_path: Path, monkeypatch) -> None:
+    from test_gateway_forms import csrf  # noqa: PLC0415
+
+    from services.gateway.referrers import ReferrerAccounts  # noqa: PLC0415
+
+    hashed: list[str] = []
+    monkeypatch.setattr(
+        ReferrerAccounts, "authenticate", lambda _self, name, _password: hashed.append(name)
+    )
+    running = gateway(tmp_path)
+    async with running.client() as client:
+        page = (await client.get("/refer/sign-in")).text
+        answer = await client.post(
+            "/refer/sign-in",
+            data={"username": "Not An Account!" * 20, "password": "p", "csrf_token": csrf(page)},
+        )
+    assert answer.status_code == 401
+    assert hashed == []
