@@ -86,5 +86,6 @@ def web(name: str, port: int | None = None) -> int:
         log_level="warning",
         access_log=False,
         log_config=None,  # uvicorn's loggers go through ours (the redactor), not handlers of theirs
+        **settings.uvicorn_options(),
     )
     return 0

@@ -24,10 +24,22 @@ class WebSettings(ServiceSettings):
         "(in a Kubernetes pod, 0.0.0.0 behind a Service and a TLS ingress).",
     )
     session_secret: SecretStr = Field(description="Key that signs the session cookies.")
+    trusted_proxies: str = Field(
+        default="",
+        description="Addresses or networks (comma-separated, e.g. the ingress pods' range) whose "
+        "X-Forwarded-For and X-Forwarded-Proto are believed. Empty (the default): those headers "
+        "are ignored and the connecting address is the client, so nobody picks their own "
+        "address to escape a throttle.",
+    )
     database: DatabaseSettings = Field(
         default_factory=DatabaseSettings,
         description="The records database the pages read (FRONTDOOR_DATABASE_URL).",
     )
+
+    def uvicorn_options(self) -> dict[str, object]:
+        """How uvicorn treats proxy headers: only from :attr:`trusted_proxies`, else never."""
+        trusted = self.trusted_proxies.strip()
+        return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or "127.0.0.1"}
 
     def require_own_secret(self, variable: str, development_secret: str) -> None:
         """Refuse the development secret, or one too short, outside development."""

@@ -25,6 +25,7 @@ from domain.cases import REASON_REQUIRED
 from domain.working_time import UK_TIME
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
+from runtime.web.clients import client_key
 from runtime.web.headers import FORM_LIMITS
 from runtime.web.passwords import csrf_ok, new_csrf_token
 from runtime.web.sign_in import Sessions, SignInThrottle
@@ -125,7 +126,7 @@ class Dashboard:
                 status_code=403,
             )
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        address = request.client.host if request.client else "unknown"
+        address = client_key(request)
         wait = self.throttle.wait_s(username, address)
         if wait > 0:
             log.warning("sign-in refused: locked out", minutes=ceil(wait / 60))

@@ -28,6 +28,7 @@ from domain.policies import PolicyBook
 from domain.wording import PUBLIC_SOURCES, when
 from runtime.partners import PartnerDirectory
 from runtime.watched_file import WatchedFile
+from runtime.web.clients import client_key
 from runtime.web.headers import FORM_LIMITS
 from runtime.web.passwords import csrf_ok, new_csrf_token
 from runtime.web.sign_in import Sessions, SignInThrottle
@@ -163,7 +164,7 @@ class Forms:
             errors = [FormError("username", "The page expired: please sign in again")]
             return self._page(request, "sign_in.html", 403, errors=errors, username="")
         username, password = str(form.get("username", "")), str(form.get("password", ""))
-        address = request.client.host if request.client else "unknown"
+        address = client_key(request)
         wait = self.throttle.wait_s(username, address)
         if wait > 0:
             log.warning("referrer sign-in refused: locked out", minutes=ceil(wait / 60))
@@ -480,7 +481,7 @@ class Forms:
             errors.insert(0, FormError("relationship", "Select who you are"))
         if errors:
             return self._public_page(request, draft, errors, 400)
-        address = request.client.host if request.client else "unknown"
+        address = client_key(request)
         wait = self.public_limit.take(address)
         if wait > 0:
             log.warning("public referral refused: too many from one address")

@@ -271,3 +271,46 @@ async def test_an_impossible_name_is_refused_without_hashing(tmp_path: Path, mon
         )
     assert answer.status_code == 401
     assert hashed == []
+
+
+# 2. Proxy headers are believed from the configured proxies only; IPv6 counts by its /64.
+
+
+async def seen_through_uvicorn(options: dict[str, object], peer: str, headers: dict) -> tuple:
+    """What an app behind uvicorn's own proxy handling sees of a request from ``peer``."""
+    import httpx  # noqa: PLC0415
+    import uvicorn  # noqa: PLC0415
+    from starlette.requests import Request  # noqa: PLC0415
+    from starlette.responses import PlainTextResponse  # noqa: PLC0415
+
+    from runtime.web.clients import client_key  # noqa: PLC0415
+
+    async def app(scope, receive, send) -> None:
+        request = Request(scope, receive)
+        await PlainTextResponse(f"{client_key(request)} {scope['scheme']}")(scope, receive, send)
+
+    config = uvicorn.Config(app, log_config=None, **options)  # type: ignore[arg-type]
+    config.load()
+    transport = httpx.ASGITransport(app=config.loaded_app, client=(peer, 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        return tuple((await client.get("/", headers=headers)).text.split())
+
+
+async def test_forwarded_headers_are_ignored_unless_the_proxy_is_trusted() -> None:
+    from services.gateway.settings import GatewaySettings  # noqa: PLC0415
+
+    forged = {"x-forwarded-for": "192.0.2.99", "x-forwarded-proto": "https"}
+    untrusted = GatewaySettings().uvicorn_options()
+    assert await seen_through_uvicorn(untrusted, "127.0.0.1", forged) == ("127.0.0.1", "http")
+    ingress = GatewaySettings(trusted_proxies="10.42.0.0/16").uvicorn_options()
+    assert await seen_through_uvicorn(ingress, "10.42.3.4", forged) == ("192.0.2.99", "https")
+    assert await seen_through_uvicorn(ingress, "198.51.100.7", forged) == ("198.51.100.7", "http")
+
+
+async def test_ipv6_clients_count_by_their_64() -> None:
+    from services.gateway.settings import GatewaySettings  # noqa: PLC0415
+
+    options = GatewaySettings().uvicorn_options()
+    one = await seen_through_uvicorn(options, "2001:db8:1:2:aaaa::1", {})
+    other = await seen_through_uvicorn(options, "2001:db8:1:2:bbbb::9", {})
+    assert one[0] == other[0] == "2001:db8:1:2::/64"
