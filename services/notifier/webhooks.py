@@ -31,7 +31,13 @@ from runtime.partners import PartnerDirectory
 from runtime.records import Record
 from schemas.partners import Partner
 from schemas.status import StatusUpdate
-from services.notifier.webhook_rules import webhook_problem
+from services.notifier.webhook_rules import (
+    Endpoint,
+    Resolver,
+    endpoint_for,
+    resolve_host,
+    webhook_shape_problem,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -112,8 +118,13 @@ class PartnerDelivery:
         dead_letter: Callable[[Record, str, int], Awaitable[None]],
         *,
         current: Callable[[], Partner | None] | None = None,
+        production: bool = False,
+        resolve: Resolver = resolve_host,
     ) -> None:
         """Deliver to ``partner``'s endpoint; dead-letter through ``dead_letter``.
+
+        In ``production`` each attempt resolves the host again, checks the addresses and
+        connects to the checked one (:func:`endpoint_for`).
 
         ``current()`` gives the partner's entry as the registry stands now (None once it is
         removed, has no webhook or may not be called): a changed URL or secret is used from
@@ -125,6 +136,8 @@ class PartnerDelivery:
         self.policy = policy
         self.health = health
         self.dead_letter = dead_letter
+        self.production = production
+        self.resolve = resolve
         self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -144,6 +157,49 @@ class PartnerDelivery:
                             await consumer.commit({tp: record.offset + 1})
         finally:
             await consumer.stop()
+
+    async def _attempt(
+        self, client: httpx.AsyncClient, partner: Partner, body: bytes, key: str, attempt: int
+    ) -> str | None:
+        """One delivery attempt: None if delivered, else why not."""
+        assert partner.webhook is not None  # noqa: S101 - the caller checked
+        endpoint = await endpoint_for(
+            partner.webhook, production=self.production, resolve=self.resolve
+        )
+        if isinstance(endpoint, str):  # resolved, now, to an address it may not call
+            return f"{endpoint} (attempt {attempt})"
+        try:
+            response = await self._post(client, endpoint, body, partner, key, attempt)
+        except (httpx.HTTPError, TimeoutError) as error:
+            return f"{type(error).__name__} after {attempt} attempts"
+        if response.is_success:
+            return None
+        return f"HTTP {response.status_code} after {attempt} attempts"
+
+    async def _post(  # noqa: PLR0917 - one attempt's parts
+        self,
+        client: httpx.AsyncClient,
+        endpoint: Endpoint,
+        body: bytes,
+        partner: Partner,
+        key: str,
+        attempt: int,
+    ) -> httpx.Response:
+        """One attempt; the answer's status (its body is read at most a few KB)."""
+        # The whole request, not each step of it, has timeout_s: a partner that answers byte
+        # by byte is as late as one that does not answer.
+        async with (
+            asyncio.timeout(self.policy.timeout_s),
+            client.stream(
+                "POST",
+                endpoint.url,
+                content=body,
+                headers=self._headers(partner, body, key, attempt) | endpoint.headers,
+                extensions=endpoint.extensions,
+            ) as response,
+        ):
+            await _read_at_most(response, ANSWER_READ_BYTES)
+        return response
 
     def _headers(self, partner: Partner, body: bytes, key: str, attempt: int) -> dict[str, str]:
         secret = partner.webhook_secret.get_secret_value() if partner.webhook_secret else ""
@@ -171,33 +227,18 @@ class PartnerDelivery:
             if partner is None or partner.webhook is None:
                 log.info("webhook deliveries stopped", organisation=self.partner.id)
                 return False
-            try:
-                # The whole request, not each step of it, has timeout_s: a partner that answers
-                # byte by byte is as late as one that does not answer.
-                async with (
-                    asyncio.timeout(self.policy.timeout_s),
-                    client.stream(
-                        "POST",
-                        str(partner.webhook),
-                        content=body,
-                        headers=self._headers(partner, body, key, attempt),
-                    ) as response,
-                ):
-                    await _read_at_most(response, ANSWER_READ_BYTES)
-            except (httpx.HTTPError, TimeoutError) as error:
-                reason = f"{type(error).__name__} after {attempt} attempts"
-            else:
-                if response.is_success:
-                    self.health.count("webhooks_delivered")
-                    log.info(
-                        "webhook delivered",
-                        organisation=self.partner.id,
-                        attempt=attempt,
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
-                    return True
-                reason = f"HTTP {response.status_code} after {attempt} attempts"
+            failed = await self._attempt(client, partner, body, key, attempt)
+            if failed is None:
+                self.health.count("webhooks_delivered")
+                log.info(
+                    "webhook delivered",
+                    organisation=self.partner.id,
+                    attempt=attempt,
+                    partition=record.partition,
+                    offset=record.offset,
+                )
+                return True
+            reason = failed
             self.health.count("webhook_failures")
             log.warning(
                 "webhook attempt failed",
@@ -247,7 +288,7 @@ class WebhookDispatcher:
         fingerprint = hashlib.sha256(secret.encode()).hexdigest()
         key = (partner.id, str(partner.webhook), fingerprint)
         if key not in self._verdicts:
-            problem = webhook_problem(partner, production=self.production)
+            problem = webhook_shape_problem(partner) if self.production else None
             self._verdicts[key] = problem
             if problem is not None:
                 self.health.count("webhooks_refused")
@@ -286,6 +327,7 @@ class WebhookDispatcher:
                             self.health,
                             dead_letter,
                             current=functools.partial(self.allowed, partner.id),
+                            production=self.production,
                         )
                         tasks[partner.id] = asyncio.create_task(delivery.run(stop))
                 for partner_id, task in list(tasks.items()):

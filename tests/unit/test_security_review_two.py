@@ -314,3 +314,96 @@ async def test_ipv6_clients_count_by_their_64() -> None:
     one = await seen_through_uvicorn(options, "2001:db8:1:2:aaaa::1", {})
     other = await seen_through_uvicorn(options, "2001:db8:1:2:bbbb::9", {})
     assert one[0] == other[0] == "2001:db8:1:2::/64"
+
+
+# 9. A webhook's host is resolved and checked at every attempt, and the checked address is
+#    the one connected to.
+
+
+def _hook_partner(url: str):
+    from schemas.partners import Partner  # noqa: PLC0415
+
+    return Partner(
+        id="school-x",
+        name="School X",
+        source="2A",
+        local_authorities=("808",),
+        webhook=url,
+        webhook_secret="s" * 32,
+    )
+
+
+async def test_a_name_re_pointed_at_this_machine_after_its_check_is_never_connected_to() -> None:
+    import asyncio  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from fakes import FakeRecord  # noqa: PLC0415
+    from frontdoor.broker.local import free_port  # noqa: PLC0415
+    from runtime.health import Health  # noqa: PLC0415
+    from runtime.kafka.settings import KafkaSettings  # noqa: PLC0415
+    from schemas.status import Status, StatusUpdate  # noqa: PLC0415
+    from services.notifier.webhook_rules import webhook_problem  # noqa: PLC0415
+    from services.notifier.webhooks import PartnerDelivery, RetryPolicy  # noqa: PLC0415
+
+    port, connections = free_port(), []
+    update = StatusUpdate(
+        contact_id="c-1",
+        referral_id="R-1",
+        organisation_id="school-x",
+        sequence=1,
+        status=Status.RECEIVED,
+        message="Received.",
+        occurred_at="2026-11-17T09:30:00Z",  # type: ignore[arg-type]
+    )
+
+    async def count(_reader, writer) -> None:
+        connections.append(1)
+        writer.close()
+
+    server = await asyncio.start_server(count, "127.0.0.1", port)
+    partner = _hook_partner(f"https://localhost:{port}/hook")
+    answers = iter(
+        [[(2, 1, 6, "", ("8.8.8.8", port))]] + [[(2, 1, 6, "", ("127.0.0.1", port))]] * 9
+    )
+    resolve = lambda _host, _port: next(answers)  # noqa: E731 - first public, then this machine
+    assert webhook_problem(partner, production=True, resolve=resolve) is None  # checked: public
+    dead: list[str] = []
+
+    async def dead_letter(_record, reason: str, _attempts: int) -> None:
+        dead.append(reason)
+
+    policy = RetryPolicy(max_attempts=3, initial_backoff_s=0.01, max_backoff_s=0.01, timeout_s=1)
+    delivery = PartnerDelivery(
+        KafkaSettings(), partner, policy, Health("notifier"), dead_letter,
+        production=True, resolve=resolve,
+    )  # fmt: skip
+    async with server, httpx.AsyncClient() as client:
+        assert await delivery._deliver(
+            client,
+            FakeRecord("status.school-x", update.model_dump_json().encode()),
+            asyncio.Event(),
+        )
+    assert connections == []
+    assert dead == ["the webhook's host resolves to an internal address (attempt 3)"]
+
+
+async def test_a_name_that_does_not_resolve_is_tried_again_not_refused_for_ever() -> None:
+    from services.notifier.webhook_rules import endpoint_for  # noqa: PLC0415
+
+    partner = _hook_partner("https://hooks.example.org/front-door")
+    calls: list[str] = []
+
+    def resolve(host: str, _port: int):
+        calls.append(host)
+        if len(calls) == 1:
+            raise OSError("temporary failure in name resolution")
+        return [(2, 1, 6, "", ("8.8.8.8", 443))]
+
+    first = await endpoint_for(partner.webhook, production=True, resolve=resolve)
+    second = await endpoint_for(partner.webhook, production=True, resolve=resolve)
+    assert first == "the webhook's host does not resolve"
+    assert not isinstance(second, str)
+    assert second.url == "https://8.8.8.8/front-door"  # the checked address, connected to
+    assert second.headers == {"Host": "hooks.example.org"}  # and the name, for HTTP and TLS
+    assert second.extensions == {"sni_hostname": "hooks.example.org"}
