@@ -24,9 +24,11 @@ class RateLimit:
         tokens, then = self._buckets.get(key, (float(self.burst), now))
         tokens = min(float(self.burst), tokens + (now - then) * self.rate)
         if tokens < 1:
+            self._buckets.pop(key, None)
             self._buckets[key] = (tokens, now)
             return (1 - tokens) / self.rate
         if len(self._buckets) >= MAX_KEYS and key not in self._buckets:
-            self._buckets.pop(next(iter(self._buckets)))
+            self._buckets.pop(next(iter(self._buckets)))  # the longest idle: see below
+        self._buckets.pop(key, None)  # re-inserted last: the dict's order is last use
         self._buckets[key] = (tokens - 1, now)
         return 0.0

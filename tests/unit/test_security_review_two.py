@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -407,3 +408,29 @@ async def test_a_name_that_does_not_resolve_is_tried_again_not_refused_for_ever(
     assert second.url == "https://8.8.8.8/front-door"  # the checked address, connected to
     assert second.headers == {"Host": "hooks.example.org"}  # and the name, for HTTP and TLS
     assert second.extensions == {"sni_hostname": "hooks.example.org"}
+
+
+# 12. What answers without sign-in shows no data; a full rate table forgets the longest idle.
+
+
+async def test_the_gateways_health_names_no_file(tmp_path: Path) -> None:
+    running = gateway(tmp_path)
+    running.keys_file.write_text("keys: [{broken\n")
+    async with running.client() as client:
+        health = (await client.get("/health")).json()
+    assert health["warnings"] == {"keys": "unusable"}
+    assert str(tmp_path) not in json.dumps(health)
+
+
+def test_a_full_rate_table_forgets_the_longest_idle_caller_not_the_first_seen(monkeypatch) -> None:
+    from services.gateway import limits  # noqa: PLC0415
+
+    monkeypatch.setattr(limits, "MAX_KEYS", 3)
+    now = [0.0]
+    limit = limits.RateLimit(rate=1 / 3600, burst=2, clock=lambda: now[0])
+    for key in ("busy", "b", "c"):
+        limit.take(key)
+        now[0] += 1
+    limit.take("busy")  # the first seen is the most recent caller now
+    assert limit.take("d") == 0.0  # the table is full: someone is forgotten
+    assert limit.take("busy") > 0  # not the busy caller, whose bucket is empty
