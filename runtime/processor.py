@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
+from aiokafka.errors import NoOffsetForPartitionError, OffsetOutOfRangeError
 
 from runtime.health import Health
 from runtime.heap import Heap
@@ -35,6 +36,36 @@ class Subscription:
     pattern: str | None = None
 
 
+class Positions:
+    """Where the processor reads each partition from: never aiokafka's guess.
+
+    The consumer runs with ``auto_offset_reset="none"``; every position is set here, at
+    assignment, after a dropped batch and after an out-of-range answer (a restarting broker
+    gives those: aiokafka would go back to the start and process everything again). It is the
+    group's committed offset, or this process's own last commit if that is further: the group
+    answers without waiting for a commit's markers (aiokafka cannot ask for stable offsets),
+    so just after our own commit it can still give the one before.
+    """
+
+    def __init__(self) -> None:
+        """No consumer yet (the processor sets it) and nothing committed by this process."""
+        self.consumer: AIOKafkaConsumer | None = None
+        self.committed: dict[TopicPartition, int] = {}
+
+    async def seek(self, partitions: set[TopicPartition]) -> None:
+        """Move each partition to where processing goes on; the start if nothing was done."""
+        consumer = self.consumer
+        assert consumer is not None  # noqa: S101 - set while running
+        for tp in partitions:
+            group = await consumer.committed(tp)
+            ours = self.committed.get(tp)
+            known = [offset for offset in (group, ours) if offset is not None]
+            if known:
+                consumer.seek(tp, max(known))
+            else:
+                await consumer.seek_to_beginning(tp)
+
+
 class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     """Keeps batches and partition moves apart.
 
@@ -46,9 +77,12 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
     another member's meanwhile, which committed past the batch's first record).
     """
 
-    def __init__(self, lock: asyncio.Lock, on_assigned: PartitionsHook | None) -> None:
+    def __init__(
+        self, lock: asyncio.Lock, on_assigned: PartitionsHook | None, positions: Positions
+    ) -> None:
         self._lock = lock
         self._on_assigned = on_assigned
+        self._positions = positions
         self.generation = 0
         self.failure: Exception | None = None
 
@@ -61,10 +95,10 @@ class _Rebalance(ConsumerRebalanceListener):  # type: ignore[misc]
         async with self._lock:
             self.generation += 1
             log.info("partitions assigned", partitions=len(assigned))
-            if self._on_assigned is None:
-                return
             try:
-                await self._on_assigned(set(assigned))
+                await self._positions.seek(assigned)
+                if self._on_assigned is not None:
+                    await self._on_assigned(set(assigned))
             except Exception as error:  # aiokafka would only log it and carry on
                 self.failure = error
                 raise
@@ -103,7 +137,8 @@ class TransactionalProcessor:
         self.tick_every_s = tick_every_s
         self._next_tick = 0.0
         self._lock = asyncio.Lock()
-        self._rebalance = _Rebalance(self._lock, on_assigned)
+        self._positions = Positions()
+        self._rebalance = _Rebalance(self._lock, on_assigned, self._positions)
         self.heap = Heap()
 
     async def run(self, stop: asyncio.Event) -> None:
@@ -119,7 +154,9 @@ class TransactionalProcessor:
             group_id=self.group_id,
             client_id=self.group_id,
             max_partition_fetch_bytes=self.fetch_bytes,
+            auto_offset_reset="none",  # positions are set by Positions, never guessed
         )
+        self._positions.consumer = consumer
         await producer.start()
         try:
             await consumer.start()
@@ -157,7 +194,12 @@ class TransactionalProcessor:
                 if fetch not in done:
                     fetch.cancel()
                     break
-                batch = fetch.result()
+                try:
+                    batch = fetch.result()
+                except (OffsetOutOfRangeError, NoOffsetForPartitionError) as error:
+                    async with self._lock:
+                        await self._reposition(consumer, error)
+                    continue
                 if self._rebalance.failure is not None:
                     # Restoring state for new partitions failed: processing without it could
                     # decide wrongly, so stop here and let the restart try again.
@@ -177,27 +219,32 @@ class TransactionalProcessor:
         finally:
             stopping.cancel()
 
-    @staticmethod
     async def _refetch(
-        consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]
+        self, consumer: AIOKafkaConsumer, batch: dict[TopicPartition, list[Record]]
     ) -> None:
-        """Drop a batch fetched across a rebalance; read on from the group's committed offsets.
+        """Drop a batch fetched across a rebalance; read on from what was committed.
 
         Not from the batch's first record: between the fetch and now the partition may have
         moved to another member, which processed and committed past it, and back again.
         ``getmany`` has moved the position past the batch, so every partition still ours is
-        sought back to what the group committed (the start where nothing was).
+        sought back to the committed offset (:class:`Positions`).
         """
-        assigned = consumer.assignment()
-        for tp in batch:
-            if tp not in assigned:
-                continue
-            committed = await consumer.committed(tp)
-            if committed is None:
-                await consumer.seek_to_beginning(tp)
-            else:
-                consumer.seek(tp, committed)
+        await self._positions.seek(set(batch) & consumer.assignment())
         log.info("batch from before a rebalance dropped", records=sum(map(len, batch.values())))
+
+    async def _reposition(
+        self, consumer: AIOKafkaConsumer, error: OffsetOutOfRangeError | NoOffsetForPartitionError
+    ) -> None:
+        """Set the positions aiokafka would have guessed: from what was committed, or the start.
+
+        Out of range comes from a restarting broker (what was committed was processed exactly
+        once: never go back to the start); no offset, from a partition nothing has committed.
+        """
+        said = error.args[0] if error.args else None
+        partitions = set(said) if isinstance(said, dict) else {said} if said else set()
+        log.info("positions set from the committed offsets", error=type(error).__name__)
+        self.health.count("positions_set")
+        await self._positions.seek((partitions or consumer.assignment()) & consumer.assignment())
 
     async def _tick(self, producer: AIOKafkaProducer) -> None:
         """Write what the service's clock says is due, in a transaction of its own."""
@@ -223,6 +270,7 @@ class TransactionalProcessor:
             await _send_all(producer, outputs)
             offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
             await producer.send_offsets_to_transaction(offsets, self.group_id)
+        self._positions.committed |= offsets  # committed: the transaction's commit returned
         self.health.count("records_in", len(records))
         self.health.count("records_out", len(outputs))
         self.health.count("batches")

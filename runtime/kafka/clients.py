@@ -58,15 +58,20 @@ def make_consumer(
     client_id: str,
     topics: list[str] | None = None,
     max_partition_fetch_bytes: int | None = None,
+    auto_offset_reset: str = "earliest",
 ) -> AIOKafkaConsumer:
-    """A ``read_committed`` consumer that never commits on its own."""
+    """A ``read_committed`` consumer that never commits on its own.
+
+    ``auto_offset_reset="none"`` for a consumer whose positions its owner sets itself: aiokafka
+    then never moves it to the start on its own (it would, on an out-of-range answer).
+    """
     return AIOKafkaConsumer(
         *(topics or []),
         **kafka.client_options(),
         client_id=client_id,
         group_id=group_id,
         enable_auto_commit=False,
-        auto_offset_reset="earliest",
+        auto_offset_reset=auto_offset_reset,
         isolation_level="read_committed",
         max_partition_fetch_bytes=max_partition_fetch_bytes or MAX_REQUEST_BYTES,
         # New partner topics are found within this many milliseconds, without a restart.
