@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Self
@@ -32,10 +32,27 @@ class _PolicyModel(BaseModel):
 
 
 class Due(_PolicyModel):
-    """A response target in working time."""
+    """A response target: in working time on the council's calendar, or in elapsed time.
 
+    Elapsed ``hours`` run round the clock, evenings, weekends and bank holidays included (a
+    red case does not wait for Monday); ``working_hours``/``working_days`` count only the
+    council's working time. One or the other, never both.
+    """
+
+    hours: float = Field(default=0, ge=0, description="Elapsed hours, round the clock.")
     working_hours: float = Field(default=0, ge=0, description="Working hours.")
     working_days: float = Field(default=0, ge=0, description="Working days.")
+
+    @model_validator(mode="after")
+    def _one_clock(self) -> Self:
+        if self.hours and (self.working_hours or self.working_days):
+            raise ValueError("a due time counts elapsed hours or working time, not both")
+        return self
+
+    @property
+    def round_the_clock(self) -> bool:
+        """Whether this target counts elapsed time."""
+        return bool(self.hours)
 
 
 class Calendar(_PolicyModel):
@@ -84,7 +101,11 @@ class LevelSpec(_PolicyModel):
     name: str = Field(description="universal, additional, complex, acute, or a local name.")
     rag: Rag = Field(description="Urgency rating.")
     outcome: Outcome = Field(description="Where a contact at this level goes.")
-    due: Due = Field(description="Decision due within this much working time.")
+    due: Due = Field(description="A decision is due within this (working or elapsed) time.")
+    checks_due: Due | None = Field(
+        default=None,
+        description="Partner checks are due within this time after asking (none: not asked).",
+    )
     strategy_discussion: bool = Field(default=False, description="Flag a strategy discussion.")
 
 
@@ -211,13 +232,34 @@ class Policy(_PolicyModel):
         return self._clock
 
     def within(self, due: Due, since: datetime) -> datetime:
-        """The instant ``due`` working time after ``since``, on this council's calendar."""
+        """The instant ``due`` after ``since``: elapsed, or working time on this calendar.
+
+        The one answer to "when is this due" that triage, the referrer's wording, the
+        dashboard, the form's guidance and ``replay`` all use.
+        """
+        if due.round_the_clock:
+            return (since + timedelta(hours=due.hours)).astimezone(UTC)
         clock = self.clock
         return clock.add_hours(since, due.working_hours + due.working_days * clock.hours_per_day)
 
     def decision_due(self, level: Level, since: datetime) -> datetime:
         """When a decision is due for a case at ``level`` whose clock started ``since``."""
         return self.within(self.level(level).due, since)
+
+    def checks_due(self, level: Level, since: datetime) -> datetime | None:
+        """When partner checks asked ``since`` are due for a case at ``level`` (None: none)."""
+        due = self.level(level).checks_due
+        return None if due is None else self.within(due, since)
+
+    def hours_left(self, level: Level, due: datetime, now: datetime) -> float:
+        """Time left until ``due`` on the clock of ``level`` (negative when past)."""
+        if self.level(level).due.round_the_clock:
+            return (due - now).total_seconds() / 3600
+        return self.clock.hours_between(now, due)
+
+    def out_of_hours(self, at: datetime) -> bool:
+        """Whether ``at`` falls outside this council's working calendar (EDT's hours)."""
+        return not self.clock.is_working_time(at)
 
     def acknowledgement_due(self, received_at: datetime) -> datetime:
         """The decision time a referrer is promised on receipt (one working day by default)."""

@@ -64,6 +64,11 @@ def _destination(event: StatusEvent) -> str:
     if event.outcome is Outcome.NO_FURTHER_ACTION:
         return "no further action by children's social care: advice and signposting instead"
     due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""
+    if event.emergency_duty:
+        return (
+            "passed to the emergency duty team now, out of office hours, and to "
+            f"{TEAM[event.outcome]}{due}"
+        )
     return f"passed to {TEAM[event.outcome]}{due}"
 
 
@@ -80,7 +85,7 @@ def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one
     if status is Status.DUPLICATE:
         return "Already received — this copy changes nothing."
     if public:
-        return _public_sentence(status, event.outcome)
+        return _public_sentence(status, event.outcome, emergency_duty=event.emergency_duty)
     if status in (Status.TRIAGED, Status.LINKED):
         destination = _destination(event)
         return destination[0].upper() + destination[1:] + "."
@@ -99,7 +104,12 @@ def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one
     )
 
 
-def _public_sentence(status: Status, outcome: Outcome | None) -> str:
+def _public_sentence(status: Status, outcome: Outcome | None, *, emergency_duty: bool) -> str:
+    if emergency_duty and status in (Status.TRIAGED, Status.AMENDED):
+        return (
+            "The council's emergency duty team is looking at what you told us now, out of "
+            "office hours. Thank you."
+        )
     if status is Status.OVERDUE:
         return "Still being looked at — thank you for your patience."
     if status is Status.CLOSED:

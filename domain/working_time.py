@@ -52,6 +52,12 @@ class WorkingClock:
             and not (self.bank_holidays_off and day in self.bank_holidays)
         )
 
+    def is_working_time(self, at: datetime) -> bool:
+        """Whether the instant ``at`` falls within a working day's hours."""
+        local = at.astimezone(self.zone)
+        opens, closes = self._bounds(local.date())
+        return self.is_working_day(local.date()) and opens <= local < closes
+
     def _bounds(self, day: date) -> tuple[datetime, datetime]:
         return (
             datetime.combine(day, self.day_start, self.zone),

@@ -57,6 +57,9 @@ class StatusEvent(BaseModel):
     decision_due: datetime | None = Field(default=None, description="When a decision is due.")
     errors: list[FieldError] = Field(default_factory=list, description="For `rejected` only.")
     occurred_at: datetime = Field(description="When it happened.")
+    emergency_duty: bool = Field(
+        default=False, description="The emergency duty team has it (red, out of office hours)."
+    )
 
 
 class StatusUpdate(BaseModel):

@@ -110,6 +110,14 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         "Cases for the early help team, keyed by local authority.",
     ),
     TopicSpec(
+        "triage.queue.emergency-duty",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Red cases received out of office hours, for the emergency duty team (they are on the "
+        "enquiry and assessment queue as well), keyed by local authority.",
+    ),
+    TopicSpec(
         "triage.decisions",
         6,
         FOREVER,
@@ -232,6 +240,11 @@ class Topics:
     def queue_early_help(self) -> str:
         """The early help team's queue."""
         return self.prefix + "triage.queue.early-help"
+
+    @property
+    def queue_emergency_duty(self) -> str:
+        """The emergency duty team's queue: red cases received out of office hours."""
+        return self.prefix + "triage.queue.emergency-duty"
 
     @property
     def decisions(self) -> str:

@@ -143,6 +143,24 @@ class Case(BaseModel):
         default_factory=list,
         description="Ids of the last actions applied (to ignore repeats).",
     )
+    emergency_duty_since: datetime | None = Field(
+        default=None,
+        description="When it went to the emergency duty team: red, out of office hours.",
+    )
+    handed_to_day_team_at: datetime | None = Field(
+        default=None,
+        description="When the emergency duty team handed it to the day team (off EDT's queue).",
+    )
+
+    @property
+    def with_emergency_duty(self) -> bool:
+        """Whether it is on the emergency duty team's queue now."""
+        return (
+            self.emergency_duty_since is not None
+            and self.handed_to_day_team_at is None
+            and self.state is CaseState.OPEN
+        )
+
     retired_at: datetime | None = Field(
         default=None,
         description=(
@@ -167,6 +185,11 @@ class QueueItem(BaseModel):
     queue: Outcome = Field(description="The queue: enquiry-assessment or early-help.")
     reason: QueueReason = Field(description="Why it arrived.")
     case: Case = Field(description="The case as it arrived.")
+    emergency_duty: bool = Field(
+        default=False,
+        description="On the emergency duty team's queue (triage.queue.emergency-duty): a red "
+        "case received out of office hours. The same case is on its team's queue too.",
+    )
 
 
 class DecisionKind(StrEnum):
@@ -184,6 +207,7 @@ class DecisionKind(StrEnum):
     MATCH_REJECTED = "match-rejected"
     ACTION_REFUSED = "action-refused"
     OVERDUE = "overdue"
+    HANDED_TO_DAY_TEAM = "handed-to-day-team"
 
 
 class Decision(BaseModel):
@@ -220,6 +244,7 @@ class ActionKind(StrEnum):
     CLOSE = "close"
     CONFIRM_MATCH = "confirm-match"
     REJECT_MATCH = "reject-match"
+    HAND_TO_DAY_TEAM = "hand-to-day-team"
 
 
 class ManagerAction(BaseModel):

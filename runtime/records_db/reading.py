@@ -65,6 +65,19 @@ class RecordsReader:
             )
             return [Case.model_validate_json(doc) for doc in documents if doc], total
 
+    def emergency_duty_cases(self, la: str) -> list[Case]:
+        """``la``'s cases with the emergency duty team now (open, red, not handed over)."""
+        with Session(self.engine) as session:
+            documents = session.scalars(
+                select(tables.Case.document)
+                .where(tables.Case.local_authority == la)
+                .where(tables.Case.state == CaseState.OPEN.value)
+                .where(tables.Case.rag == "red")
+                .where(tables.Case.merged_into.is_(None))
+            )
+            cases = [Case.model_validate_json(doc) for doc in documents if doc]
+        return [case for case in cases if case.with_emergency_duty]
+
     def case(self, case_id: str) -> Case | None:
         """One case as triage last wrote it."""
         with Session(self.engine) as session:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -26,6 +27,11 @@ class Manager(BaseModel):
     password_hash: str = Field(description="Argon2 hash of the password; never the password.")
     local_authorities: tuple[str, ...] = Field(
         min_length=1, description="LAs whose cases they see."
+    )
+    role: Literal["duty", "edt"] = Field(
+        default="duty",
+        description="duty: every queue of their councils; edt: an emergency duty team "
+        "manager, who sees only the emergency duty queue (and acts on its cases).",
     )
 
 

@@ -170,12 +170,20 @@ class Dashboard:
         """Straight to the queues."""
         return RedirectResponse("/queues", status_code=303)
 
-    def _queues_context(self, la: str) -> dict[str, Any]:
+    def _queues_context(self, la: str, manager: Manager) -> dict[str, Any]:
         now = datetime.now(UTC)
+        emergency = (
+            "Emergency duty (out of hours)",
+            "emergency-duty",
+            self.view.emergency_duty(la, now),
+        )
+        if manager.role == "edt":  # the emergency duty team sees its own queue only
+            return {"la": la, "now": now, "queues": [emergency]}
         return {
             "la": la,
             "now": now,
             "queues": [
+                emergency,
                 (
                     "Enquiry and assessment",
                     "enquiry-assessment",
@@ -192,7 +200,7 @@ class Dashboard:
             return RedirectResponse("/login", status_code=303)
         la = self._la(request, manager)
         template = "queues_table.html" if request.query_params.get("fragment") else "queues.html"
-        return self._page(request, template, manager, **self._queues_context(la))
+        return self._page(request, template, manager, **self._queues_context(la, manager))
 
     async def case(self, request: Request) -> Response:
         """One case: contacts, rules, the audit trail, referrers' updates, and actions."""

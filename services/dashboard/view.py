@@ -28,6 +28,10 @@ class Reader(Protocol):
         """The most urgent live cases on one queue, and how many there are."""
         ...
 
+    def emergency_duty_cases(self, la: str) -> list[Case]:
+        """The cases with the emergency duty team now."""
+        ...
+
     def case(self, case_id: str) -> Case | None:
         """One case."""
         ...
@@ -93,6 +97,14 @@ class DashboardView:
         A page shows the :data:`SHOWN` most urgent; the count is of them all.
         """
         cases, total = self.reader.live_cases(la, outcome, now, SHOWN)
+        return self._rows(cases, total, now)
+
+    def emergency_duty(self, la: str, now: datetime) -> Queue:
+        """Red cases received out of office hours that the emergency duty team has now."""
+        cases = self.reader.emergency_duty_cases(la)
+        return self._rows(cases, len(cases), now)
+
+    def _rows(self, cases: list[Case], total: int, now: datetime) -> Queue:
         rows = []
         for case in cases:
             hours_left = self.hours_left(case, now)
@@ -109,9 +121,13 @@ class DashboardView:
         return Queue(rows, total)
 
     def hours_left(self, case: Case, now: datetime) -> float:
-        """Working hours until the case's decision is due, on its council's calendar."""
-        clock = self.policies.for_la(case.local_authority).clock
-        return clock.hours_between(now, case.decision_due)
+        """Hours until the case's decision is due, on the clock of its level.
+
+        Elapsed for red (it runs round the clock); working time on its council's calendar for
+        the others.
+        """
+        policy = self.policies.for_la(case.local_authority)
+        return policy.hours_left(case.level, case.decision_due, now)
 
     def watch(self, la: str) -> asyncio.Event:
         """An event set whenever anything about ``la`` may have changed (:meth:`unwatch` after)."""

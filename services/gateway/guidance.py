@@ -68,7 +68,16 @@ def threshold_guidance(policy: Policy, facts: Facts, now: datetime) -> Guidance 
     described[policy.default_rule.id] = policy.default_rule.description
     described |= {o.id: o.description for o in policy.consent_overrides}
     due = when(policy.decision_due(decision.level, now))
-    if decision.outcome is Outcome.ENQUIRY_ASSESSMENT:
+    if decision.outcome is Outcome.ENQUIRY_ASSESSMENT and spec.due.round_the_clock:
+        who = (
+            "The council's emergency duty team sees it now, out of office hours, and a decision"
+            if policy.out_of_hours(now)
+            else "A social worker in the enquiry and assessment team decides what to do, and"
+        )
+        steps = f"{who} is due by {due}: this clock runs round the clock, evenings and weekends."
+        if spec.strategy_discussion:
+            steps += " A strategy discussion with the police and health is considered at once."
+    elif decision.outcome is Outcome.ENQUIRY_ASSESSMENT:
         steps = f"A social worker in the enquiry and assessment team decides what to do by {due}."
         if spec.strategy_discussion:
             steps += " A strategy discussion with the police and health is considered at once."

@@ -1,6 +1,7 @@
-"""Duty managers' actions: allocate, override, close, confirm or reject a possible match.
+"""Duty managers' actions: allocate, override, close, confirm or reject a match, hand over.
 
-Each is checked, applied to the case, recorded in the audit trail with who did it and why,
+"Handed to the day team" is the emergency duty team's note (EDT's managers act like any
+other). Each is checked, applied to the case, recorded in the audit trail with who did it and why,
 and announced to the case's referrers where it changes what they see. An action that cannot
 be applied is recorded as refused, with the reason: nothing a manager does is lost.
 """
@@ -41,6 +42,7 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
         ActionKind.CLOSE: _close,
         ActionKind.CONFIRM_MATCH: _confirm_match,
         ActionKind.REJECT_MATCH: _reject_match,
+        ActionKind.HAND_TO_DAY_TEAM: _hand_to_day_team,
     }
     return handlers[action.kind](engine, recorded, action, partition)
 
@@ -81,6 +83,8 @@ def _check(action: ManagerAction, case: Case | None) -> None:
         raise ActionRefusedError("say who the case is allocated to")
     if action.kind in (ActionKind.ALLOCATE, ActionKind.CLOSE) and not is_live(case):
         raise ActionRefusedError("the case is closed")
+    if action.kind is ActionKind.HAND_TO_DAY_TEAM and not case.with_emergency_duty:
+        raise ActionRefusedError("the case is not with the emergency duty team")
     if action.kind is ActionKind.OVERRIDE and action.outcome is None and action.level is None:
         raise ActionRefusedError("an override sets an outcome, a level, or both")
     if action.kind in (ActionKind.CONFIRM_MATCH, ActionKind.REJECT_MATCH):
@@ -275,4 +279,28 @@ def _confirm_match(
         and after.outcome != case.outcome
     ):
         pass  # the queue item, if any, came from _reassess
+    return fx
+
+
+def _hand_to_day_team(
+    engine: TriageEngine, case: Case, action: ManagerAction, partition: int
+) -> Effects:
+    """EDT's note of what it did, and the case leaves its queue (it stays on its team's)."""
+    fx = Effects()
+    after = engine.save(
+        case.model_copy(update={"handed_to_day_team_at": action.submitted_at}),
+        action.submitted_at,
+        fx,
+        partition,
+    )
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=after,
+            action=action,
+            kind=DecisionKind.HANDED_TO_DAY_TEAM,
+            reason=action.reason,
+        )
+    )
     return fx

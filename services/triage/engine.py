@@ -35,6 +35,7 @@ from schemas.triage import (
     PossibleMatch,
     QueueItem,
     QueueReason,
+    Rag,
 )
 from services.triage.assessment import assess, child_identity, contact_record
 from services.triage.matching import IdentityMatch, match_child
@@ -449,14 +450,27 @@ class TriageEngine:
         if changed:
             update["decision_due"] = policy.decision_due(assessment.level, at)
             update["overdue_since"] = None
+        to_emergency_duty = (
+            state is CaseState.OPEN
+            and assessment.rag is Rag.RED
+            and (opening or raised or case.state is CaseState.CLOSED)
+            and not case.with_emergency_duty
+            and policy.out_of_hours(at)
+        )
+        if to_emergency_duty:  # red does not wait for the office to open
+            update |= {"emergency_duty_since": at, "handed_to_day_team_at": None}
         saved = self.save(case.model_copy(update=update), at, fx, partition)
         was_queued = not opening and is_live(case) and case.outcome in QUEUES
         now_queued = state is not CaseState.CLOSED and assessment.outcome in QUEUES
+        reason: QueueReason = (
+            "opened" if opening else "reopened" if case.state is CaseState.CLOSED else "moved"
+        )
         if now_queued and (opening or not was_queued or assessment.outcome != case.outcome):
-            reason: QueueReason = (
-                "opened" if opening else "reopened" if case.state is CaseState.CLOSED else "moved"
-            )
             fx.queue_items.append(QueueItem(queue=assessment.outcome, reason=reason, case=saved))
+        if to_emergency_duty:
+            fx.queue_items.append(
+                QueueItem(queue=assessment.outcome, reason=reason, case=saved, emergency_duty=True)
+            )
         return saved
 
     def announce_outcome_change(
@@ -487,6 +501,7 @@ class TriageEngine:
             outcome=case.outcome,
             decision_due=case.decision_due if is_live(case) else None,
             occurred_at=at,
+            emergency_duty=case.with_emergency_duty,
         )
 
     def decision(

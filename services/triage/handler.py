@@ -96,7 +96,7 @@ class TriageHandler(RecordHandler):
             ),
             *(
                 Outgoing(
-                    queue_topic[item.queue],
+                    topics.queue_emergency_duty if item.emergency_duty else queue_topic[item.queue],
                     item.model_dump_json().encode(),
                     key=item.case.local_authority.encode(),
                 )

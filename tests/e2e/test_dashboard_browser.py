@@ -128,7 +128,10 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     assert "sam.duty" in entry
     assert "Family already working with the early help hub" in entry
     assert "enquiry-assessment → early-help" in entry
-    assert await page.locator("[data-field=outcome]").inner_text() == "early-help"
+    # the decision and the case reach the records in batches of their own: wait for the case
+    outcome = page.locator("[data-field=outcome]", has_text="early-help")
+    await outcome.wait_for(timeout=30_000)
+    assert await outcome.inner_text() == "early-help"
 
     await page.goto(f"{base}/queues?la=808")
     assert (

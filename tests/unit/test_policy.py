@@ -80,7 +80,7 @@ def test_each_rule_reaches_its_level(contact: ContactFacts, level: int, rule: st
     decision = decide(POLICY, contact)
     assert decision.level == level
     assert rule in decision.rules
-    assert decision.policy_version == "default-2026.1"
+    assert decision.policy_version == "default-2026.2"
 
 
 @pytest.mark.parametrize(

@@ -64,8 +64,8 @@ def test_new_referral_opens_a_case_on_the_right_queue(engine) -> None:
     (decision,) = fx.decisions
     assert decision.kind is DecisionKind.TRIAGED
     assert decision.rules == ["L4-DA-HIGH"]
-    assert decision.policy_version == "default-2026.1"
-    assert decision.decided_by == "policy:default-2026.1"
+    assert decision.policy_version == "default-2026.2"
+    assert decision.decided_by == "policy:default-2026.2"
     (status,) = fx.statuses
     assert (status.status, status.outcome) == (Status.TRIAGED, Outcome.ENQUIRY_ASSESSMENT)
     # received Tuesday 09:30 London: red is due 4 working hours later
