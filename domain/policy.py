@@ -261,6 +261,16 @@ class Policy(_PolicyModel):
         """Whether ``at`` falls outside this council's working calendar (EDT's hours)."""
         return not self.clock.is_working_time(at)
 
+    def emergency_duty(self, level: Level, at: datetime) -> bool:
+        """Whether a case reaching ``level`` at ``at`` goes to the emergency duty team too.
+
+        A round-the-clock (red) case received out of office hours, or due after the office
+        closes (red at 16:30 on a Friday is due at 20:30: only EDT is there to decide).
+        """
+        if not self.level(level).due.round_the_clock:
+            return False
+        return self.out_of_hours(at) or self.out_of_hours(self.decision_due(level, at))
+
     def acknowledgement_due(self, received_at: datetime) -> datetime:
         """The decision time a referrer is promised on receipt (one working day by default)."""
         return self.within(self.acknowledge_within, received_at)

@@ -151,6 +151,7 @@ def replay_lines(
             "rules": case.rules,
             "possible_matches": [m.case_id for m in case.possible_matches if m.status == "pending"],
             "decision_due": case.decision_due.isoformat(),
+            "emergency_duty": case.with_emergency_duty,
         }
         summary.add(line, referral.referrer.source.value)
         yield line

@@ -70,8 +70,8 @@ def threshold_guidance(policy: Policy, facts: Facts, now: datetime) -> Guidance 
     due = when(policy.decision_due(decision.level, now))
     if decision.outcome is Outcome.ENQUIRY_ASSESSMENT and spec.due.round_the_clock:
         who = (
-            "The council's emergency duty team sees it now, out of office hours, and a decision"
-            if policy.out_of_hours(now)
+            "The council's emergency duty team has it out of office hours, and a decision"
+            if policy.emergency_duty(decision.level, now)
             else "A social worker in the enquiry and assessment team decides what to do, and"
         )
         steps = f"{who} is due by {due}: this clock runs round the clock, evenings and weekends."

@@ -455,7 +455,7 @@ class TriageEngine:
             and assessment.rag is Rag.RED
             and (opening or raised or case.state is CaseState.CLOSED)
             and not case.with_emergency_duty
-            and policy.out_of_hours(at)
+            and policy.emergency_duty(assessment.level, at)
         )
         if to_emergency_duty:  # red does not wait for the office to open
             update |= {"emergency_duty_since": at, "handed_to_day_team_at": None}

@@ -72,6 +72,16 @@ def test_a_red_case_out_of_hours_is_on_the_emergency_duty_queue_too(engine) -> N
     assert event.emergency_duty
 
 
+def test_a_red_case_at_1630_on_a_friday_is_due_at_2030_with_the_emergency_duty_team(
+    engine,
+) -> None:
+    fx = send(engine, FRIDAY_1630, 9, RED)  # received in hours, due after the office closes
+    case = fx.cases[-1][0]
+    assert case.decision_due == datetime(2026, 12, 4, 20, 30, tzinfo=UK)
+    assert case.with_emergency_duty
+    assert sorted(item.emergency_duty for item in fx.queue_items) == [False, True]
+
+
 def test_a_red_case_in_office_hours_is_not(engine) -> None:
     fx = send(engine, TUESDAY_1000, 2, RED)
     assert not fx.cases[-1][0].with_emergency_duty
@@ -179,3 +189,26 @@ def engine_topics():
     from schemas.topics import Topics  # noqa: PLC0415
 
     return Topics()
+
+
+@pytest.mark.parametrize(
+    ("now", "edt", "due"),
+    [
+        (FRIDAY_1630, True, "20:30 on Friday 4 December"),
+        (TUESDAY_1000, False, "14:00 on Tuesday 1"),
+    ],
+)
+def test_the_forms_guidance_gives_the_same_due_time_and_says_when_edt_has_it(
+    now: datetime, edt: bool, due: str
+) -> None:
+    from schemas.codes import Factor  # noqa: PLC0415
+    from services.gateway.guidance import Facts, threshold_guidance  # noqa: PLC0415
+
+    guidance = threshold_guidance(
+        POLICY, Facts(factors=frozenset({Factor("20")}), immediate_risk=True), now
+    )
+    assert guidance is not None
+    assert guidance.rag is Rag.RED
+    assert due in guidance.next_steps
+    assert POLICY.emergency_duty(Level.ACUTE, now) is edt
+    assert ("emergency duty team" in guidance.next_steps) is edt

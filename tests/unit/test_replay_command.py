@@ -142,3 +142,24 @@ def test_replay_applies_intakes_partner_checks_unless_told_not_to(tmp_path: Path
     unchecked, summary = run(str(path), "--no-registry")
     assert {line["status"] for line in unchecked} == {"triaged"}
     assert summary["registry_checks"] is False
+
+
+def test_a_red_referral_on_a_friday_afternoon_is_due_that_evening_with_the_emergency_team(
+    tmp_path: Path,
+) -> None:
+    red = {"immediate_risk": True, "injury_observed": False}
+    documents = [
+        referral(referral_id="FRI", risk=red, submitted_at="2026-12-04T16:30:00+00:00"),
+        referral(
+            referral_id="TUE",
+            risk=red,
+            submitted_at="2026-12-01T10:00:00+00:00",
+            child=referral()["child"] | {"given_name": "Other", "nhs_number": None, "upn": None},
+        ),
+    ]
+    lines, _ = run(str(write(tmp_path, documents)))
+    by_id = {line["referral_id"]: line for line in lines}
+    assert by_id["FRI"]["decision_due"] == "2026-12-04T20:30:00+00:00"  # not Monday
+    assert by_id["FRI"]["emergency_duty"] is True  # due after the office closes at 17:00
+    assert by_id["TUE"]["decision_due"] == "2026-12-01T14:00:00+00:00"
+    assert by_id["TUE"]["emergency_duty"] is False
