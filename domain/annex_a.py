@@ -1,11 +1,16 @@
 """Ofsted's Annex A List 1 (contacts) and List 3 (referrals), from the front door's records.
 
-Every accepted contact is a List 1 row; a contact whose decision sent it to the enquiry and
-assessment team is a referral, a List 3 row (DOMAIN.md, "Inspection and census returns").
+Every accepted contact is a List 1 row. List 3 counts referrals as the Children in Need census
+does (DOMAIN.md, "Inspection and census returns"): a referral is a contact whose own decision
+*opened* a case on the enquiry and assessment team's queue, or moved a live case there; a
+contact linked to a case already with that team is new information on an open episode (List 1
+only), and a child has at most one referral a day (the first). "Referrals in the last 12
+months" counts the child's earlier List 3 rows in the 365 days before this one; "Referral NFA"
+is Yes when the referral's case was closed without ever being allocated.
+
 Dates are DD/MM/YYYY, gender a) to d), ethnicity the census code (NOBT when not given), the
 child's id the council's stable child id, never the NHS number. Ages are on the day of the
-contact; "referrals in the last 12 months" counts the child's earlier referrals in the year
-before this one.
+contact.
 """
 
 from __future__ import annotations
@@ -42,7 +47,6 @@ LIST_3_COLUMNS = (
 GENDER = {"M": "a) Male", "F": "b) Female", "U": "c) Not stated/recorded"}
 TEAM = {"enquiry-assessment": "Enquiry and assessment", "early-help": "Early help"}
 REFERRAL = "enquiry-assessment"
-NO_FURTHER_ACTION = "no-further-action"
 YEAR = timedelta(days=365)
 
 
@@ -60,6 +64,18 @@ class ContactFacts:
     case_outcome: str  # where that case stands now
     allocated_team: str | None
     allocated_worker: str | None
+    outcome_before: str | None = None  # where the case stood before that decision (None: new)
+    case_closed: bool = False  # the case is closed now
+
+    @property
+    def is_referral(self) -> bool:
+        """Whether its own decision opened a case with, or moved a case to, the E&A team."""
+        return self.decided_outcome == REFERRAL and self.outcome_before != REFERRAL
+
+    @property
+    def ended_without_action(self) -> bool:
+        """Referral NFA: its case was closed without ever being allocated."""
+        return self.case_closed and self.allocated_team is None and self.allocated_worker is None
 
 
 def _dmy(day: date | None) -> str:
@@ -95,10 +111,14 @@ def list_3(contacts: list[ContactFacts], first: date, last: date) -> list[list[s
 
     ``contacts`` should reach back a year before ``first``, so that those can be counted.
     """
-    referrals = sorted(
-        (c for c in contacts if c.decided_outcome == REFERRAL),
-        key=lambda c: (c.contact_date, c.child_id),
-    )
+    referrals: list[ContactFacts] = []
+    seen: set[tuple[str, date]] = set()
+    for contact in sorted(
+        (c for c in contacts if c.is_referral), key=lambda c: (c.contact_date, c.child_id)
+    ):
+        if (contact.child_id, contact.contact_date) not in seen:  # the first of the day only
+            seen.add((contact.child_id, contact.contact_date))
+            referrals.append(contact)
     by_child: dict[str, list[date]] = defaultdict(list)
     for referral in referrals:  # in date order, so each child's dates are sorted
         by_child[referral.child_id].append(referral.contact_date)
@@ -115,7 +135,7 @@ def list_3(contacts: list[ContactFacts], first: date, last: date) -> list[list[s
                 *_child(referral),
                 _dmy(referral.contact_date),
                 referral.source,
-                "Yes" if referral.case_outcome == NO_FURTHER_ACTION else "No",
+                "Yes" if referral.ended_without_action else "No",
                 str(earlier),
                 TEAM.get(referral.allocated_team or "", ""),
                 referral.allocated_worker or "",

@@ -74,6 +74,7 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
                 tables.Contact.outcome,
                 tables.Case.case_id,
                 tables.Case.outcome,
+                tables.Case.state,
                 tables.Child.sex,
                 tables.Child.ethnicity,
                 tables.Child.date_of_birth,
@@ -85,15 +86,19 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
         ).all()
         # One pass over the council's decisions and allocations of the period, not one
         # parameter per contact (a year of a large council is tens of thousands of them).
-        decided: dict[str | None, str | None] = {}
-        for contact_id, outcome in session.execute(
-            select(tables.Decision.contact_id, tables.Decision.to_outcome)
+        decided: dict[str | None, tuple[str | None, str | None]] = {}
+        for contact_id, before, outcome in session.execute(
+            select(
+                tables.Decision.contact_id,
+                tables.Decision.from_outcome,
+                tables.Decision.to_outcome,
+            )
             .where(tables.Decision.local_authority == la)
             .where(tables.Decision.kind.in_(FIRST_DECISIONS))
             .where(tables.Decision.decided_at >= since)
             .order_by(tables.Decision.decided_at)
         ):
-            decided.setdefault(contact_id, outcome)
+            decided.setdefault(contact_id, (before, outcome))
         allocations = {
             a.case_id: a
             for a in session.execute(
@@ -113,11 +118,13 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
         contact_outcome,
         case_id,
         case_outcome,
+        case_state,
         sex,
         ethnicity,
         born,
     ) in rows:
         allocation = allocations.get(case_id)
+        before, decided_outcome = decided.get(contact_id, (None, None))
         facts.append(
             ContactFacts(
                 child_id=child_id or case_id,
@@ -126,10 +133,12 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
                 date_of_birth=born,
                 contact_date=received_at.astimezone(UK_TIME).date(),
                 source=source,
-                decided_outcome=decided.get(contact_id) or contact_outcome,
+                decided_outcome=decided_outcome or contact_outcome,
                 case_outcome=case_outcome,
                 allocated_team=allocation.team if allocation else None,
                 allocated_worker=allocation.worker if allocation else None,
+                outcome_before=before,
+                case_closed=case_state == "closed",
             )
         )
     return facts

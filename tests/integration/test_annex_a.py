@@ -1,4 +1,9 @@
-"""Annex A from a small known history, every cell checked, on SQLite and PostgreSQL."""
+"""Annex A from a small known history, every cell checked, on SQLite and PostgreSQL.
+
+List 3 counts referrals as the census does (DOMAIN.md): a contact linked to a case already
+with the enquiry and assessment team is List 1 only; one moving a case there is a referral;
+"Referral NFA" only for a case closed without being allocated.
+"""
 
 from __future__ import annotations
 
@@ -51,10 +56,12 @@ def history() -> Effects:
     }
     cal = {**bea, "given_name": "Cal", "sex": "U", "date_of_birth": "2012-12-01"}
     dee = {**bea, "given_name": "Dee", "sex": "M", "date_of_birth": "2010-07-07"}
+    eve = {**bea, "given_name": "Eve", "sex": "F", "date_of_birth": "2014-09-09"}
+    gus = {**bea, "given_name": "Gus", "sex": "M", "date_of_birth": "2016-01-20"}
     sent = [
         # Ayo: police, domestic abuse (DASH medium), before the period: a referral
         ("2025-12-20", referral(referral_id="A-0", child=ayo)),
-        # Ayo again in the period: the case is still open, so these link (referrals too)
+        # Ayo again in the period: his case is still open with E&A, so this links: List 1 only
         ("2026-01-10", referral(referral_id="A-1", child=ayo)),
         # Bea: school, behaviour only: early help, not a referral
         (
@@ -85,12 +92,29 @@ def history() -> Effects:
                 consent={"status": "given"},
             ),
         ),
+        # Eve: school, behaviour: early help; the next day the police: domestic abuse (DASH
+        # medium) links and moves her case to E&A: that contact is a referral
+        (
+            "2026-05-01",
+            referral(
+                referral_id="E-1",
+                referrer=SCHOOL,
+                child=eve,
+                concerns=[{"factor": "14A"}],
+                risk=NO_RISK,
+                consent={"status": "given"},
+            ),
+        ),
+        ("2026-05-02", referral(referral_id="E-2", child=eve)),
+        # Gus: a referral, allocated, then closed: not NFA (it was allocated)
+        ("2026-07-01", referral(referral_id="G-1", child=gus)),
     ]
     for offset, (day, document) in enumerate(sent):
         document["submitted_at"] = (at(day) - timedelta(minutes=5)).isoformat()
         fx.extend(engine.on_referral(accepted(document, at=at(day), offset=offset), 0))
     ayo_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "A-0").case_id
     cal_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "C-1").case_id
+    gus_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "G-1").case_id
     for action in (
         ManagerAction(
             action_id="act-1",
@@ -111,6 +135,24 @@ def history() -> Effects:
             level=1,
             reason="family already supported",
             submitted_at=at("2026-03-05"),
+        ),
+        ManagerAction(
+            action_id="act-3",
+            kind=ActionKind.ALLOCATE,
+            case_id=gus_case,
+            local_authority="808",
+            actor="sam.duty",
+            worker="Ola Worker",
+            submitted_at=at("2026-07-02"),
+        ),
+        ManagerAction(
+            action_id="act-4",
+            kind=ActionKind.CLOSE,
+            case_id=gus_case,
+            local_authority="808",
+            actor="case-management",
+            reason="episode ended",
+            submitted_at=at("2026-07-20"),
         ),
     ):
         fx.extend(apply_action(engine, action, 0))
@@ -136,10 +178,18 @@ def test_every_cell_of_both_lists(recorded: RecordsStore) -> None:
     first, last = date(2026, 1, 1), date(2026, 12, 31)
     facts = annex_a_facts(recorded.engine, "808", first, last)
     ids = {f.date_of_birth: f.child_id for f in facts}
-    ayo, bea, cal, dee = (
-        ids[date(*d)] for d in ((2018, 4, 2), (2025, 3, 15), (2012, 12, 1), (2010, 7, 7))
+    ayo, bea, cal, dee, eve, gus = (
+        ids[date(*d)]
+        for d in (
+            (2018, 4, 2),
+            (2025, 3, 15),
+            (2012, 12, 1),
+            (2010, 7, 7),
+            (2014, 9, 9),
+            (2016, 1, 20),
+        )
     )
-    assert len({ayo, bea, cal, dee}) == 4
+    assert len({ayo, bea, cal, dee, eve, gus}) == 6
     assert all(i.startswith("child-") for i in (ayo, bea, cal, dee))  # never the NHS number
 
     assert list_1(facts, first, last) == [
@@ -147,22 +197,12 @@ def test_every_cell_of_both_lists(recorded: RecordsStore) -> None:
         [bea, "b) Female", "NOBT", "15/03/2025", "0", "03/02/2026", "2A"],
         [cal, "c) Not stated/recorded", "NOBT", "01/12/2012", "13", "04/03/2026", "6"],
         [dee, "a) Male", "NOBT", "07/07/2010", "15", "05/04/2026", "2A"],
+        [eve, "b) Female", "NOBT", "09/09/2014", "11", "01/05/2026", "2A"],
+        [eve, "b) Female", "NOBT", "09/09/2014", "11", "02/05/2026", "6"],
+        [gus, "a) Male", "NOBT", "20/01/2016", "10", "01/07/2026", "6"],
     ]
     assert list_3(facts, first, last) == [
-        # linked to Ayo's open case: a referral, the second in 12 months, allocated to Jo
-        [
-            ayo,
-            "a) Male",
-            "BAFR",
-            "02/04/2018",
-            "7",
-            "10/01/2026",
-            "6",
-            "No",
-            "1",
-            "Enquiry and assessment",
-            "Jo Worker",
-        ],
+        # (Ayo's contact of 10/01 linked to his case already with E&A: List 1 only)
         # Cal's referral, later overridden to no further action by a manager
         [
             cal,
@@ -176,6 +216,22 @@ def test_every_cell_of_both_lists(recorded: RecordsStore) -> None:
             "0",
             "",
             "",
+        ],
+        # Eve's second contact moved her early-help case to E&A: a referral
+        [eve, "b) Female", "NOBT", "09/09/2014", "11", "02/05/2026", "6", "No", "0", "", ""],
+        # Gus: allocated, then closed: not "no further action"
+        [
+            gus,
+            "a) Male",
+            "NOBT",
+            "20/01/2016",
+            "10",
+            "01/07/2026",
+            "6",
+            "No",
+            "0",
+            "Enquiry and assessment",
+            "Ola Worker",
         ],
     ]
 
@@ -193,9 +249,9 @@ def test_the_command_writes_csv_and_xlsx_with_the_template_columns(
     with list_3_file.open() as rows:
         table = list(csv.reader(rows))
     assert tuple(table[0]) == LIST_3_COLUMNS
-    assert [row[7] for row in table[1:]] == ["No", "Yes"]
+    assert [row[7] for row in table[1:]] == ["Yes", "No", "No"]
     with list_1_file.open() as rows:
-        assert len(list(csv.reader(rows))) == 5  # the header and four contacts
+        assert len(list(csv.reader(rows))) == 8  # the header and seven contacts
 
     result = runner.invoke(app, [*base, "--format", "xlsx", "--out", str(tmp_path / "x")], env=env)
     assert result.exit_code == 0, result.output
@@ -203,7 +259,7 @@ def test_the_command_writes_csv_and_xlsx_with_the_template_columns(
     book = load_workbook(workbook)
     assert book.sheetnames == ["List 1", "List 3"]
     assert tuple(c.value for c in book["List 1"][1]) == LIST_1_COLUMNS
-    assert book["List 3"].max_row == 3
+    assert book["List 3"].max_row == 4
 
 
 def test_a_period_that_ends_before_it_starts_is_refused() -> None:
