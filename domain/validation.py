@@ -10,15 +10,23 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from typing import TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
-from schemas.referral import CROSS_FIELD, MAX_REFERRAL_BYTES, REFERRAL_ID_CHARS, Referral
+from schemas.referral import (
+    CROSS_FIELD,
+    MAX_REFERRAL_BYTES,
+    REFERRAL_ID_CHARS,
+    Referral,
+    date_problems,
+)
 from schemas.status import FieldError
 
 MAX_ERRORS = 200
@@ -76,6 +84,7 @@ def validate_referral(
     except ValidationError as invalid:
         document = _parse_leniently(raw)
         errors = [e for detail in invalid.errors(include_url=False) for e in _field_errors(detail)]
+        errors += _date_errors(document, now, {e.loc for e in errors})
         errors += _partner_errors(document, organisation_id, registry)
         return Rejected(_sniff_referral_id(raw, document), _capped(errors))
     partner_errors = _partner_errors(
@@ -86,6 +95,40 @@ def validate_referral(
     if partner_errors:
         return Rejected(referral.referral_id, partner_errors)
     return Accepted(referral)
+
+
+T = TypeVar("T")
+
+
+def _date_errors(document: object, now: datetime, reported: set[str]) -> list[FieldError]:
+    """The date checks on a message that failed others: every problem in one answer."""
+    if not isinstance(document, dict):
+        return []
+    found = document.get("child")
+    child: dict[str, object] = found if isinstance(found, dict) else {}
+    problems = date_problems(
+        _lenient(document.get("submitted_at"), datetime.fromisoformat),
+        _lenient(child.get("date_of_birth"), date.fromisoformat),
+        _lenient(child.get("expected_date_of_birth"), date.fromisoformat),
+        now,
+    )
+    return [FieldError(loc=loc, msg=msg) for loc, msg in problems if loc not in reported]
+
+
+def _lenient(value: object, parse: Callable[[str], T]) -> T | None:
+    """``value`` parsed, or None when it is not a string ``parse`` accepts.
+
+    Its own error, if any, is reported already.
+    """
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = parse(value)
+    except ValueError:
+        return None
+    if isinstance(parsed, datetime) and parsed.tzinfo is None:
+        return None
+    return parsed
 
 
 def _partner_errors(

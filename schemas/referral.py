@@ -232,22 +232,43 @@ class Referral(PartnerModel):
         now: datetime | None = (info.context or {}).get("now")
         if now is None:
             return self
-        today = now.date()
-        if self.submitted_at > now + SUBMITTED_AT_SKEW:
-            raise about("submitted_at", msg="is in the future")
-        if self.submitted_at < now - OLDEST_SUBMISSION:
-            raise about("submitted_at", msg="is more than a year ago")
-        born, expected = self.child.date_of_birth, self.child.expected_date_of_birth
-        if born is not None and born > today:
-            raise about("child.date_of_birth", msg="is in the future")
-        if born is not None and age_on(born, today) > OLDEST_AGE_YEARS:
-            raise about("child.date_of_birth", msg=f"makes the child older than {OLDEST_AGE_YEARS}")
-        if expected is not None and not (
-            today - EXPECTED_BIRTH_GRACE <= expected <= today + LONGEST_PREGNANCY_AHEAD
-        ):
-            raise about(
-                "child.expected_date_of_birth",
-                msg="must lie between a month ago and 300 days ahead; once the child is born, "
-                "send date_of_birth",
-            )
+        problems = date_problems(
+            self.submitted_at, self.child.date_of_birth, self.child.expected_date_of_birth, now
+        )
+        if problems:
+            field, msg = problems[0]
+            raise about(field, msg=msg)
         return self
+
+
+def date_problems(
+    submitted_at: datetime | None, born: date | None, expected: date | None, now: datetime
+) -> list[tuple[str, str]]:
+    """Each date that does not make sense on arrival at ``now``: (its field, why).
+
+    Also run on a referral that failed other checks, so a partner hears of every problem at
+    once (a missing consent *and* a future date of birth), not one per attempt.
+    """
+    today = now.date()
+    found: list[tuple[str, str]] = []
+    if submitted_at is not None and submitted_at > now + SUBMITTED_AT_SKEW:
+        found.append(("submitted_at", "is in the future"))
+    elif submitted_at is not None and submitted_at < now - OLDEST_SUBMISSION:
+        found.append(("submitted_at", "is more than a year ago"))
+    if born is not None and born > today:
+        found.append(("child.date_of_birth", "is in the future"))
+    elif born is not None and age_on(born, today) > OLDEST_AGE_YEARS:
+        found.append(("child.date_of_birth", f"makes the child older than {OLDEST_AGE_YEARS}"))
+    if expected is not None and not (
+        today - EXPECTED_BIRTH_GRACE <= expected <= today + LONGEST_PREGNANCY_AHEAD
+    ):
+        found.append(
+            (
+                "child.expected_date_of_birth",
+                (
+                    "must lie between a month ago and 300 days ahead; once the child is born, "
+                    "send date_of_birth"
+                ),
+            )
+        )
+    return found

@@ -176,3 +176,24 @@ def test_unregistered_organisation_is_rejected() -> None:
 def test_without_organisation_only_the_contract_is_checked() -> None:
     document = with_path(referral(), "referrer.organisation_id", "unheard-of")
     assert isinstance(check(document, org=None), Accepted)
+
+
+def test_a_field_error_and_a_date_problem_are_both_listed() -> None:
+    """A missing consent *and* a future date of birth: both at once, so a partner mends both."""
+    document = with_path(referral(), "consent", DELETE)
+    document = with_path(
+        document, "child.date_of_birth", (NOW + timedelta(days=3)).date().isoformat()
+    )
+    document = with_path(document, "submitted_at", (NOW + timedelta(days=1)).isoformat())
+    errors = errors_of(document)
+    assert set(errors) == {"consent", "child.date_of_birth", "submitted_at"}
+    assert errors["child.date_of_birth"] == "is in the future"
+    assert errors["submitted_at"] == "is in the future"
+
+
+def test_a_date_that_is_not_a_date_is_reported_once_by_its_own_check() -> None:
+    document = with_path(referral(), "consent", DELETE)
+    document = with_path(document, "child.date_of_birth", "31/02/2020")
+    errors = errors_of(document)
+    assert set(errors) == {"consent", "child.date_of_birth"}
+    assert "future" not in errors["child.date_of_birth"]
