@@ -91,11 +91,72 @@ REQUIRED = {
     "consent": "Select whether the family consented",
     "consent_reason": "Say why consent was not sought",
 }
-# A check comparing fields says "is in the future": the form says what is.
-NAMED_AS = {
-    "date_of_birth": "The date of birth",
-    "expected_date_of_birth": "The expected date of birth",
+# What a form says when an answer is there but cannot be sent as it is: GOV.UK error message
+# style (what happened, how to fix it), never the contract's words or its field names.
+INVALID = {
+    "local_authority": "Select the council the child lives in",
+    "given_name": "Enter the child's first name in 100 characters or fewer",
+    "family_name": "Enter the child's last name in 100 characters or fewer",
+    "sex": "Select the child's sex, or 'Not known'",
+    "ethnicity": "Select the child's ethnicity from the list, or 'Not obtained'",
+    "nhs_number": "Enter the NHS number as it is on the child's health records: 10 digits, "
+    "like 943 476 5919, or leave it empty",
+    "upn": "Enter the unique pupil number as the school has it: a letter, 11 digits, then a "
+    "letter or digit, or leave it empty",
+    "address_line1": "Enter the first line of the address in 200 characters or fewer",
+    "address_line2": "Enter the second line of the address in 200 characters or fewer",
+    "town": "Enter the town or city in 200 characters or fewer",
+    "postcode": "Enter a real UK postcode, like TS18 1AB",
+    "first_language": "Enter the child's first language in 200 characters or fewer",
+    "interpreter_needed": "Select whether the family needs an interpreter",
+    "factors": "Select at least one concern from the list",
+    "concern_detail": "Describe the concern in 2,000 characters or fewer",
+    "summary": "Describe what happened in 20,000 characters or fewer",
+    "immediate_risk": "Select whether the child is at immediate risk",
+    "injury_observed": "Select whether you saw an injury",
+    "dash_risk": "Select the DASH risk grade, or 'Not graded'",
+    "consent": "Select whether the family consented",
+    "consent_reason": "Say why consent was not sought, in 200 characters or fewer",
+    "referrer_phone": "Enter a phone number, like 01642 000000 or +44 1642 000000, or leave it "
+    "empty",
+    "your_name": "Enter your name in 200 characters or fewer, or leave it empty",
+    "your_email": "Enter an email address in the right format, like name@example.com, or leave "
+    "it empty",
 }
+# The public form asks for less, and says so: a date of birth only if they know it.
+PUBLIC_REQUIRED = {
+    "date_of_birth": "Enter the child's date of birth if you know it, or their age in years",
+}
+FIELD_OF |= {"referrer.name": "your_name", "referrer.email": "your_email"}
+SOMETHING_ELSE = "Something in this referral could not be sent. Check your answers and try again"
+
+
+def _date_words(field: str, msg: str) -> str:
+    what = "date of birth" if field == "date_of_birth" else "expected date of birth"
+    if "future" in msg:
+        return f"The {what} must be today or in the past"
+    if "older than" in msg:
+        return f"The {what} makes the child older than 25: check the year"
+    if "between a month ago" in msg:
+        return (
+            "The expected date of birth must be within the next 300 days. If the baby has "
+            "been born, enter the date of birth instead"
+        )
+    return f"Enter the {what} as a real date, for example 27 3 2016"
+
+
+def plain_words(field: str, msg: str, *, public: bool = False) -> str:
+    """What a form shows for a contract error ``msg`` about its ``field``."""
+    missing = "required" in msg or "at least 1 item" in msg or "exactly one of" in msg
+    if missing and public and field in PUBLIC_REQUIRED:
+        return PUBLIC_REQUIRED[field]
+    if missing and field in REQUIRED:
+        return REQUIRED[field]
+    if field in {"date_of_birth", "expected_date_of_birth"}:
+        return _date_words(field, msg)
+    return INVALID.get(field, SOMETHING_ELSE)
+
+
 STEP_OF = {field: step for step, (_, fields) in STEPS.items() for field in fields}
 YES_NO = {"yes": True, "no": False}
 # What an unanswered page stands in with while an earlier page is checked, so that the
@@ -219,9 +280,9 @@ def check(
 
 
 def form_errors(
-    verdict: Accepted | Rejected, fields: tuple[str, ...] | None = None
+    verdict: Accepted | Rejected, fields: tuple[str, ...] | None = None, *, public: bool = False
 ) -> list[FormError]:
-    """The contract's errors as the form shows them, only those of ``fields`` when given."""
+    """The contract's errors in the form's own words, only those of ``fields`` when given."""
     if isinstance(verdict, Accepted):
         return []
     found: list[FormError] = []
@@ -229,14 +290,8 @@ def form_errors(
         field = FIELD_OF.get(error.loc) or FIELD_OF.get(error.loc.split("[")[0]) or "summary"
         if fields is not None and field not in fields:
             continue
-        if ("required" in error.msg or "at least 1 item" in error.msg) and field in REQUIRED:
-            msg = REQUIRED[field]
-        elif field in NAMED_AS:
-            msg = f"{NAMED_AS[field]} {error.msg}"
-        else:
-            msg = error.msg[0].upper() + error.msg[1:]
         if all(e.field != field for e in found):
-            found.append(FormError(field, msg))
+            found.append(FormError(field, plain_words(field, error.msg, public=public)))
     return found
 
 

@@ -476,7 +476,7 @@ class Forms:
         )
         document = referral_document(draft, reference, sender, now)
         verdict, raw = check(document, self.partners.registry, now)
-        errors = form_errors(verdict)
+        errors = form_errors(verdict, public=True)
         if not str(draft.get("relationship", "")):
             errors.insert(0, FormError("relationship", "Select who you are"))
         if errors:

@@ -149,7 +149,7 @@ async def test_a_date_of_birth_in_the_future_is_shown_beside_that_field(gw: Gate
         page = await answer(client, token, "child", **(CHILD | {"date_of_birth": future}))
     assert page.status_code == 400
     assert 'href="#date_of_birth"' in page.text
-    assert "is in the future" in page.text
+    assert "The date of birth must be today or in the past" in page.text
 
 
 async def test_without_the_forms_token_nothing_is_kept_or_sent(gw: Gateway) -> None:
