@@ -10,7 +10,7 @@ acting on it, not where it went. Their status never says that the council alread
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from domain.working_time import UK_TIME
 from schemas.status import Outcome, Status, StatusEvent
@@ -49,6 +49,23 @@ _MONTHS = (
     "November",
     "December",
 )
+
+
+def long_date(day: date | str | None) -> str:
+    """``11 February 2021``: the one way pages write a date for people ("" for none).
+
+    Accepts an ISO date string as a form keeps it; one that is not a date is shown as it is.
+    """
+    if day is None or day == "":
+        return ""
+    if isinstance(day, str):
+        try:
+            parsed = date.fromisoformat(day)
+        except ValueError:
+            return day
+    else:
+        parsed = day
+    return f"{parsed.day} {_MONTHS[parsed.month - 1]} {parsed.year}"
 
 
 def when(moment: datetime) -> str:

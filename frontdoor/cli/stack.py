@@ -22,7 +22,7 @@ from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.credentials import CredentialStore
 from frontdoor.broker.local import LocalBroker, LocalBrokerSettings
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
-from frontdoor.simulator.stream import ReferralStream
+from frontdoor.simulator.stream import SERIOUS_SHARE, ReferralStream
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
@@ -59,9 +59,11 @@ async def _publish(
     count: int | None,
     sent: Counter[str],
     as_partner: Callable[[str], KafkaSettings],
+    *,
+    serious_share: float = SERIOUS_SHARE,
 ) -> None:
     """Send the simulated partners' stream, each partner connected as ``as_partner(org)``."""
-    stream = ReferralStream(load_registry(), seed=int(time.time()))
+    stream = ReferralStream(load_registry(), seed=int(time.time()), serious_share=serious_share)
     producers: dict[str, AIOKafkaProducer] = {}
 
     async def producer_of(org: str) -> AIOKafkaProducer:
@@ -131,6 +133,7 @@ async def _up(
     dashboard_port: int,
     *,
     gateway_port: int = 0,
+    serious_share: float = SERIOUS_SHARE,
 ) -> None:
     broker: LocalBroker | None = None
     who = Identities(KafkaSettings(), None)
@@ -174,7 +177,11 @@ async def _up(
     seen: Counter[str] = Counter()
     tasks = [asyncio.create_task(_watch(kafka, orgs, seen))]
     if simulate_partners:
-        tasks.append(asyncio.create_task(_publish(kafka, rate, None, sent, who.partner)))
+        tasks.append(
+            asyncio.create_task(
+                _publish(kafka, rate, None, sent, who.partner, serious_share=serious_share)
+            )
+        )
     console.print(f"Service logs in {log_dir}/")
     if dashboard_port:
         console.print(
@@ -211,6 +218,13 @@ def up(  # noqa: PLR0917 - a command's options
     gateway_port: int = typer.Option(
         8090, help="Port of the API and referral forms on 127.0.0.1 (0: no gateway)."
     ),
+    serious_share: float = typer.Option(
+        SERIOUS_SHARE,
+        min=0.0,
+        max=1.0,
+        help="Share of new contacts raising serious concerns (the rest are low-level, as at a "
+        "real front door); about a third then go to enquiry and assessment.",
+    ),
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -219,18 +233,33 @@ def up(  # noqa: PLR0917 - a command's options
     configure_logging("up", level="WARNING")
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            _up(rate, simulate, duration, log_dir, dashboard_port, gateway_port=gateway_port)
+            _up(
+                rate,
+                simulate,
+                duration,
+                log_dir,
+                dashboard_port,
+                gateway_port=gateway_port,
+                serious_share=serious_share,
+            )
         )
 
 
 def simulate(
     rate: float = typer.Option(20.0, help="Referrals per second."),
     count: int = typer.Option(100, help="How many messages to send."),
+    serious_share: float = typer.Option(
+        SERIOUS_SHARE,
+        min=0.0,
+        max=1.0,
+        help="Share of new contacts raising serious concerns (the rest are low-level, as at a "
+        "real front door); about a third then go to enquiry and assessment.",
+    ),
 ) -> None:
     """Send a realistic stream of referrals from the registry's partners to a running stack."""
     configure_logging("simulate", level="WARNING")
     kafka = KafkaSettings()
     asyncio.run(ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids)))
     sent: Counter[str] = Counter()
-    asyncio.run(_publish(kafka, rate, count, sent, lambda _: kafka))
+    asyncio.run(_publish(kafka, rate, count, sent, lambda _: kafka, serious_share=serious_share))
     console.print(dict(sent))

@@ -25,6 +25,12 @@ CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "3E": ("18C", "15A", "1A", "2A", "19C"),
     "4": ("16A", "20", "2B", "3B"),
 }
+# What agencies also tell the front door that is below the threshold for statutory social care:
+# most contacts at a real front door (the inspection letter's first area for development).
+LOW_LEVEL_CONCERNS: tuple[str, ...] = ("14A", "21", "4A", "7A", "20", "1C", "2C", "4C", "6A")
+# The share of new contacts drawn from each agency's serious concerns: with repeat contacts
+# escalating (L3-REPEAT), about a third of contacts go to enquiry and assessment.
+SERIOUS_SHARE = 0.3
 SPELLINGS = {
     "Jayden": "Jaden",
     "Mohammed": "Muhammad",
@@ -57,9 +63,16 @@ class Publication:
 class ReferralStream:
     """Generates publications; the same seed gives the same stream."""
 
-    def __init__(self, registry: PartnerRegistry, seed: int = 7) -> None:
-        """Simulate the agencies of ``registry`` (members of the public use the public form)."""
+    def __init__(
+        self, registry: PartnerRegistry, seed: int = 7, serious_share: float = SERIOUS_SHARE
+    ) -> None:
+        """Simulate the agencies of ``registry`` (members of the public use the public form).
+
+        ``serious_share``: how many new contacts raise an agency's serious concerns (the rest
+        raise low-level ones, as most contacts do); 1.0 for a stream of serious ones only.
+        """
         self.rng = random.Random(seed)
+        self.serious_share = serious_share
         self.partners = [p for p in registry.partners if p.source not in PUBLIC_SOURCES]
         self.children: list[Child] = []
         self.sent: list[tuple[Partner, dict[str, object]]] = []
@@ -98,11 +111,16 @@ class ReferralStream:
 
     def _referral(self, partner: Partner, child: Child) -> dict[str, object]:
         self.counter += 1
-        factors = CONCERNS_BY_SOURCE.get(partner.source, ("16A", "20"))
-        chosen = self.rng.sample(factors, k=self.rng.choice((1, 1, 1, 2, 3)))
+        serious = self.rng.random() < self.serious_share
+        factors = (
+            CONCERNS_BY_SOURCE.get(partner.source, ("16A", "20")) if serious else LOW_LEVEL_CONCERNS
+        )
+        chosen = self.rng.sample(
+            factors, k=self.rng.choice((1, 1, 1, 2, 3) if serious else (1, 1, 2))
+        )
         domestic = any(f.startswith("3") for f in chosen)
         risk: dict[str, object] = {
-            "immediate_risk": self.rng.random() < 0.04,
+            "immediate_risk": serious and self.rng.random() < 0.04,
             "injury_observed": "18C" in chosen and self.rng.random() < 0.6,
         }
         if domestic and partner.source == "6":

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from domain.cases import REASON_REQUIRED
+from domain.wording import long_date, when
 from domain.working_time import UK_TIME
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
@@ -51,7 +52,8 @@ def _hours(value: float) -> str:
 
 
 def _local(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment.astimezone(UK_TIME):%a %d %b %H:%M}"
+    """A time as every page writes one: ``16:30 on Friday 4 December``, UK time."""
+    return "" if moment is None else when(moment)
 
 
 class Dashboard:
@@ -74,7 +76,7 @@ class Dashboard:
         self._verifier = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sign-in")
         self.view = view
         self.templates = templates
-        self.templates.env.filters |= {"hours": _hours, "local": _local}
+        self.templates.env.filters |= {"hours": _hours, "local": _local, "long_date": long_date}
         self.topics = topics
         self.search_in = search_in
         self.producer: AIOKafkaProducer | None = None  # set while the app runs

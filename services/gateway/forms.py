@@ -25,7 +25,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from domain.policies import PolicyBook
-from domain.wording import PUBLIC_SOURCES, when
+from domain.wording import PUBLIC_SOURCES, long_date, when
 from runtime.partners import PartnerDirectory
 from runtime.watched_file import WatchedFile
 from runtime.web.clients import client_key
@@ -89,7 +89,7 @@ class Forms:
         self.publisher = publisher
         self.api = api
         self.templates = templates
-        self.templates.env.filters |= {"when": when}
+        self.templates.env.filters |= {"when": when, "long_date": long_date}
         self.public_limit = public_limit
         self.clock = clock
         self.sessions = Sessions()

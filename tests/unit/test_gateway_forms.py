@@ -103,6 +103,10 @@ async def test_a_referral_made_page_by_page_is_published_as_the_referrers_organi
         check = (await client.get("/refer/check")).text
         assert "Level 4: acute" in check
         assert "Domestic abuse graded high risk (DASH)." in check
+        assert "4 May 2016" in check  # dates for people, not 2016-05-04
+        assert "2016-05-04" not in check
+        assert "<dd>Not given</dd>" in check  # no NHS number or UPN was given
+        assert "—, —" not in check
         sent = await client.post("/refer/send", data={"csrf_token": token})
         assert sent.status_code == 303
         reference = sent.headers["location"].rsplit("/", 1)[1]

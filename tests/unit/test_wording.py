@@ -91,3 +91,14 @@ def test_members_of_the_public_are_not_told_where_it_went() -> None:
     )
     assert "enquiry" not in text
     assert "team" not in text
+
+
+def test_dates_are_written_for_people_one_way() -> None:
+    from datetime import date  # noqa: PLC0415
+
+    from domain.wording import long_date  # noqa: PLC0415
+
+    assert long_date(date(2021, 2, 11)) == "11 February 2021"
+    assert long_date("2021-02-11") == "11 February 2021"  # as a form keeps it
+    assert long_date("") == ""
+    assert long_date("31/02") == "31/02"  # not a date: shown as typed, beside its error
