@@ -247,6 +247,11 @@ class Topics:
         return self.prefix + "triage.queue.emergency-duty"
 
     @property
+    def queues(self) -> tuple[str, str, str]:
+        """Every queue triage writes: the two teams' and the emergency duty team's."""
+        return (self.queue_enquiry_assessment, self.queue_early_help, self.queue_emergency_duty)
+
+    @property
     def decisions(self) -> str:
         """The audit trail."""
         return self.prefix + "triage.decisions"

@@ -95,11 +95,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
     read, write = Operation.READ, Operation.WRITE
     status_prefix = topics.prefix + STATUS_PREFIX
     inbound_prefix = topics.prefix + INBOUND_PREFIX
-    queues = (
-        topics.queue_enquiry_assessment,
-        topics.queue_early_help,
-        topics.queue_emergency_duty,
-    )
+    queues = topics.queues
     group_prefix = topics.prefix + "frontdoor-"
     grants: dict[str, list[Grant]] = {
         "intake": [

@@ -262,9 +262,9 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
     assert [d for d in got if by_id.get(d.decision_id) != d] == []
     assert len(got) == len(expected.decisions)
 
-    queues = [topics.queue_enquiry_assessment, topics.queue_early_help]
+    queues = list(topics.queues)  # the emergency duty queue too: red cases out of hours
     items = await read_topics(kafka, queues, count=len(expected.queue_items), timeout=120)
-    item_key = lambda i: (i.case.case_id, i.case.version, i.queue.value)  # noqa: E731
+    item_key = lambda i: (i.case.case_id, i.case.version, i.queue.value, i.emergency_duty)  # noqa: E731
     got_items = [QueueItem.model_validate_json(r.value) for r in items]
     assert sorted(map(item_key, got_items)) == sorted(map(item_key, expected.queue_items))
 

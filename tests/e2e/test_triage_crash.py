@@ -69,7 +69,7 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     decisions = await read_topics(
         kafka, [kafka.topics.decisions], count=len(expected.decisions), timeout=180
     )
-    queues = [kafka.topics.queue_enquiry_assessment, kafka.topics.queue_early_help]
+    queues = list(kafka.topics.queues)  # the emergency duty queue too: red cases out of hours
     items = await read_topics(kafka, queues, count=len(expected.queue_items), timeout=60)
     events = await read_topics(
         # intake said received/rejected once per message; triage said what the replay says
@@ -94,7 +94,7 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     assert not differ, f"{len(differ)} decisions differ from a crash-free run; first: {differ[0]}"
     assert len(got_decisions) == len(expected.decisions)
     got_items = [QueueItem.model_validate_json(r.value) for r in items]
-    key = lambda item: (item.case.case_id, item.case.version, item.queue.value)  # noqa: E731
+    key = lambda item: (item.case.case_id, item.case.version, item.queue.value, item.emergency_duty)  # noqa: E731
     assert sorted(map(key, got_items)) == sorted(map(key, expected.queue_items))
     assert len(set(map(key, got_items))) == len(got_items)  # no queue item twice
     triage_events = [

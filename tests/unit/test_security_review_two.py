@@ -62,9 +62,10 @@ def test_adding_an_account_needs_a_file_of_the_councils_own() -> None:
         ["managers", "add", "x.y", "--name", "X", "--la", "808", "--password", "p"],
         ["referrers", "add", "x.y", "--name", "X", "--org", "cleveland-police", "--password", "p"],
     ):
-        result = CliRunner().invoke(cli, command)
+        # wide and plain, so the refusal's words are never wrapped or cut by the console
+        result = CliRunner().invoke(cli, command, env={"COLUMNS": "200", "NO_COLOR": "1"})
         assert result.exit_code == 2
-        assert "--file" in result.output
+        assert "--file" in result.output, result.output
 
 
 # 10. Revocation fails closed: a credentials file deleted or broken lets nobody in.
@@ -158,7 +159,8 @@ def test_cells_already_recorded_reach_csv_and_xlsx_as_text(tmp_path: Path) -> No
 
     lists = {"List 3": (("Worker", "Team"), [[FORMULA, "+cmd"], ["Sam", "@x"], ["-1", "ok"]])}
     (path,) = write_csv(tmp_path, "annex", lists)
-    rows = list(csv.reader(path.open()))
+    with path.open() as written:
+        rows = list(csv.reader(written))
     assert rows[1:] == [["'" + FORMULA, "'+cmd"], ["Sam", "'@x"], ["'-1", "ok"]]
     sheet = load_workbook(io.BytesIO(workbook(lists)))["List 3"]
     cells = [cell for row in sheet.iter_rows(min_row=2) for cell in row]
