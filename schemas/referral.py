@@ -62,18 +62,43 @@ def _known_la(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# What the published schema adds to what the types say (the validator checks the same, after
+# trimming): text that is more than white space; the identifiers' shapes; the LA numbers.
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"  # what str.strip() would leave something of
+POSTCODE_SHAPE = (
+    r"^([Gg][Ii][Rr] ?0[Aa]{2}|[A-PR-UWYZa-pr-uwyz]"
+    r"(\d{1,2}|[A-HK-Ya-hk-y]\d(\d|[ABEHMNPRV-Yabehmnprv-y])?|\d[A-HJKPS-UWa-hjkps-uw])"
+    r" ?\d[ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2})$"
+)
+NOT_BLANK_TEXT = Field(json_schema_extra={"pattern": NOT_BLANK})
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK_TEXT
+]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), NOT_BLANK_TEXT
+]
 ReferralId = Annotated[
     str,
     StringConstraints(pattern=rf"^{REFERRAL_ID_CHARS}$"),
     Field(description="The partner's own reference: 1-64 of A-Z a-z 0-9 . _ : / -"),
 ]
 OrganisationId = Annotated[str, StringConstraints(pattern=ORGANISATION_ID.pattern)]
-LaNumber = Annotated[str, AfterValidator(_known_la)]
-NhsNumber = Annotated[str, AfterValidator(normalise_nhs_number)]
-Upn = Annotated[str, AfterValidator(normalise_upn)]
-Postcode = Annotated[str, AfterValidator(normalise_postcode)]
+LaNumber = Annotated[
+    str, AfterValidator(_known_la), Field(json_schema_extra={"enum": sorted(LOCAL_AUTHORITIES)})
+]
+NhsNumber = Annotated[
+    str,
+    AfterValidator(normalise_nhs_number),
+    Field(json_schema_extra={"pattern": r"^\d{3}[ -]?\d{3}[ -]?\d{4}$"}),
+]
+Upn = Annotated[
+    str,
+    AfterValidator(normalise_upn),
+    Field(json_schema_extra={"pattern": r"^[A-Za-z]\d{11}[0-9A-Za-z]$"}),
+]
+Postcode = Annotated[
+    str, AfterValidator(normalise_postcode), Field(json_schema_extra={"pattern": POSTCODE_SHAPE})
+]
 Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
@@ -99,6 +124,31 @@ class Address(PartnerModel):
 
 class Child(PartnerModel):
     """The child the referral is about (or the unborn child)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "title": "born: a date of birth, both names and sex",
+                    "required": ["date_of_birth", "given_name", "family_name", "sex"],
+                    "properties": {
+                        "date_of_birth": {"type": "string"},
+                        "given_name": {"type": "string"},
+                        "family_name": {"type": "string"},
+                        "expected_date_of_birth": {"type": "null"},
+                    },
+                },
+                {
+                    "title": "unborn: an expected date of birth",
+                    "required": ["expected_date_of_birth"],
+                    "properties": {
+                        "expected_date_of_birth": {"type": "string"},
+                        "date_of_birth": {"type": "null"},
+                    },
+                },
+            ]
+        }
+    )
 
     given_name: Name | None = Field(default=None, description="Given name; required once born.")
     family_name: Name | None = Field(default=None, description="Family name; required once born.")
@@ -187,6 +237,16 @@ class Risk(PartnerModel):
 
 class Consent(PartnerModel):
     """Whether the family consented, and why not when it was not sought."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "if": {"properties": {"status": {"const": "not_sought"}}, "required": ["status"]},
+            "then": {
+                "required": ["reason"],
+                "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}},
+            },
+        }
+    )
 
     status: ConsentStatus = Field(description="given, refused or not_sought.")
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = (

@@ -10,6 +10,7 @@ the records database, and nothing of any other organisation's.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Callable
@@ -130,6 +131,7 @@ class Api:
         raw = await _body(request)
         if raw is None:
             return _problem(413, f"a referral is at most {MAX_REFERRAL_BYTES // 1024} KiB")
+        raw = with_organisation(raw, caller)
         verdict = validate_referral(
             raw, organisation_id=caller, registry=self.partners.registry, now=self.clock()
         )
@@ -174,6 +176,23 @@ class Api:
         contact_id = contact_id_for(organisation_id, referral_id)
         found = await run_in_threadpool(self.reader.updates, [contact_id])
         return [u for u in found.get(contact_id, []) if u.organisation_id == organisation_id]
+
+
+def with_organisation(raw: bytes, organisation_id: str) -> bytes:
+    """The body with ``referrer.organisation_id`` filled in from the key when it is absent.
+
+    The API's body need not name its organisation (the key does); one that does must name the
+    key's own, and the validator says so beside that field when it does not.
+    """
+    try:
+        document = json.loads(raw)
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return raw  # the validator says what is wrong with it
+    referrer = document.get("referrer") if isinstance(document, dict) else None
+    if not isinstance(referrer, dict) or "organisation_id" in referrer:
+        return raw
+    referrer["organisation_id"] = organisation_id
+    return json.dumps(document, ensure_ascii=False).encode()
 
 
 async def _body(request: Request) -> bytes | None:

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from schemas.referral import Referral
+from schemas.referral import REFERRAL_ID_CHARS, Referral
 from services.gateway.api import (
     PREFIX,
     Problem,
@@ -17,6 +17,23 @@ from services.gateway.api import (
 )
 
 REF = "#/components/schemas/{model}"
+# What the validator checks that JSON Schema cannot say: each refused with a 422 by field.
+BEYOND_SCHEMA = (
+    (
+        "submitted_at no more than 10 minutes ahead of the front door's clock and no more "
+        "than a year old;"
+    ),
+    "child.date_of_birth not in the future and the child 25 or younger;",
+    "child.expected_date_of_birth between a month ago and 300 days ahead;",
+    "child.nhs_number's modulus-11 check digit;",
+    "local_authority one your organisation is registered to refer to.",
+)
+
+
+def _organisation_from_the_key(referrer: dict[str, Any]) -> None:
+    """The API's body: the organisation comes from the key, not from ``referrer``."""
+    referrer["properties"].pop("organisation_id", None)
+    referrer["required"] = [f for f in referrer.get("required", []) if f != "organisation_id"]
 
 
 def _json(description: str, model: type[BaseModel]) -> dict[str, Any]:
@@ -36,6 +53,7 @@ def openapi_document(version: str) -> dict[str, Any]:
     _, definitions = models_json_schema(
         [(model, "validation") for model in models], ref_template=REF
     )
+    _organisation_from_the_key(definitions["$defs"]["Referrer"])
     refused = {
         "401": _json("No key, or not a live key.", Problem),
         "403": _json("The key's organisation is no longer registered.", Problem),
@@ -48,8 +66,11 @@ def openapi_document(version: str) -> dict[str, Any]:
             "version": version,
             "description": (
                 "Send a Referral v1 to a council's children's services front door and follow "
-                "its status. Your organisation comes from your API key. The same referral_id "
-                "always gets the same contact_id, so a resend is safe."
+                "its status. Your organisation comes from your API key (the body need not name "
+                "it; if it does, it must be the key's). The same referral_id always gets the "
+                "same contact_id, so a resend is safe. This document says everything the "
+                "validator checks that JSON Schema can say. What it cannot, and what a 422 "
+                "then names beside the field: " + " ".join(BEYOND_SCHEMA)
             ),
         },
         "components": {
@@ -69,9 +90,22 @@ def openapi_document(version: str) -> dict[str, Any]:
                         },
                     },
                     "responses": {
-                        "202": _json("Accepted and on its way to intake.", ReferralAccepted),
+                        "202": {
+                            **_json("Accepted and on its way to intake.", ReferralAccepted),
+                            "links": {
+                                "ReferralStatus": {
+                                    "operationId": "referralStatus",
+                                    "parameters": {"referral_id": "$response.body#/referral_id"},
+                                    "description": "Follow the referral just sent.",
+                                }
+                            },
+                        },
                         "413": _json("Larger than 256 KiB.", Problem),
-                        "422": _json("Not valid: every problem, by field.", ReferralInvalid),
+                        "422": _json(
+                            "Not valid: every problem, by field (the checks beyond the schema "
+                            "are listed in this document's description).",
+                            ReferralInvalid,
+                        ),
                         "503": _json("Not sent (Kafka unavailable): try again.", Problem),
                         **refused,
                     },
@@ -86,7 +120,7 @@ def openapi_document(version: str) -> dict[str, Any]:
                             "name": "referral_id",
                             "in": "path",
                             "required": True,
-                            "schema": {"type": "string"},
+                            "schema": {"type": "string", "pattern": f"^{REFERRAL_ID_CHARS}$"},
                         }
                     ],
                     "responses": {
