@@ -1,0 +1,114 @@
+"""The API's published contract is exact: schemathesis, every check on, finds nothing.
+
+The gateway runs as its own process on the real broker with a real key. Schemathesis reads
+``/api/v1/openapi.json`` and generates requests for both operations from it (a fixed seed);
+every response must conform, and every request the schema allows must be accepted. The only
+help it gets is for what JSON Schema cannot say, which the document lists (``BEYOND_SCHEMA``):
+dates relative to today, the NHS number's check digit and the caller's own councils. Those
+fields are set to values the document says are accepted; everything else is as generated.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import ROOT, serving
+from frontdoor.broker.local import free_port
+from runtime.partners import load_registry
+from schemas.identifiers import nhs_check_digit
+from services.gateway.openapi import BEYOND_SCHEMA
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+ORGANISATION = "cleveland-police"
+EXAMPLES = 60
+
+
+def within_what_the_document_says(body: Any, today: date) -> None:
+    """Set the fields of ``BEYOND_SCHEMA`` to values it accepts; nothing else is touched."""
+    assert len(BEYOND_SCHEMA) == 5  # if the list grows, so must this
+    if not isinstance(body, dict):
+        return
+    body["submitted_at"] = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
+    partner = load_registry().get(ORGANISATION)
+    assert partner is not None
+    body["local_authority"] = partner.local_authorities[0]
+    child = body.get("child")
+    if not isinstance(child, dict):
+        return
+    if isinstance(child.get("date_of_birth"), str):
+        child["date_of_birth"] = (today - timedelta(days=3000)).isoformat()
+    if isinstance(child.get("expected_date_of_birth"), str):
+        child["expected_date_of_birth"] = (today + timedelta(days=60)).isoformat()
+    if isinstance(child.get("nhs_number"), str):
+        digits = re.sub(r"\D", "", child["nhs_number"])[:9]
+        check = nhs_check_digit(digits)
+        if check == 10:  # no valid number has these nine digits: change the first
+            digits = str((int(digits[0]) + 1) % 10) + digits[1:]
+            check = nhs_check_digit(digits)
+        child["nhs_number"] = digits + str(check)
+
+
+@pytest.fixture
+async def gateway(topics_ready, services, tmp_path: Path) -> tuple[str, str]:  # noqa: ARG001
+    keys = tmp_path / "api-keys.yaml"
+    issued = subprocess.run(  # noqa: ASYNC221 - a one-off command before anything runs
+        [sys.executable, "-m", "frontdoor", "partners", "key", ORGANISATION, "--file", str(keys)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env=services.env(),
+    )
+    port = free_port()
+    services.start(
+        "gateway",
+        "gateway",
+        FRONTDOOR_GATEWAY_PORT=str(port),
+        FRONTDOOR_GATEWAY_ENVIRONMENT="development",
+        FRONTDOOR_GATEWAY_KEYS_FILE=str(keys),
+        FRONTDOOR_GATEWAY_API_RATE="10000",  # the fuzzer is one caller sending fast
+        FRONTDOOR_GATEWAY_API_BURST="10000",
+    )
+    base = f"http://127.0.0.1:{port}"
+    await serving(base)
+    return base, issued.stdout.strip()
+
+
+async def test_schemathesis_finds_nothing_in_the_published_contract(
+    gateway: tuple[str, str],
+) -> None:
+    import schemathesis  # noqa: PLC0415 - a dev dependency, for this test
+    from hypothesis import HealthCheck, given, settings  # noqa: PLC0415
+
+    base, key = gateway
+    schema = schemathesis.openapi.from_url(f"{base}/api/v1/openapi.json")
+    today = datetime.now(UTC).date()
+    answered: dict[str, set[int]] = {}
+    for path, method in (("/api/v1/referrals", "POST"), ("/api/v1/referrals/{referral_id}", "GET")):
+        operation = schema[path][method]
+
+        @given(case=operation.as_strategy())
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,  # a fixed seed: the same requests every run
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+        def exchange(case: Any) -> None:
+            within_what_the_document_says(case.body, today)
+            response = case.call_and_validate(
+                base_url=base, headers={"Authorization": f"Bearer {key}"}
+            )
+            answered.setdefault(case.method.upper(), set()).add(response.status_code)
+
+        exchange()
+    assert 202 in answered["POST"]  # the generated referrals were accepted, not only refused
+    assert answered["GET"] <= {200, 404}
