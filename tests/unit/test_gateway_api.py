@@ -224,3 +224,58 @@ async def test_the_openapi_document_describes_both_paths_from_the_models(gw: Gat
     assert referral_schema["additionalProperties"] is False
     assert "referral_id" in referral_schema["required"]
     assert "/api/v1/referrals/{referral_id}" in document["paths"]
+
+
+async def test_a_real_key_id_with_a_wrong_secret_is_401(gw: Gateway) -> None:
+    """The key id is no secret (it is in logs): only the secret's hash lets a caller in."""
+    key = gw.key_for(POLICE)
+    prefix, _, secret = key.rpartition("_")
+    wrong = prefix + "_" + ("A" if secret[0] != "A" else "B") + secret[1:]
+    async with gw.client() as client:
+        assert (await client.get("/api/v1/referrals/X-1", headers=bearer(key))).status_code == 404
+        answer = await client.get("/api/v1/referrals/X-1", headers=bearer(wrong))
+    assert answer.status_code == 401
+
+
+async def test_a_chunked_upload_over_256_kib_is_413_while_it_streams(gw: Gateway) -> None:
+    """No Content-Length to refuse by: the size is counted as the body arrives."""
+    sent: list[int] = []
+
+    async def chunks():
+        for _ in range(64):
+            sent.append(1)
+            yield b" " * 8192
+
+    async with gw.client() as client:
+        answer = await client.post(
+            "/api/v1/referrals", content=chunks(), headers=bearer(gw.key_for(POLICE))
+        )
+    assert answer.status_code == 413
+    assert gw.producer.sent == []
+    assert len(sent) < 64  # stopped once past the limit, not read to the end
+
+
+async def test_every_gateway_answer_carries_the_security_headers(gw: Gateway) -> None:
+    async with gw.client() as client:
+        for path in ("/health", "/api/v1/openapi.json", "/refer/sign-in", "/refer/public"):
+            headers = (await client.get(path)).headers
+            assert "default-src 'self'" in headers["content-security-policy"], path
+            assert headers["x-frame-options"] == "DENY", path
+            assert headers["x-content-type-options"] == "nosniff", path
+            assert headers["referrer-policy"] == "no-referrer", path
+
+
+@pytest.mark.parametrize(
+    ("settings", "says"),
+    [
+        ({"session_secret": "s" * 40}, "FRONTDOOR_GATEWAY_REFERRERS_FILE"),
+        ({"referrers_file": "x.yaml"}, "FRONTDOOR_GATEWAY_SESSION_SECRET"),
+        ({"session_secret": "short", "referrers_file": "x.yaml"}, "at least 32"),
+    ],
+)
+def test_production_settings_refuse_demo_secrets_and_files(settings: dict, says: str) -> None:
+    from services.gateway.settings import GatewaySettings  # noqa: PLC0415
+
+    with pytest.raises(ValueError, match=says):
+        GatewaySettings(environment="production", **settings).check()
+    GatewaySettings(environment="development").check()  # the demo's are fine there

@@ -48,6 +48,10 @@ def test_a_public_https_endpoint_with_a_long_secret_is_allowed() -> None:
         ("https://hooks.school.example/", SECRET, ("169.254.169.254",), "internal address"),
         ("https://hooks.school.example/", SECRET, ("::1",), "internal address"),
         ("https://hooks.school.example/", SECRET, ("93.184.216.34", "10.0.0.1"), "internal"),
+        # shared (carrier-grade NAT) space and multicast are not private, but not public either
+        ("https://hooks.school.example/", SECRET, ("100.64.0.1",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("224.0.0.251",), "internal address"),
+        ("https://hooks.school.example/", SECRET, ("ff02::1",), "internal address"),
     ],
 )
 def test_outside_development_these_are_refused(
