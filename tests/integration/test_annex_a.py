@@ -58,6 +58,7 @@ def history() -> Effects:
     dee = {**bea, "given_name": "Dee", "sex": "M", "date_of_birth": "2010-07-07"}
     eve = {**bea, "given_name": "Eve", "sex": "F", "date_of_birth": "2014-09-09"}
     gus = {**bea, "given_name": "Gus", "sex": "M", "date_of_birth": "2016-01-20"}
+    other_council = {**bea, "given_name": "Mo", "sex": "M", "date_of_birth": "2013-03-03"}
     sent = [
         # Ayo: police, domestic abuse (DASH medium), before the period: a referral
         ("2025-12-20", referral(referral_id="A-0", child=ayo)),
@@ -108,6 +109,10 @@ def history() -> Effects:
         ("2026-05-02", referral(referral_id="E-2", child=eve)),
         # Gus: a referral, allocated, then closed: not NFA (it was allocated)
         ("2026-07-01", referral(referral_id="G-1", child=gus)),
+        # neither list holds these: another council's child, and a contact the day after the
+        # period (inside the two days the database read takes in beyond it)
+        ("2026-06-01", referral(referral_id="M-1", local_authority="806", child=other_council)),
+        ("2027-01-01", referral(referral_id="A-9", child=ayo)),
     ]
     for offset, (day, document) in enumerate(sent):
         document["submitted_at"] = (at(day) - timedelta(minutes=5)).isoformat()

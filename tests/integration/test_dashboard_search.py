@@ -195,3 +195,14 @@ async def test_a_case_page_shows_the_childs_earlier_cases_even_archived_ones(
         assert "(archived)" in page
         earlier = (await client.get(f"/cases/{old.case_id}")).text
         assert f'href="/cases/{new.case_id}"' in earlier  # and the other way round
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Zebedee Okonkwo", "Okonkwo", "943 476 5900", "01/01/1999", "ZZ99 9ZZ", "B98765432109C"],
+)
+async def test_a_query_about_nobody_the_council_knows_finds_nobody(client, query) -> None:
+    """A name, number, birthday, postcode or UPN of no child recorded: no child found (a search
+    that returned every child for a name would pass every other test here)."""
+    page = (await client.get("/search", params={"q": query})).text
+    assert found_children(page) == [], query
