@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from domain.policies import PolicyBook
@@ -167,3 +168,23 @@ def test_status_updates_are_kept_in_order_per_contact(store: RecordsStore) -> No
             select(tables.StatusUpdate.status).order_by(tables.StatusUpdate.sequence)
         ).all()
     assert statuses[0] == Status.TRIAGED.value
+
+
+def test_rows_and_offsets_are_one_transaction_a_failure_writing_offsets_keeps_no_row(
+    store: RecordsStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If the offsets could not be written, no row may stay either: the batch is read again
+    from the old offset, and rows kept without it would be written twice or skipped."""
+    rows, _ = Projection(TOPICS).rows(records_of(history()))
+    real = store._upsert
+
+    def failing_on_offsets(session, table, batch, newer=""):  # type: ignore[no-untyped-def]
+        if table is tables.ConsumedOffset:
+            raise OperationalError("INSERT INTO consumed_offsets", {}, OSError("disk full"))
+        return real(session, table, batch, newer)
+
+    monkeypatch.setattr(store, "_upsert", failing_on_offsets)
+    with pytest.raises(OperationalError):
+        store.write(rows, {(TOPICS.cases, 0): 3})
+    assert count(store, tables.Case) == count(store, tables.Decision) == 0
+    assert store.next_offsets() == {}
