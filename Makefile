@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup system-packages demo test lint typecheck pytest clean
+.PHONY: setup system-packages demo test lint typecheck pytest mutate clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,12 @@ typecheck: $(BIN)/.installed
 pytest: $(BIN)/.installed
 	$(BIN)/pytest -n $(PYTEST_WORKERS)
 
+## mutate: mutation testing of the modules that hold a promise (minutes; report in docs/mutation.md)
+mutate: $(BIN)/.installed
+	rm -rf mutants
+	$(BIN)/mutmut run || true
+	$(BIN)/mutmut results
+
 clean:
 	-$(BIN)/frontdoor broker stop
-	rm -rf .frontdoor .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .frontdoor .pytest_cache .mypy_cache .ruff_cache mutants

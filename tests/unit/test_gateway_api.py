@@ -20,7 +20,7 @@ from runtime.partners import load_registry
 from runtime.records_db import tables
 from runtime.records_db.database import make_engine
 from schemas.contact import contact_id_for
-from services.gateway.keys import ApiKeys, read_keys, write_keys
+from services.gateway.keys import ApiKeys, issue, read_keys, write_keys
 
 POLICE = "cleveland-police"
 
@@ -279,3 +279,17 @@ def test_production_settings_refuse_demo_secrets_and_files(settings: dict, says:
     with pytest.raises(ValueError, match=says):
         GatewaySettings(environment="production", **settings).check()
     GatewaySettings(environment="development").check()  # the demo's are fine there
+
+
+def test_the_keys_file_is_its_owners_alone_written_whole_in_a_new_folder(tmp_path: Path) -> None:
+    import stat  # noqa: PLC0415
+
+    path = tmp_path / "not" / "yet" / "api-keys.yaml"
+    token, stored = issue(POLICE, datetime.now(UTC))
+    write_keys(path, ApiKeys(keys=(stored,)))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert list(path.parent.iterdir()) == [path]  # no half-written file left beside it
+    assert path.read_text().startswith("# Front Door API keys: hashes only")
+    assert read_keys(path).keys == (stored,)
+    assert token.startswith(f"fdk_{stored.id}_")
+    assert len(stored.id) == 12

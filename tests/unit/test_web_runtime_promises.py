@@ -97,3 +97,19 @@ def test_failures_older_than_the_window_no_longer_count() -> None:
     now[0] = 1000  # ...and a fifth: only two are within the last 15 minutes
     assert throttle.failed("kim.duty", "203.0.113.7") == []  # no lockout
     assert throttle.wait_s("kim.duty", "203.0.113.7") == 0
+
+
+def test_signing_in_starts_a_fresh_session_no_fixation() -> None:
+    sessions = Sessions()
+    old = sessions.start("someone.before")
+    cookie = {"sid": old, "csrf": "planted-token", "draft": "left over"}
+    sessions.sign_in(cookie, "kim.duty")
+    assert set(cookie) == {"sid", "csrf"}  # nothing the cookie held before survives
+    assert cookie["sid"] != old
+    assert cookie["csrf"] != "planted-token"
+    assert len(cookie["csrf"]) >= 40
+    assert sessions.username(old) is None  # the old session is over everywhere
+    assert sessions.username(cookie["sid"]) == "kim.duty"
+    sessions.end(cookie["sid"])
+    assert sessions.username(cookie["sid"]) is None
+    assert sessions.username(None) is None

@@ -75,3 +75,32 @@ def test_a_host_that_does_not_resolve_is_refused() -> None:
 
 def test_in_development_a_local_test_server_is_fine() -> None:
     assert webhook_problem(partner("http://127.0.0.1:9999/hook", "s"), production=False) is None
+
+
+async def test_each_attempt_connects_to_the_checked_address_on_the_webhooks_own_port() -> None:
+    from services.notifier.webhook_rules import endpoint_for  # noqa: PLC0415
+
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        asked.append((host, port))
+        return [(2, 1, 6, "", ("8.8.4.4", port)), (2, 1, 6, "", ("8.8.8.8", port))]
+
+    url = partner("https://hooks.school.example:8443/front-door?x=1", SECRET).webhook
+    assert url is not None
+    found = await endpoint_for(url, production=True, resolve=resolve)
+    assert not isinstance(found, str)
+    assert found.url == "https://8.8.4.4:8443/front-door?x=1"  # the first checked address
+    assert found.headers == {"Host": "hooks.school.example:8443"}
+    assert found.extensions == {"sni_hostname": "hooks.school.example"}
+    assert asked == [("hooks.school.example", 8443)]
+    internal = await endpoint_for(
+        url, production=True, resolve=lambda _h, p: [(2, 1, 6, "", ("10.0.0.9", p))]
+    )
+    assert internal == "the webhook's host resolves to an internal address"
+    nothing = await endpoint_for(url, production=True, resolve=lambda _h, _p: [])
+    assert nothing == "the webhook's host does not resolve"
+    local = partner("http://127.0.0.1:9/hook", SECRET).webhook
+    assert local is not None
+    development = await endpoint_for(local, production=False, resolve=resolve)
+    assert development == type(found)("http://127.0.0.1:9/hook", {}, {})  # as registered
