@@ -209,6 +209,15 @@ async def _up(
             broker.stop()
 
 
+SERIOUS_SHARE_OPTION = typer.Option(
+    SERIOUS_SHARE,
+    min=0.0,
+    max=1.0,
+    help="Share of new contacts raising serious concerns (the rest are low-level, as at a real "
+    "front door); about a third then go to enquiry and assessment.",
+)
+
+
 def up(  # noqa: PLR0917 - a command's options
     rate: float = typer.Option(5.0, help="Referrals per second the simulated partners send."),
     simulate: bool = typer.Option(True, help="Run the simulated partners."),
@@ -218,13 +227,7 @@ def up(  # noqa: PLR0917 - a command's options
     gateway_port: int = typer.Option(
         8090, help="Port of the API and referral forms on 127.0.0.1 (0: no gateway)."
     ),
-    serious_share: float = typer.Option(
-        SERIOUS_SHARE,
-        min=0.0,
-        max=1.0,
-        help="Share of new contacts raising serious concerns (the rest are low-level, as at a "
-        "real front door); about a third then go to enquiry and assessment.",
-    ),
+    serious_share: float = SERIOUS_SHARE_OPTION,
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -248,13 +251,7 @@ def up(  # noqa: PLR0917 - a command's options
 def simulate(
     rate: float = typer.Option(20.0, help="Referrals per second."),
     count: int = typer.Option(100, help="How many messages to send."),
-    serious_share: float = typer.Option(
-        SERIOUS_SHARE,
-        min=0.0,
-        max=1.0,
-        help="Share of new contacts raising serious concerns (the rest are low-level, as at a "
-        "real front door); about a third then go to enquiry and assessment.",
-    ),
+    serious_share: float = SERIOUS_SHARE_OPTION,
 ) -> None:
     """Send a realistic stream of referrals from the registry's partners to a running stack."""
     configure_logging("simulate", level="WARNING")

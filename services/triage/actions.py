@@ -138,18 +138,22 @@ def _set_state(
     *,
     update: dict[str, object],
     kind: DecisionKind,
-    status: Status,
+    status: Status | None,
     reason: str,
 ) -> Effects:
-    """Change the case's state, record who did it and why, and tell every referrer on it."""
+    """Change the case, record who did it and why, and tell every referrer on it ``status``.
+
+    No status for a change referrers do not see.
+    """
     fx = Effects()
     after = engine.save(case.model_copy(update=update), action.submitted_at, fx, partition)
     fx.decisions.append(
         _record(engine, before=case, after=after, action=action, kind=kind, reason=reason),
     )
-    fx.statuses += [
-        engine.status_event(c, status, after, action.submitted_at) for c in after.contacts
-    ]
+    if status is not None:
+        fx.statuses += [
+            engine.status_event(c, status, after, action.submitted_at) for c in after.contacts
+        ]
     return fx
 
 
@@ -285,22 +289,14 @@ def _confirm_match(
 def _hand_to_day_team(
     engine: TriageEngine, case: Case, action: ManagerAction, partition: int
 ) -> Effects:
-    """EDT's note of what it did, and the case leaves its queue (it stays on its team's)."""
-    fx = Effects()
-    after = engine.save(
-        case.model_copy(update={"handed_to_day_team_at": action.submitted_at}),
-        action.submitted_at,
-        fx,
+    """EDT's note of what it did; the case leaves its queue (it stays on its team's)."""
+    return _set_state(
+        engine,
+        case,
+        action,
         partition,
+        update={"handed_to_day_team_at": action.submitted_at},
+        kind=DecisionKind.HANDED_TO_DAY_TEAM,
+        status=None,  # nothing a referrer sees changes
+        reason=action.reason,
     )
-    fx.decisions.append(
-        _record(
-            engine,
-            before=case,
-            after=after,
-            action=action,
-            kind=DecisionKind.HANDED_TO_DAY_TEAM,
-            reason=action.reason,
-        )
-    )
-    return fx

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 from test_dashboard_browser import CHROMIUM, PASSWORD, browser, publish  # noqa: F401 - fixture
+from test_referral_forms_browser import no_serious_violations
 
 from conftest import serving
 from domain.policy import DEFAULT_POLICY
@@ -79,18 +80,6 @@ async def signed_in(browser, base: str, username: str):  # noqa: F811 - the fixt
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{base}/queues")
     return page
-
-
-async def no_serious_violations(page) -> None:
-    from axe_playwright_python.async_playwright import Axe  # noqa: PLC0415
-
-    results = await Axe().run(page)
-    serious = [
-        (v["id"], v["help"])
-        for v in results.response["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-    assert serious == [], f"{page.url}: {serious}"
 
 
 async def test_a_red_referral_out_of_hours_reaches_the_emergency_duty_team(
