@@ -255,3 +255,17 @@ async def test_the_public_form_puts_each_problem_beside_its_field(gw: Gateway) -
     for field in ("relationship", "given_name", "factors", "summary"):
         assert f'href="#{field}"' in answer_page.text
     assert gw.producer.sent == []
+
+
+async def test_a_form_referrals_page_shows_what_its_referrer_has_been_told(gw: Gateway) -> None:
+    """The page after sending follows the referral: its updates, from the records database."""
+    from test_gateway_api import _told  # noqa: PLC0415
+
+    _told(gw.database_url, SCHOOL, "SRA-FORM-1", "received", "triaged")
+    _told(gw.database_url, "cleveland-police", "SRA-FORM-1", "received", "closed")  # not theirs
+    async with gw.client() as client:
+        await signed_in(client)
+        page = (await client.get("/refer/sent/SRA-FORM-1")).text
+    assert "received." in page
+    assert "triaged." in page
+    assert "closed." not in page  # another organisation's referral of the same reference
