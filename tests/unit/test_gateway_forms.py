@@ -187,6 +187,10 @@ async def test_the_guidance_is_the_councils_own_policy(tmp_path: Path) -> None:
     policies = tmp_path / "policies"
     policies.mkdir()
     own = yaml.safe_load(DEFAULT_POLICY.read_text()) | {"version": "stockton-2026.7"}
+    for rule in own["rules"]:  # this council meets neglect with early help first
+        if rule["id"] == "L3-NEGLECT":
+            rule["level"] = 2
+            rule["description"] = "Stockton: neglect is met with early help first."
     (policies / "808.yaml").write_text(yaml.safe_dump(own))
     gw = gateway(tmp_path, policy={"dir": policies})
     async with gw.client() as client:
@@ -196,6 +200,9 @@ async def test_the_guidance_is_the_councils_own_policy(tmp_path: Path) -> None:
             "/refer/guidance", data={"csrf_token": token, "step": "concerns", "factors": ["16A"]}
         )
     assert "stockton-2026.7" in panel.text
+    assert "Level 2" in panel.text  # the council's level, not the default policy's 3
+    assert "Level 3" not in panel.text
+    assert "Stockton: neglect is met with early help first." in panel.text
 
 
 PUBLIC_ANSWERS = {
