@@ -77,6 +77,7 @@ class SignInThrottle:
                 self._locked_until[key] = now + self.lockout_s
                 recent.clear()
                 locked.append(key[0])
+        self._cap()
         return locked
 
     def succeeded(self, username: str, address: str) -> None:
@@ -84,17 +85,19 @@ class SignInThrottle:
         self._failures.pop(("user", username.lower(), address), None)
 
     def _forget(self, now: float) -> None:
-        """Drop expired locks and windows; past ``max_keys``, the oldest keys."""
+        """Drop expired locks and windows."""
         for key, until in list(self._locked_until.items()):
             if until <= now:
                 del self._locked_until[key]
         for key, recent in list(self._failures.items()):
             if not recent or recent[-1] < now - self.window_s:
                 del self._failures[key]
-        while len(self._failures) >= self.max_keys:
-            del self._failures[next(iter(self._failures))]
-        while len(self._locked_until) >= self.max_keys:
-            del self._locked_until[next(iter(self._locked_until))]
+
+    def _cap(self) -> None:
+        """Past ``max_keys`` counted or locked keys, forget the oldest."""
+        for held in (self._failures, self._locked_until):
+            while len(held) > self.max_keys:
+                del held[next(iter(held))]
 
     def __len__(self) -> int:
         """How many keys are held (counted or locked)."""

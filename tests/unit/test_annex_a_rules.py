@@ -60,3 +60,16 @@ def test_nfa_only_for_a_case_closed_without_being_allocated() -> None:
     still_open = contact(date(2026, 4, 3), child_id="child-3")
     rows = list_3([closed, allocated_then_closed, still_open], *YEAR_2026)
     assert [row[7] for row in rows] == ["Yes", "No", "No"]
+
+
+def test_the_period_includes_its_first_and_last_day() -> None:
+    first, last = YEAR_2026
+    on_the_days = [contact(first, child_id="child-a"), contact(last, child_id="child-b")]
+    assert [row[5] for row in list_1(on_the_days, first, last)] == ["01/01/2026", "31/12/2026"]
+    assert [row[5] for row in list_3(on_the_days, first, last)] == ["01/01/2026", "31/12/2026"]
+
+
+def test_a_sex_the_census_does_not_list_is_neither_and_an_unborn_child_has_no_age() -> None:
+    unborn = contact(date(2026, 5, 5), sex="X", date_of_birth=None)
+    (row,) = list_1([unborn], *YEAR_2026)
+    assert row[:5] == ["child-1", "d) Neither", "NOBT", "", ""]

@@ -77,6 +77,7 @@ def test_a_deleted_keys_file_revokes_every_key(tmp_path: Path) -> None:
     assert running.app.state.keys.holder(token) is not None
     running.keys_file.unlink()
     assert running.app.state.keys.holder(token) is None
+    assert (running.app.state.keys.problem or "").startswith("API keys file unusable")
     assert "nobody is let in" in (running.app.state.keys.problem or "")
 
 

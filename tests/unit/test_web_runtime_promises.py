@@ -113,3 +113,39 @@ def test_signing_in_starts_a_fresh_session_no_fixation() -> None:
     sessions.end(cookie["sid"])
     assert sessions.username(cookie["sid"]) is None
     assert sessions.username(None) is None
+
+
+def test_a_right_password_clears_that_names_failures_from_that_address_whatever_its_case() -> None:
+    from runtime.web.sign_in import SignInThrottle  # noqa: PLC0415
+
+    throttle = SignInThrottle(clock=lambda: 0.0)
+    for _ in range(4):
+        throttle.failed("Kim.Duty", "203.0.113.7")
+    throttle.succeeded("kim.duty", "203.0.113.7")
+    for _ in range(4):
+        assert throttle.failed("kim.duty", "203.0.113.7") == []  # counting from zero again
+    assert throttle.failed("KIM.DUTY", "203.0.113.7") == ["user"]  # one name, any case
+
+
+def test_the_throttle_forgets_at_its_bounds_and_caps_locked_keys_too() -> None:
+    from runtime.web.sign_in import SignInThrottle  # noqa: PLC0415
+
+    now = [0.0]
+    throttle = SignInThrottle(clock=lambda: now[0], per_address=1, max_keys=3)
+    for n in range(6):  # each address locked at its first failure
+        assert throttle.failed("x.y", f"198.51.100.{n}") == ["address"]
+    assert len(throttle) <= 2 * 3  # capped, locks included
+    assert len(throttle) == len(throttle._failures) + len(throttle._locked_until)
+    now[0] = throttle.lockout_s  # a lock ends exactly at its end
+    throttle.failed("a.b", "192.0.2.1")
+    assert throttle.wait_s("x.y", "198.51.100.5") == 0
+
+
+def test_a_session_is_live_to_its_last_second_and_ending_an_unknown_one_is_harmless() -> None:
+    now = [0.0]
+    sessions = Sessions(clock=lambda: now[0])
+    session = sessions.start("kim.duty")
+    now[0] = SESSION_HOURS * 3600  # exactly eight hours: still live
+    assert sessions.username(session) == "kim.duty"
+    sessions.end("no-such-session")
+    sessions.end(None)

@@ -104,3 +104,47 @@ async def test_each_attempt_connects_to_the_checked_address_on_the_webhooks_own_
     assert local is not None
     development = await endpoint_for(local, production=False, resolve=resolve)
     assert development == type(found)("http://127.0.0.1:9/hook", {}, {})  # as registered
+
+
+def test_the_check_asks_about_the_webhooks_own_host_and_port() -> None:
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        asked.append((host, port))
+        return [(2, 1, 6, "", ("8.8.8.8", port))]
+
+    for url in ("https://hooks.school.example/x", "https://hooks.school.example:8443/x"):
+        assert webhook_problem(partner(url, SECRET), production=True, resolve=resolve) is None
+    assert asked == [("hooks.school.example", 443), ("hooks.school.example", 8443)]
+
+
+async def test_an_attempt_asks_about_port_443_when_the_url_names_none() -> None:
+    from services.notifier.webhook_rules import endpoint_for  # noqa: PLC0415
+
+    asked: list[tuple[str, int]] = []
+
+    def resolve(host: str, port: int) -> list[tuple[object, ...]]:
+        asked.append((host, port))
+        return [(2, 1, 6, "", ("8.8.8.8", port))]
+
+    url = partner("https://hooks.school.example/x", SECRET).webhook
+    assert url is not None
+    found = await endpoint_for(url, production=True, resolve=resolve)
+    assert asked == [("hooks.school.example", 443)]
+    assert not isinstance(found, str)
+    assert found.headers == {"Host": "hooks.school.example"}
+
+
+def test_what_each_refusal_says() -> None:
+    no_hook = partner("https://hooks.school.example/", SECRET).model_copy(update={"webhook": None})
+    assert webhook_problem(no_hook, production=True) == "no webhook registered"
+    plain = partner("http://hooks.school.example/", SECRET)
+    assert webhook_problem(plain, production=True) == (
+        "a webhook must use https:// outside development"
+    )
+    unsigned = partner("https://hooks.school.example/", SECRET).model_copy(
+        update={"webhook_secret": None}
+    )
+    assert webhook_problem(unsigned, production=True, resolve=resolving_to("8.8.8.8")) == (
+        "a webhook secret must be at least 32 bytes outside development"
+    )
