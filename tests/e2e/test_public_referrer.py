@@ -17,6 +17,7 @@ from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from schemas.contact import contact_id_for
 from schemas.status import Status, StatusUpdate
+from schemas.triage import Decision, DecisionKind
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -112,3 +113,15 @@ async def test_the_public_hear_the_truth_about_each_outcome_and_nothing_more(
         assert "team" not in message
         assert "early help" not in message
         assert "enquiry" not in message
+    # ...and the public referral really joined the police's case: one decision says so, and
+    # the police officer's referral and the public's are contacts of the same case
+    decisions = [
+        Decision.model_validate_json(r.value)
+        for r in await reader([kafka.topics.decisions], count=5, timeout=60)
+    ]
+    (link,) = [d for d in decisions if d.contact_id == contact_id_for(PUBLIC, "P-LINK")]
+    (police,) = [
+        d for d in decisions if d.contact_id == contact_id_for("cleveland-police", "POL-1")
+    ]
+    assert link.kind is DecisionKind.LINKED
+    assert link.case_id == police.case_id
