@@ -107,3 +107,46 @@ async def test_a_referral_through_every_page_with_axe_on_each(gateway_url: str) 
         assert "Referral sent" in await page.content()
         await no_serious_violations(page)
         await browser.close()
+
+
+async def test_the_public_form_without_javascript_and_the_pages_after_errors_with_axe(
+    gateway_url: str,
+) -> None:
+    """No JavaScript at all: the public form still sends and thanks; a wrong sign-in and a
+    step's error state pass axe too (the forms' docstring promises all three)."""
+    from playwright.async_api import async_playwright  # noqa: PLC0415
+
+    base = gateway_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        plain = await (await browser.new_context(java_script_enabled=False)).new_page()
+        await plain.goto(f"{base}/refer/public")
+        await plain.locator("#local_authority").select_option("808")
+        await plain.locator("input[name=relationship][value='1B']").check()
+        await plain.locator("input[name=given_name]").fill("Ben")
+        await plain.locator("input[name=family_name]").fill("Brown")
+        await plain.locator("input[name=age]").fill("6")
+        await plain.locator("input[name=factors][value='16A']").check()
+        await plain.locator("textarea[name=summary]").fill("Often outside alone late at night.")
+        await plain.get_by_role("button", name="Send").click()
+        await plain.wait_for_url(f"{base}/refer/public/sent/*")
+        assert "Thank you" in await plain.content()
+
+        page = await browser.new_page()  # axe itself runs as JavaScript: a page with it
+        await page.goto(plain.url)
+        await no_serious_violations(page)
+        await page.goto(f"{base}/refer/sign-in")
+        await page.get_by_label("Username").fill("dsl.riverside")
+        await page.get_by_label("Password").fill("not the password")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_selector("[data-error-summary]")
+        await no_serious_violations(page)
+        await page.get_by_label("Password").fill("frontdoor-demo")
+        await page.get_by_role("button", name="Sign in").click()
+        await page.wait_for_url(f"{base}/refer")
+        await page.get_by_role("button", name="Start a new referral").click()
+        await page.wait_for_url(f"{base}/refer/step/child")
+        await page.get_by_role("button", name="Save and continue").click()  # nothing answered
+        await page.wait_for_selector("[data-error-summary]")
+        await no_serious_violations(page)
+        await browser.close()
