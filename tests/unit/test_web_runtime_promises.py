@@ -65,6 +65,7 @@ def test_a_session_ends_on_the_server_after_eight_hours() -> None:
     assert sessions.username(session) == "kim.duty"
     now[0] += 2
     assert sessions.username(session) is None  # whatever the cookie still says
+    assert sessions._sessions == {}  # and it is gone from memory, not only refused
 
 
 def test_an_unknown_name_costs_a_hash_like_a_known_one(monkeypatch) -> None:
