@@ -247,3 +247,25 @@ def test_submitting_to_another_partners_topic_says_why_it_was_refused(
     assert refused.returncode == 1
     assert f"does not let {SCHOOL} write to" in " ".join(refused.stderr.split())
     assert "Traceback" not in refused.stderr
+
+
+async def test_the_gateways_user_writes_every_partners_inbound_topic_and_nothing_else(
+    secure_broker, secured
+) -> None:
+    """The gateway publishes for partners without a Kafka client: any inbound topic, never an
+    internal or a status topic, and it reads nothing (its rights, on the SASL broker)."""
+    from frontdoor.access.model import service_principal  # noqa: PLC0415
+
+    gateway = as_user(secure_broker, secured, service_principal("gateway", secured.topics))
+    for org in (POLICE, SCHOOL):
+        await send(gateway, secured.topics.inbound(org))
+    for topic in (
+        secured.topics.accepted,
+        secured.topics.status(POLICE),
+        secured.topics.actions,
+        secured.topics.decisions,
+    ):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(gateway, topic)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read_one(gateway, secured.topics.inbound(POLICE))

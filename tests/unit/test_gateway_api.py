@@ -1,7 +1,7 @@
 """The partners' HTTPS API, component-tested: a real records database, a stand-in producer.
 
 What reaches Kafka, and the whole journey by curl, are tested against a real broker in
-``tests/integration/test_gateway_kafka.py`` and ``tests/e2e/test_gateway_journey.py``.
+``tests/e2e/test_gateway_journey.py``; its Kafka user's rights in ``tests/e2e/test_security.py``.
 """
 
 from __future__ import annotations
