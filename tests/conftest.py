@@ -160,6 +160,24 @@ class ServiceProcesses:
         self.processes[name] = process
         return process
 
+    async def start_gateway(self, keys_file: Path, **extra_env: str) -> str:
+        """The gateway (development: plain HTTP on 127.0.0.1) with ``keys_file``; its base URL
+        once it answers."""
+        from frontdoor.broker.local import free_port  # noqa: PLC0415
+
+        port = free_port()
+        self.start(
+            "gateway",
+            "gateway",
+            FRONTDOOR_GATEWAY_PORT=str(port),
+            FRONTDOOR_GATEWAY_ENVIRONMENT="development",
+            FRONTDOOR_GATEWAY_KEYS_FILE=str(keys_file),
+            **extra_env,
+        )
+        base = f"http://127.0.0.1:{port}"
+        await serving(base)
+        return base
+
     def kill(self, name: str) -> None:
         process = self.processes.pop(name)
         process.send_signal(signal.SIGKILL)

@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import ROOT, serving
-from frontdoor.broker.local import free_port
+from conftest import ROOT
 from runtime.partners import load_registry
 from schemas.identifiers import nhs_check_digit
 from services.gateway.openapi import BEYOND_SCHEMA
@@ -66,18 +65,11 @@ async def gateway(topics_ready, services, tmp_path: Path) -> tuple[str, str]:  #
         cwd=ROOT,
         env=services.env(),
     )
-    port = free_port()
-    services.start(
-        "gateway",
-        "gateway",
-        FRONTDOOR_GATEWAY_PORT=str(port),
-        FRONTDOOR_GATEWAY_ENVIRONMENT="development",
-        FRONTDOOR_GATEWAY_KEYS_FILE=str(keys),
+    base = await services.start_gateway(
+        keys,
         FRONTDOOR_GATEWAY_API_RATE="10000",  # the fuzzer is one caller sending fast
         FRONTDOOR_GATEWAY_API_BURST="10000",
     )
-    base = f"http://127.0.0.1:{port}"
-    await serving(base)
     return base, issued.stdout.strip()
 
 

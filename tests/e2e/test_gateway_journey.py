@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, serving
+from conftest import ROOT
 from factories import encode, recently, referral
-from frontdoor.broker.local import free_port
 from schemas.contact import contact_id_for
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -62,18 +61,9 @@ async def test_a_referral_sent_by_curl_is_triaged_and_its_status_comes_back(
     key = issued.stdout.strip()
     assert key.startswith("fdk_")
     assert key not in keys.read_text()
-    port = free_port()
     for name in ("intake", "triage", "notifier", "records"):
         services.start(name)
-    services.start(
-        "gateway",
-        "gateway",
-        FRONTDOOR_GATEWAY_PORT=str(port),
-        FRONTDOOR_GATEWAY_ENVIRONMENT="development",
-        FRONTDOOR_GATEWAY_KEYS_FILE=str(keys),
-    )
-    base = f"http://127.0.0.1:{port}"
-    await serving(base)
+    base = await services.start_gateway(keys)
     document = referral(submitted_at=recently(), referral_id="CP-CURL-1")
     body = tmp_path / "referral.json"
     body.write_bytes(encode(document))

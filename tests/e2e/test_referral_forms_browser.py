@@ -12,9 +12,6 @@ from pathlib import Path
 import pytest
 from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
 
-from conftest import serving
-from frontdoor.broker.local import free_port
-
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
@@ -24,17 +21,7 @@ async def gateway_url(topics_ready, services, tmp_path: Path) -> str:  # noqa: A
         if os.environ.get("CI") == "true":
             pytest.fail("Chromium is not installed (make setup installs it)")
         pytest.skip("Chromium is not installed")
-    port = free_port()
-    services.start(
-        "gateway",
-        "gateway",
-        FRONTDOOR_GATEWAY_PORT=str(port),
-        FRONTDOOR_GATEWAY_ENVIRONMENT="development",
-        FRONTDOOR_GATEWAY_KEYS_FILE=str(tmp_path / "keys.yaml"),
-    )
-    base = f"http://127.0.0.1:{port}"
-    await serving(base)
-    return base
+    return await services.start_gateway(tmp_path / "keys.yaml")
 
 
 async def no_serious_violations(page) -> None:
