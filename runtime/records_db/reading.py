@@ -23,7 +23,7 @@ from domain.cases import QUEUES, RAG_ORDER
 from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from runtime.records_db import tables
 from schemas.status import Outcome, Status, StatusUpdate
-from schemas.triage import Case, CaseState, Decision, DecisionKind, Level
+from schemas.triage import Case, CaseState, Decision, DecisionKind, Level, Rag
 
 
 class RecordsReader:
@@ -72,7 +72,7 @@ class RecordsReader:
                 select(tables.Case.document)
                 .where(tables.Case.local_authority == la)
                 .where(tables.Case.state == CaseState.OPEN.value)
-                .where(tables.Case.rag == "red")
+                .where(tables.Case.rag == Rag.RED.value)
                 .where(tables.Case.merged_into.is_(None))
             )
             cases = [Case.model_validate_json(doc) for doc in documents if doc]

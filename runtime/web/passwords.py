@@ -5,7 +5,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from functools import cache
+from pathlib import Path
 
+import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -49,3 +51,19 @@ def csrf_ok(session_token: object, submitted: object) -> bool:
         and bool(session_token)
         and hmac.compare_digest(session_token, submitted)
     )
+
+
+DEMO_PASSWORD = "frontdoor-demo"  # noqa: S105 - published in the README; refused in production
+
+
+def holds_demo_sign_in(accounts: dict[str, str], demo_file: Path) -> bool:
+    """Whether ``accounts`` (username -> Argon2 hash) let a published demo sign-in in.
+
+    A hash copied from ``demo_file`` does, and so does one of its usernames whose password is
+    the published one (an operator who copied the file, or re-added the demo account).
+    """
+    document = yaml.safe_load(demo_file.read_text()) or {}
+    demo = {a["username"]: a["password_hash"] for listed in document.values() for a in listed}
+    if set(accounts.values()) & set(demo.values()):
+        return True
+    return any(password_matches(accounts[name], DEMO_PASSWORD) for name in demo if name in accounts)

@@ -9,8 +9,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from runtime.demo import DEMO_MANAGERS_FILE, holds_demo_sign_in
-from runtime.web.passwords import hash_password, password_matches
+from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.web.passwords import hash_password, holds_demo_sign_in, password_matches
 
 __all__ = ["Manager", "Managers", "hash_password", "holds_demo_account", "load_managers"]
 

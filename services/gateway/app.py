@@ -16,7 +16,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from runtime.demo import DEMO_REFERRERS_FILE, holds_demo_sign_in
+from runtime.demo import DEMO_REFERRERS_FILE
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
@@ -24,6 +24,7 @@ from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader
 from runtime.watched_file import WatchedFile
 from runtime.web.headers import page_middleware
+from runtime.web.passwords import holds_demo_sign_in
 from services.gateway.api import PREFIX, Api
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile

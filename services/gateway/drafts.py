@@ -75,6 +75,8 @@ FIELD_OF = {
     "consent.status": "consent",
     "consent.reason": "consent_reason",
     "referrer.phone": "referrer_phone",
+    "referrer.name": "your_name",  # the public form's "your details"
+    "referrer.email": "your_email",
 }
 REQUIRED = {
     "local_authority": "Select the council the child lives in",
@@ -127,7 +129,6 @@ INVALID = {
 PUBLIC_REQUIRED = {
     "date_of_birth": "Enter the child's date of birth if you know it, or their age in years",
 }
-FIELD_OF |= {"referrer.name": "your_name", "referrer.email": "your_email"}
 SOMETHING_ELSE = "Something in this referral could not be sent. Check your answers and try again"
 
 
