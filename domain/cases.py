@@ -8,7 +8,7 @@ allocation needs a reason, which the audit trail records.
 from __future__ import annotations
 
 from schemas.status import Outcome
-from schemas.triage import ActionKind, Case, CaseState, Rag
+from schemas.triage import ActionKind, Case, CaseState, ChildIdentity, Rag
 
 QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
@@ -28,3 +28,15 @@ def is_queued(case: Case) -> bool:
 def needs_reason(kind: ActionKind) -> bool:
     """Whether a manager must say why when taking this action."""
     return kind in REASON_REQUIRED
+
+
+def known_child(case: Case) -> ChildIdentity:
+    """The child as the case's contacts describe them: each detail as most recently given."""
+    known: dict[str, object] = {}
+    for contact in sorted(case.contacts, key=lambda c: c.received_at):
+        known |= {
+            name: value
+            for name, value in contact.child.model_dump().items()
+            if value is not None and not (name == "sex" and value == "U")
+        }
+    return ChildIdentity.model_validate(known)

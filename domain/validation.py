@@ -1,7 +1,8 @@
 """Decides, for one inbound message, whether Front Door accepts it, and says exactly why not.
 
 Pure functions: the intake service, ``frontdoor validate`` and ``frontdoor replay`` all call
-:func:`validate_referral`. Every problem found is reported, each located by a dotted path
+:func:`validate_referral`; intake and the gateway call :func:`validate_answer` for partners'
+check answers. Every problem found is reported, each located by a dotted path
 (``child.nhs_number``, ``concerns[2].factor``) and worded for a partner's developer. No error
 message repeats the value it complains about, so no personal data leaks into errors.
 """
@@ -18,6 +19,7 @@ from typing import TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from schemas.checks import MAX_ANSWER_BYTES, REQUEST_ID, CheckAnswer, answered_at_problems
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
 from schemas.referral import (
@@ -35,7 +37,7 @@ _REFERRAL_ID = re.compile(rb'"referral_id"\s*:\s*"(' + REFERRAL_ID_CHARS.encode(
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 _FRIENDLY = {
     "missing": "this field is required",
-    "extra_forbidden": "unknown field: Referral v1 has no field of this name",
+    "extra_forbidden": "unknown field: {contract} has no field of this name",
     "model_type": "must be a JSON object",
     "model_attributes_type": "must be a JSON object",
     "list_type": "must be a JSON array",
@@ -95,6 +97,46 @@ def validate_referral(
     if partner_errors:
         return Rejected(referral.referral_id, partner_errors)
     return Accepted(referral)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRejected:
+    """A check answer that did not pass, with every problem and its request id if legible."""
+
+    request_id: str | None
+    errors: list[FieldError]
+
+
+def validate_answer(raw: bytes, *, now: datetime) -> CheckAnswer | AnswerRejected:
+    """Validate the bytes of one partner check answer (Answer v1) arriving at ``now``.
+
+    Only the shape and the times: whether the request exists, is the sender's and is still
+    open is for triage, which holds the case.
+    """
+    if len(raw) > MAX_ANSWER_BYTES:
+        size = f"{len(raw) / 1024:,.0f} KiB"
+        limit = f"{MAX_ANSWER_BYTES // 1024} KiB"
+        return AnswerRejected(
+            None,
+            [FieldError(loc=WHOLE_MESSAGE, msg=f"the message is {size}; the limit is {limit}")],
+        )
+    try:
+        answer = CheckAnswer.model_validate_json(raw)
+    except ValidationError as invalid:
+        document = _parse_leniently(raw)
+        errors = [
+            e
+            for detail in invalid.errors(include_url=False)
+            for e in _field_errors(detail, "Answer v1")
+        ]
+        found = document.get("request_id") if isinstance(document, dict) else None
+        legible = found if isinstance(found, str) and REQUEST_ID.fullmatch(found) else None
+        return AnswerRejected(legible, _capped(errors))
+    problems = answered_at_problems(answer.answered_at, now)
+    if problems:
+        errors = [FieldError(loc=loc, msg=msg) for loc, msg in problems]
+        return AnswerRejected(answer.request_id, errors)
+    return answer
 
 
 T = TypeVar("T")
@@ -172,7 +214,7 @@ def _partner_errors(
     return errors
 
 
-def _field_errors(detail: ErrorDetails) -> list[FieldError]:
+def _field_errors(detail: ErrorDetails, contract: str = "Referral v1") -> list[FieldError]:
     """The errors of one pydantic error: a check comparing fields names each field it is about."""
     if detail["type"] == CROSS_FIELD:
         base = "".join(_loc_part(part) for part in detail["loc"])
@@ -180,10 +222,10 @@ def _field_errors(detail: ErrorDetails) -> list[FieldError]:
             FieldError(loc=(base + "." + field).lstrip("."), msg=detail["msg"])
             for field in detail.get("ctx", {}).get("fields", ())
         ]
-    return [_field_error(detail)]
+    return [_field_error(detail, contract)]
 
 
-def _field_error(detail: ErrorDetails) -> FieldError:
+def _field_error(detail: ErrorDetails, contract: str) -> FieldError:
     loc = "".join(_loc_part(part) for part in detail["loc"]).lstrip(".")
     kind = detail["type"]
     if kind == "json_invalid":
@@ -194,7 +236,7 @@ def _field_error(detail: ErrorDetails) -> FieldError:
     if kind == "enum" and loc == "referrer.source":
         return FieldError(loc=loc, msg="not a CIN census referral source code (e.g. 2A, 3A, 6)")
     if kind in _FRIENDLY:
-        return FieldError(loc=loc or WHOLE_MESSAGE, msg=_FRIENDLY[kind])
+        return FieldError(loc=loc or WHOLE_MESSAGE, msg=_FRIENDLY[kind].format(contract=contract))
     message = detail["msg"].removeprefix("Value error, ")
     return FieldError(loc=loc or WHOLE_MESSAGE, msg=message[0].lower() + message[1:])
 

@@ -137,7 +137,7 @@ def replay_lines(
             Origin(topic=path, partition=0, offset=number),
         )
         effects = engine.on_referral(accepted, partition=0)
-        decision = effects.decisions[0]
+        decision = effects.answering(accepted.origin)
         case = engine.cases[decision.case_id or ""]
         line = {
             "referral_id": referral.referral_id,
@@ -152,6 +152,7 @@ def replay_lines(
             "possible_matches": [m.case_id for m in case.possible_matches if m.status == "pending"],
             "decision_due": case.decision_due.isoformat(),
             "emergency_duty": case.with_emergency_duty,
+            "checks_asked": sorted(org for org, m in effects.check_messages if m.kind == "request"),
         }
         summary.add(line, referral.referrer.source.value)
         yield line

@@ -13,11 +13,19 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from schemas.checks import CheckAnswer, CheckReceipt, ReceivedAnswer
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.referral import MAX_REFERRAL_BYTES, Referral
 from schemas.status import StatusEvent, StatusUpdate
-from schemas.topics import CORE_TOPICS, INBOUND_TEMPLATE, STATUS_TEMPLATE, TopicSpec
-from schemas.triage import Case, Decision, ManagerAction, QueueItem
+from schemas.topics import (
+    CHECK_ANSWERS_TEMPLATE,
+    CHECK_REQUESTS_TEMPLATE,
+    CORE_TOPICS,
+    INBOUND_TEMPLATE,
+    STATUS_TEMPLATE,
+    TopicSpec,
+)
+from schemas.triage import Case, CheckRequest, Decision, ManagerAction, QueueItem
 
 SCHEMAS_DIR = Path(__file__).resolve().parent
 JSON_DIR = SCHEMAS_DIR / "json"
@@ -32,6 +40,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "queue-item": QueueItem,
     "decision": Decision,
     "manager-action": ManagerAction,
+    "check-request.v1": CheckRequest,
+    "check-receipt": CheckReceipt,
+    "check-answer.v1": CheckAnswer,
+    "received-answer": ReceivedAnswer,
 }
 
 # Which message each topic carries (topics whose payload comes with later issues say so).
@@ -48,6 +60,10 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     "triage.cases": "case",
     "triage.archive": "case",
     "triage.actions": "manager-action",
+    "triage.queue.emergency-duty": "queue-item",
+    CHECK_REQUESTS_TEMPLATE.name: "check-request.v1",  # and check-receipt (by `kind`)
+    CHECK_ANSWERS_TEMPLATE.name: "check-answer.v1",
+    "checks.received": "received-answer",
 }
 
 
@@ -89,7 +105,13 @@ def _channel(spec: TopicSpec) -> dict[str, Any]:
 
 def asyncapi_document() -> str:
     """The AsyncAPI 3.0 document describing every topic, as YAML."""
-    specs = [INBOUND_TEMPLATE, STATUS_TEMPLATE, *CORE_TOPICS]
+    specs = [
+        INBOUND_TEMPLATE,
+        STATUS_TEMPLATE,
+        CHECK_REQUESTS_TEMPLATE,
+        CHECK_ANSWERS_TEMPLATE,
+        *CORE_TOPICS,
+    ]
     channels = {spec.name.replace(".{org}", "").replace(".", "-"): _channel(spec) for spec in specs}
     document = {
         "asyncapi": "3.0.0",
@@ -99,7 +121,9 @@ def asyncapi_document() -> str:
             "description": (
                 "Multi-agency referrals for children's services. Partners publish Referral v1 "
                 f"(JSON, at most {MAX_REFERRAL_BYTES // 1024} KiB) to their own inbound topic "
-                "and read status updates from their own status topic."
+                "and read status updates from their own status topic. Partners that answer "
+                "partner checks read requests from checks.requests.<id> and answer on "
+                "checks.answers.<id>."
             ),
         },
         "channels": channels,

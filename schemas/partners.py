@@ -14,7 +14,32 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.topics import check_organisation_id
+from schemas.checks import AGENCY
+from schemas.local_authorities import LOCAL_AUTHORITIES
+from schemas.topics import Topics, TopicSpec, check_organisation_id
+
+
+class CheckDuty(BaseModel):
+    """Which councils' partner checks an organisation answers, and as which agency."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agency: str = Field(
+        pattern=AGENCY.pattern,
+        description="The agency kind it answers as: police, health, education, or another "
+        "(lower-case letters and hyphens).",
+    )
+    local_authorities: tuple[str, ...] = Field(
+        min_length=1, description="DfE LA numbers whose checks it answers."
+    )
+
+    @field_validator("local_authorities")
+    @classmethod
+    def _known(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [la for la in value if la not in LOCAL_AUTHORITIES]
+        if unknown:
+            raise ValueError(f"not DfE local authority numbers: {', '.join(unknown)}")
+        return value
 
 
 class Partner(BaseModel):
@@ -36,6 +61,10 @@ class Partner(BaseModel):
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="HMAC-SHA256 key for signing webhook deliveries.",
+    )
+    checks: CheckDuty | None = Field(
+        default=None,
+        description="If it answers partner checks: as which agency, for which councils.",
     )
 
     @field_validator("id")
@@ -61,7 +90,27 @@ class PartnerRegistry(BaseModel):
         """The partner with this id, or None if it is not registered."""
         return next((p for p in self.partners if p.id == organisation_id), None)
 
+    def check_partners(self, local_authority: str) -> list[Partner]:
+        """The organisations that answer ``local_authority``'s checks, by id."""
+        return sorted(
+            (
+                p
+                for p in self.partners
+                if p.checks and local_authority in p.checks.local_authorities
+            ),
+            key=lambda p: p.id,
+        )
+
     @property
     def ids(self) -> list[str]:
         """Every registered organisation id."""
         return [p.id for p in self.partners]
+
+    @property
+    def checking_ids(self) -> list[str]:
+        """Every organisation that answers some council's partner checks."""
+        return [p.id for p in self.partners if p.checks is not None]
+
+    def topic_specs(self, topics: Topics) -> list[tuple[str, TopicSpec]]:
+        """Every topic a deployment with these partners needs."""
+        return topics.specs_for(self.ids, self.checking_ids)

@@ -8,6 +8,7 @@ namespace on a shared cluster.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -62,6 +63,8 @@ class TopicSpec:
 
 INBOUND_PREFIX = "referrals.inbound."
 STATUS_PREFIX = "status."
+CHECK_REQUESTS_PREFIX = "checks.requests."
+CHECK_ANSWERS_PREFIX = "checks.answers."
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
@@ -149,6 +152,14 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         "Duty managers' actions: allocate, override, close, confirm or reject a match.",
     ),
     TopicSpec(
+        "checks.received",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Partners' check answers that passed validation, keyed by local authority (so the "
+        "partition that holds the case reads them); triage records or refuses each.",
+    ),
+    TopicSpec(
         "notifier.sequences",
         6,
         FOREVER,
@@ -183,6 +194,23 @@ STATUS_TEMPLATE = TopicSpec(
     90 * DAY_MS,
     Cleanup.DELETE,
     "Status updates for one partner organisation (read-only for that organisation).",
+)
+
+CHECK_REQUESTS_TEMPLATE = TopicSpec(
+    CHECK_REQUESTS_PREFIX + "{org}",
+    1,
+    FOREVER,
+    Cleanup.DELETE,
+    "Partner checks for one organisation that answers them: requests, reminders, withdrawals "
+    "and receipts for its answers (read-only for that organisation).",
+)
+CHECK_ANSWERS_TEMPLATE = TopicSpec(
+    CHECK_ANSWERS_PREFIX + "{org}",
+    1,
+    FOREVER,
+    Cleanup.DELETE,
+    "One organisation's answers to partner checks (write-only for that organisation); every "
+    "disclosure is kept.",
 )
 
 
@@ -272,6 +300,33 @@ class Topics:
         return self.prefix + "triage.actions"
 
     @property
+    def checks_received(self) -> str:
+        """Validated check answers, keyed by local authority, for triage."""
+        return self.prefix + "checks.received"
+
+    def check_requests(self, org: str) -> str:
+        """The topic a partner reads its check requests (and answer receipts) from."""
+        return self.prefix + CHECK_REQUESTS_PREFIX + check_organisation_id(org)
+
+    def check_answers(self, org: str) -> str:
+        """The topic a partner publishes its check answers to."""
+        return self.prefix + CHECK_ANSWERS_PREFIX + check_organisation_id(org)
+
+    @property
+    def partner_input_pattern(self) -> str:
+        """What intake reads: every partner's referrals and check answers, new ones included."""
+        heads = "|".join(
+            re.escape(self.prefix + head) for head in (INBOUND_PREFIX, CHECK_ANSWERS_PREFIX)
+        )
+        return f"^(?:{heads})[a-z0-9][a-z0-9-]*$"
+
+    def organisation_of_answers(self, topic: str) -> str | None:
+        """The organisation a check-answers topic belongs to, or None if it is not one."""
+        head = self.prefix + CHECK_ANSWERS_PREFIX
+        org = topic[len(head) :] if topic.startswith(head) else ""
+        return org if ORGANISATION_ID.fullmatch(org) else None
+
+    @property
     def notifier_sequences(self) -> str:
         """Compacted status sequence per contact."""
         return self.prefix + "notifier.sequences"
@@ -307,10 +362,18 @@ class Topics:
         org = topic[len(head) :]
         return org if ORGANISATION_ID.fullmatch(org) else None
 
-    def specs_for(self, organisations: list[str]) -> list[tuple[str, TopicSpec]]:
-        """Every topic this deployment needs: the core ones and each partner's two."""
+    def specs_for(
+        self, organisations: Iterable[str], checking: Iterable[str] = ()
+    ) -> list[tuple[str, TopicSpec]]:
+        """Every topic this deployment needs: the core ones and each partner's two.
+
+        Each partner in ``checking`` (those that answer partner checks) has two more.
+        """
         named = [(self.name(spec), spec) for spec in CORE_TOPICS]
         for org in organisations:
             named.append((self.inbound(org), INBOUND_TEMPLATE))
             named.append((self.status(org), STATUS_TEMPLATE))
+        for org in checking:
+            named.append((self.check_requests(org), CHECK_REQUESTS_TEMPLATE))
+            named.append((self.check_answers(org), CHECK_ANSWERS_TEMPLATE))
         return named

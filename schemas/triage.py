@@ -12,6 +12,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.checks import (
+    CheckAnswer,
+    CheckFlag,
+    CheckMessageKind,
+    CheckResult,
+)
 from schemas.codes import Factor, ReferralSource
 from schemas.intake import Origin
 from schemas.status import Outcome
@@ -101,6 +107,111 @@ class ContactRecord(BaseModel):
     child: ChildIdentity = Field(description="The child as this contact described them.")
 
 
+class CheckState(StrEnum):
+    """Where a partner check stands (an open check past its due time is overdue)."""
+
+    OPEN = "open"
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+
+
+class RecordedAnswer(BaseModel):
+    """A partner's answer as the case keeps it: the answer, when it arrived, whether late."""
+
+    model_config = INTERNAL
+
+    result: CheckResult = Field(description="information, no-trace or declined.")
+    information: str | None = Field(default=None, description="What the partner holds.")
+    flags: list[CheckFlag] = Field(default_factory=list, description="Markers on information.")
+    reason: str | None = Field(default=None, description="Why it declined.")
+    answered_by_name: str = Field(description="Who answered.")
+    answered_by_role: str = Field(description="Their role.")
+    answered_at: datetime = Field(description="When they say they answered.")
+    received_at: datetime = Field(description="When Front Door read the answer.")
+    late: bool = Field(description="Received after the due time.")
+
+    @classmethod
+    def of(cls, answer: CheckAnswer, received_at: datetime, due: datetime) -> RecordedAnswer:
+        """``answer`` as received at ``received_at`` for a check due at ``due``."""
+        return cls(
+            result=answer.result,
+            information=answer.information,
+            flags=list(answer.flags),
+            reason=answer.reason,
+            answered_by_name=answer.answered_by.name,
+            answered_by_role=answer.answered_by.role,
+            answered_at=answer.answered_at,
+            received_at=received_at,
+            late=received_at > due,
+        )
+
+
+class Check(BaseModel):
+    """One partner check on a case: asked of one organisation, answered once, or withdrawn."""
+
+    model_config = INTERNAL
+
+    request_id: str = Field(description="chk-<LA>-<hex>, from case id + organisation + round.")
+    organisation_id: str = Field(description="The partner asked.")
+    agency: str = Field(description="As which agency: police, health, education, ...")
+    round: int = Field(ge=1, description="1 for the first request to this partner on the case.")
+    purpose: str = Field(description="Why it was asked, as the partner is told.")
+    lawful_basis: str = Field(description="The basis of asking (and of the partner's answer).")
+    rag: Rag = Field(description="The case's urgency rating when asked.")
+    asked_by: str = Field(description="`policy:<version>` or the duty manager who asked.")
+    asked_at: datetime = Field(description="When it was asked.")
+    due: datetime = Field(description="When the answer is due.")
+    remind_at: datetime = Field(description="When three quarters of the time have passed.")
+    reminded_at: datetime | None = Field(default=None, description="When the reminder went.")
+    overdue_at: datetime | None = Field(default=None, description="When it was found overdue.")
+    withdrawn_at: datetime | None = Field(default=None, description="When it was withdrawn.")
+    withdrawn_reason: str | None = Field(default=None, description="Why it was withdrawn.")
+    answer: RecordedAnswer | None = Field(default=None, description="The answer, once given.")
+
+    @property
+    def state(self) -> CheckState:
+        """Open, answered or withdrawn."""
+        if self.answer is not None:
+            return CheckState.ANSWERED
+        return CheckState.OPEN if self.withdrawn_at is None else CheckState.WITHDRAWN
+
+    @property
+    def is_open(self) -> bool:
+        """Asked, and neither answered nor withdrawn."""
+        return self.state is CheckState.OPEN
+
+    def next_tick(self) -> datetime | None:
+        """When the clock next has something to do for this check: remind, or mark overdue."""
+        if not self.is_open or self.overdue_at is not None:
+            return None
+        if self.reminded_at is None and self.remind_at < self.due:
+            return self.remind_at
+        return self.due
+
+
+class CheckRequest(BaseModel):
+    """Request v1 on ``checks.requests.<org>``: a check asked, reminded or withdrawn.
+
+    It carries what the partner needs to search its records, and nothing of the concern beyond
+    the urgency rating and the purpose.
+    """
+
+    model_config = INTERNAL
+
+    kind: CheckMessageKind = Field(description="request, reminder or withdrawn.")
+    request_id: str = Field(description="Answer with this id (chk-<LA>-<20 hex>).")
+    case_ref: str = Field(description="The council's case reference.")
+    local_authority: str = Field(description="DfE LA number of the council asking.")
+    rag: Rag = Field(description="Urgency rating: red, amber, green or blue.")
+    purpose: str = Field(description="Why the council asks.")
+    lawful_basis: str = Field(description="The lawful basis of asking and answering.")
+    asked_at: datetime = Field(description="When it was first asked.")
+    due: datetime = Field(description="When the answer is due.")
+    child: ChildIdentity = Field(description="Who to search for (as the council knows them).")
+    sent_at: datetime = Field(description="When this message was written.")
+    withdrawn_reason: str | None = Field(default=None, description="For withdrawn: why.")
+
+
 class Case(BaseModel):
     """A case: one child in one local authority, its contacts, and where it stands."""
 
@@ -146,6 +257,10 @@ class Case(BaseModel):
     emergency_duty_since: datetime | None = Field(
         default=None,
         description="When it went to the emergency duty team: red, out of office hours.",
+    )
+    checks: list[Check] = Field(
+        default_factory=list,
+        description="Partner checks asked on the case, oldest first (DOMAIN B).",
     )
     handed_to_day_team_at: datetime | None = Field(
         default=None,
@@ -208,6 +323,11 @@ class DecisionKind(StrEnum):
     ACTION_REFUSED = "action-refused"
     OVERDUE = "overdue"
     HANDED_TO_DAY_TEAM = "handed-to-day-team"
+    CHECKS_ASKED = "checks-asked"
+    CHECK_ANSWERED = "check-answered"
+    CHECK_REFUSED = "check-answer-refused"
+    CHECK_OVERDUE = "check-overdue"
+    CHECKS_WITHDRAWN = "checks-withdrawn"
 
 
 class Decision(BaseModel):
@@ -234,6 +354,11 @@ class Decision(BaseModel):
     rules: list[str] = Field(default_factory=list, description="Policy rule ids that applied.")
     policy_version: str | None = Field(default=None, description="Policy version, if policy.")
     reason: str = Field(description="Why, in words.")
+    checks_outstanding: list[str] = Field(
+        default_factory=list,
+        description="A manager's decision: the partners whose checks were still open, by "
+        "organisation id (decided without them).",
+    )
 
 
 class ActionKind(StrEnum):
@@ -245,6 +370,7 @@ class ActionKind(StrEnum):
     CONFIRM_MATCH = "confirm-match"
     REJECT_MATCH = "reject-match"
     HAND_TO_DAY_TEAM = "hand-to-day-team"
+    ASK_CHECKS = "ask-checks"
 
 
 class ManagerAction(BaseModel):

@@ -101,7 +101,7 @@ async def topics_ready(kafka: KafkaSettings) -> KafkaSettings:
     """The test's namespace with every core topic and the registry's partner topics."""
     from runtime.partners import load_registry  # noqa: PLC0415
 
-    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids), partitions=2)
+    await ensure_topics(kafka, load_registry().topic_specs(kafka.topics), partitions=2)
     return kafka
 
 

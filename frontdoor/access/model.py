@@ -4,9 +4,10 @@ The one place the rights are written down. The local broker's ACLs (``frontdoor 
 add``, ``frontdoor up``), the Strimzi ``KafkaUser`` resources in ``deploy/kubernetes`` and the
 tests of refused access are all made from these grants.
 
-- A partner may write only its own ``referrals.inbound.<org>``, and read only its own
-  ``status.<org>``, with consumer groups named ``<org>.<anything>`` (ids hold no dot, so no
-  partner's groups can be another's or a service's).
+- A partner may write only its own ``referrals.inbound.<org>`` and ``checks.answers.<org>``,
+  and read only its own ``status.<org>`` and ``checks.requests.<org>``, with consumer groups
+  named ``<org>.<anything>`` (ids hold no dot, so no partner's groups can be another's or a
+  service's).
 - Each service reads and writes only the topics of its stage, under its own consumer group
   and transactional id. The gateway only writes the inbound topics, as the partners it sends
   for would.
@@ -18,7 +19,13 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from runtime.kafka.clients import safe_client_id
-from schemas.topics import INBOUND_PREFIX, STATUS_PREFIX, Topics
+from schemas.topics import (
+    CHECK_ANSWERS_PREFIX,
+    CHECK_REQUESTS_PREFIX,
+    INBOUND_PREFIX,
+    STATUS_PREFIX,
+    Topics,
+)
 
 SERVICES = ("intake", "triage", "notifier", "dashboard", "records", "gateway")
 ADMIN = "frontdoor-admin"
@@ -95,11 +102,16 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
     read, write = Operation.READ, Operation.WRITE
     status_prefix = topics.prefix + STATUS_PREFIX
     inbound_prefix = topics.prefix + INBOUND_PREFIX
+    requests_prefix = topics.prefix + CHECK_REQUESTS_PREFIX
+    answers_prefix = topics.prefix + CHECK_ANSWERS_PREFIX
     queues = topics.queues
     group_prefix = topics.prefix + "frontdoor-"
     grants: dict[str, list[Grant]] = {
         "intake": [
             *_topic(inbound_prefix, read, prefixed=True),
+            *_topic(answers_prefix, read, prefixed=True),
+            *_topic(requests_prefix, write, prefixed=True),  # receipts of refused answers
+            *_topic(topics.checks_received, write),
             *_topic(topics.accepted, write),
             *_topic(topics.invalid, write),
             *_topic(topics.rejections, write),
@@ -109,6 +121,8 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
         "triage": [
             *_topic(topics.accepted, read),
             *_topic(topics.actions, read),
+            *_topic(topics.checks_received, read),
+            *_topic(requests_prefix, write, prefixed=True),
             *_topic(topics.cases, read, write),
             *_topic(topics.archive, write),
             *_topic(topics.decisions, write),
@@ -139,7 +153,10 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.dead_letter, write),  # what it cannot read
         ],
         # sends what partners send by HTTPS, as they would; reads no topic, no transactions
-        "gateway": [*_topic(inbound_prefix, write, prefixed=True)],
+        "gateway": [
+            *_topic(inbound_prefix, write, prefixed=True),
+            *_topic(answers_prefix, write, prefixed=True),
+        ],
     }
     if service == "gateway":
         return grants[service]
@@ -147,9 +164,14 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
 
 
 def partner_grants(org: str, topics: Topics) -> list[Grant]:
-    """A partner writes its own inbound topic and reads its own status topic."""
+    """A partner writes its own inbound and check-answers topics.
+
+    It reads its own status and check-requests topics.
+    """
     return [
         *_topic(topics.inbound(org), Operation.WRITE),
         *_topic(topics.status(org), Operation.READ),
+        *_topic(topics.check_answers(org), Operation.WRITE),
+        *_topic(topics.check_requests(org), Operation.READ),
         Grant(Resource.GROUP, partner_group_prefix(org, topics), Pattern.PREFIXED, Operation.READ),
     ]

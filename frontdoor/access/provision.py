@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -123,9 +124,14 @@ def provision(kafka: KafkaSettings, store: CredentialStore, organisations: list[
         security.grant(principal, grants)
 
 
-async def secure_deployment(kafka: KafkaSettings, store: CredentialStore, orgs: list[str]) -> None:
-    """Topics, users and ACLs for every service and partner: what a new cluster needs first."""
-    await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+async def secure_deployment(
+    kafka: KafkaSettings, store: CredentialStore, orgs: list[str], checking: Sequence[str] = ()
+) -> None:
+    """Topics, users and ACLs for every service and partner: what a new cluster needs first.
+
+    ``checking``: the partners that answer partner checks, whose check topics are made too.
+    """
+    await ensure_topics(kafka, kafka.topics.specs_for(orgs, checking))
     await asyncio.to_thread(provision, kafka, store, orgs)
 
 

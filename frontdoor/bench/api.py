@@ -97,7 +97,7 @@ async def _flat_out(client: httpx.AsyncClient, count: int, first: int, workers: 
 async def run(bootstrap: str, rate: float = 100.0, seconds: float = 20.0) -> dict[str, Any]:
     """Measure the gateway; the figures as one dictionary."""
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:6]}.")
-    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids))
+    await ensure_topics(kafka, load_registry().topic_specs(kafka.topics))
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{Path(folder) / 'records.db'}"
         engine = make_engine(url)

@@ -133,7 +133,7 @@ class PipelineBench:
         }
 
     async def _start_pipeline(self, kafka: KafkaSettings) -> Running:
-        await ensure_topics(kafka, kafka.topics.specs_for(self.registry.ids))
+        await ensure_topics(kafka, self.registry.topic_specs(kafka.topics))
         running = Running()
         for name in PIPELINE:
             port = running.health_ports[name] = free_port()

@@ -136,7 +136,7 @@ async def measure_stage(
     """
     kafka = KafkaSettings(bootstrap_servers=bootstrap, topic_prefix=f"bench{uuid.uuid4().hex[:8]}.")
     registry = wide_registry(local_authorities) if local_authorities else load_registry()
-    await ensure_topics(kafka, kafka.topics.specs_for(registry.ids), partitions=partitions)
+    await ensure_topics(kafka, registry.topic_specs(kafka.topics), partitions=partitions)
     if stage == "intake":
         messages = _inbound_messages(count, registry, kafka.topics)
         outputs = [kafka.topics.accepted, kafka.topics.invalid]

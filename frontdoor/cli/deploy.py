@@ -8,6 +8,7 @@ cannot drift from what the code expects (a test regenerates the files and compar
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -58,10 +59,12 @@ def _topic(topic: str, partitions: int, configs: dict[str, str]) -> dict[str, An
     }
 
 
-def topic_resources(topics: Topics, organisations: list[str]) -> list[dict[str, Any]]:
-    """One ``KafkaTopic`` per topic Front Door needs."""
+def topic_resources(
+    topics: Topics, organisations: list[str], checking: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """One ``KafkaTopic`` per topic Front Door needs (``checking``: partners answering checks)."""
     resources = [_topic(topics.name(spec), CORE_PARTITIONS, spec.configs()) for spec in CORE_TOPICS]
-    for name, spec in topics.specs_for(organisations)[len(CORE_TOPICS) :]:
+    for name, spec in topics.specs_for(organisations, checking)[len(CORE_TOPICS) :]:
         resources.append(_topic(name, spec.partitions, spec.configs()))
     return resources
 
@@ -123,9 +126,10 @@ def render(resources: list[dict[str, Any]]) -> str:
 
 def generated(prefix: str = "") -> dict[str, str]:
     """The generated files of ``deploy/kubernetes``, by file name."""
-    topics, organisations = Topics(prefix), load_registry().ids
+    registry = load_registry()
+    topics, organisations = Topics(prefix), registry.ids
     return {
-        "topics.yaml": render(topic_resources(topics, organisations)),
+        "topics.yaml": render(topic_resources(topics, organisations, registry.checking_ids)),
         "users.yaml": render(user_resources(topics, organisations)),
     }
 

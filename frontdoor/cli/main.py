@@ -77,9 +77,12 @@ def topics_create(
     """Create every topic that does not exist yet, with each registered partner's (idempotent)."""
     configure_logging("topics", level="WARNING")
     kafka = KafkaSettings()
-    orgs = sorted({*load_registry().ids, *org})
+    registry = load_registry()
+    orgs = sorted({*registry.ids, *org})
     report = asyncio.run(
-        ensure_topics(kafka, kafka.topics.specs_for(orgs), partitions=partitions),
+        ensure_topics(
+            kafka, kafka.topics.specs_for(orgs, registry.checking_ids), partitions=partitions
+        ),
     )
     for name in report.created:
         console.print(f"created {name}")

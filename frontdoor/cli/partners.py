@@ -121,6 +121,7 @@ def provision(
     """
     configure_logging("partners", level="WARNING")
     kafka = KafkaSettings()
-    orgs = load_registry().ids
-    asyncio.run(secure_deployment(kafka, CredentialStore(credentials), orgs))
+    registry = load_registry()
+    orgs = registry.ids
+    asyncio.run(secure_deployment(kafka, CredentialStore(credentials), orgs, registry.checking_ids))
     console.print(f"topics, users and ACLs for {len(orgs)} partners and every service")

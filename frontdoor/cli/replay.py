@@ -14,6 +14,7 @@ from domain.policies import PolicyBook, PolicyFileError
 from frontdoor.replay import ReplaySummary, replay_lines
 from runtime.partners import load_registry
 from runtime.policies import PolicySettings
+from services.triage.checks import from_registry, no_partners
 from services.triage.engine import TriageEngine
 
 LARGE = 1000
@@ -52,7 +53,10 @@ def replay(
     except PolicyFileError as error:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(2) from None
-    engine = TriageEngine(policies)
+    partners = load_registry() if registry else None
+    engine = TriageEngine(
+        policies, from_registry(lambda: partners) if partners is not None else no_partners
+    )
     summary = ReplaySummary()
     with Progress(
         TextColumn("replaying"),
@@ -64,7 +68,6 @@ def replay(
         disable=len(lines) < LARGE,
     ) as progress:
         task = progress.add_task("replay", total=len(lines))
-        partners = load_registry() if registry else None
         for line in replay_lines(engine, lines, str(path), summary, partners, retire=retire):
             sys.stdout.write(json.dumps(line) + "\n")
             progress.advance(task)

@@ -137,7 +137,8 @@ async def _up(
 ) -> None:
     broker: LocalBroker | None = None
     who = Identities(KafkaSettings(), None)
-    orgs = load_registry().ids
+    registry = load_registry()
+    orgs, checking = registry.ids, registry.checking_ids
     if "KAFKA_BOOTSTRAP_SERVERS" not in os.environ:
         broker = LocalBroker(LocalBrokerSettings())
         with console.status("Starting the local Kafka broker (first time: fetching its jars)..."):
@@ -149,10 +150,10 @@ async def _up(
         )
     kafka = who.admin
     if who.store is None:
-        await ensure_topics(kafka, kafka.topics.specs_for(orgs))
+        await ensure_topics(kafka, kafka.topics.specs_for(orgs, checking))
     else:
         # every service and partner as its own user, held to its ACLs (services/broker/access.py)
-        await secure_deployment(kafka, who.store, orgs)
+        await secure_deployment(kafka, who.store, orgs, checking)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
     names = (*PIPELINE, *web)
@@ -256,7 +257,7 @@ def simulate(
     """Send a realistic stream of referrals from the registry's partners to a running stack."""
     configure_logging("simulate", level="WARNING")
     kafka = KafkaSettings()
-    asyncio.run(ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids)))
+    asyncio.run(ensure_topics(kafka, load_registry().topic_specs(kafka.topics)))
     sent: Counter[str] = Counter()
     asyncio.run(_publish(kafka, rate, count, sent, lambda _: kafka, serious_share=serious_share))
     console.print(dict(sent))

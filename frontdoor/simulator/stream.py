@@ -20,6 +20,7 @@ from schemas.partners import Partner, PartnerRegistry
 CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
     "6": ("3B", "3C", "3A", "10A", "11A", "24A", "13A", "18C"),
     "2A": ("16A", "17A", "4A", "10A", "15A", "14A", "7A", "21"),
+    "2B": ("17A", "16A", "7A", "15A", "21", "14A"),
     "3A": ("4B", "1B", "2B", "6B", "4A", "15A"),
     "3B": ("16A", "4B", "3B", "1B", "21"),
     "3E": ("18C", "15A", "1A", "2A", "19C"),

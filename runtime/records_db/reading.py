@@ -192,6 +192,7 @@ def _decision(row: tables.Decision) -> Decision:
         rules=json.loads(row.rules),
         policy_version=row.policy_version,
         reason=row.reason,
+        checks_outstanding=json.loads(row.checks_outstanding or "[]"),
     )
 
 

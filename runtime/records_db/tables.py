@@ -160,6 +160,8 @@ class Decision(Base):
     rules: Mapped[str] = mapped_column(Text)
     policy_version: Mapped[str | None] = mapped_column(String(100))
     reason: Mapped[str] = mapped_column(Text)
+    # a manager's decision: the partners whose checks were still open, as a JSON list
+    checks_outstanding: Mapped[str | None] = mapped_column(Text)
 
 
 class StatusUpdate(Base):
@@ -204,3 +206,44 @@ class Allocation(Base):
     worker: Mapped[str] = mapped_column(String(100), primary_key=True)
     allocated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     team: Mapped[str] = mapped_column(CODE)
+
+
+class PartnerCheck(Base):
+    """One partner check: who was asked, when, on what basis, and what they answered.
+
+    Every disclosure auditable years later: who asked (``asked_by``), who answered and in what
+    role, when, the lawful basis, and the answer itself.
+    """
+
+    __tablename__ = "checks"
+    __table_args__ = (Index("ix_checks_partner_state", "organisation_id", "state"),)
+
+    request_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    case_id: Mapped[str] = mapped_column(ID, index=True)
+    case_version: Mapped[int] = mapped_column(Integer)  # the newest version written wins
+    child_id: Mapped[str | None] = mapped_column(ID, index=True)
+    local_authority: Mapped[str] = mapped_column(String(3), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(63))
+    agency: Mapped[str] = mapped_column(CODE)
+    round: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(CODE)  # open, answered, withdrawn
+    rag: Mapped[str] = mapped_column(CODE)
+    purpose: Mapped[str] = mapped_column(String(200))
+    lawful_basis: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[str] = mapped_column(String(120))
+    asked_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due: Mapped[datetime] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    overdue_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    withdrawn_reason: Mapped[str | None] = mapped_column(Text)
+    child: Mapped[str] = mapped_column(Text)  # the identity asked about, as JSON
+    result: Mapped[str | None] = mapped_column(CODE)
+    information: Mapped[str | None] = mapped_column(Text)
+    flags: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    answered_by_name: Mapped[str | None] = mapped_column(String(200))
+    answered_by_role: Mapped[str | None] = mapped_column(String(200))
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    late: Mapped[bool | None] = mapped_column(Boolean)

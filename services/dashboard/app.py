@@ -20,6 +20,7 @@ from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.kafka.clients import make_producer
+from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader, RecordsSearch
 from runtime.web.headers import page_middleware
@@ -66,6 +67,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         templates=Jinja2Templates(directory=HERE / "templates"),
         topics=kafka.topics,
         search_in=RecordsSearch(engine),
+        checks=ChecksReader(engine),
     )
 
     @contextlib.asynccontextmanager
@@ -93,6 +95,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/cases/{case_id}", dashboard.case),
         Route("/cases/{case_id}/actions", dashboard.act, methods=["POST"]),
         Route("/performance", dashboard.performance),
+        Route("/checks", dashboard.checks),
         Route("/search", dashboard.search),
         Route("/returns/annex-a", dashboard.annex_a),
         Route("/children/{child_id}", dashboard.child),

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from domain.cases import REASON_REQUIRED
 from domain.wording import long_date, when
 from domain.working_time import UK_TIME
+from runtime.records_db.checks import ChecksReader, CheckView
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
 from runtime.web.clients import client_key
@@ -67,6 +68,7 @@ class Dashboard:
         templates: Jinja2Templates,
         topics: Topics,
         search_in: RecordsSearch,
+        checks: ChecksReader,
     ) -> None:
         """Serve ``view`` to ``managers``; send their actions to ``topics.actions``."""
         self.managers = managers
@@ -79,6 +81,7 @@ class Dashboard:
         self.templates.env.filters |= {"hours": _hours, "local": _local, "long_date": long_date}
         self.topics = topics
         self.search_in = search_in
+        self.checks_in = checks
         self.producer: AIOKafkaProducer | None = None  # set while the app runs
 
     def _manager(self, request: Request) -> Manager | None:
@@ -222,6 +225,7 @@ class Dashboard:
             "decisions": sorted(trail, key=lambda d: d.decided_at, reverse=True),
             "updates": {c.contact_id: told.get(c.contact_id, []) for c in case.contacts},
             "hours_left": self.view.hours_left(case, datetime.now(UTC)),
+            "now": datetime.now(UTC),
             "sent": request.query_params.get("sent"),
             "outcomes": [o.value for o in Outcome],
             "levels": [level.value for level in Level],
@@ -322,6 +326,28 @@ class Dashboard:
             found=found,
             today=now.astimezone(UK_TIME).date().isoformat(),
             year_ago=(now.astimezone(UK_TIME).date() - timedelta(days=365)).isoformat(),
+        )
+
+    async def checks(self, request: Request) -> Response:
+        """Partner checks for one council: overdue ones by partner, and answer times."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        now = datetime.now(UTC)
+        overdue = await asyncio.to_thread(self.checks_in.overdue, (la,), now)
+        by_partner: dict[str, list[CheckView]] = {}
+        for check in overdue:
+            by_partner.setdefault(check.organisation_id, []).append(check)
+        times = await asyncio.to_thread(self.checks_in.answer_times, (la,))
+        return self._page(
+            request,
+            "checks.html",
+            manager,
+            la=la,
+            now=now,
+            overdue=by_partner,
+            times=times,
         )
 
     async def annex_a(self, request: Request) -> Response:

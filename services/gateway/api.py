@@ -75,7 +75,8 @@ class Problem(BaseModel):
     error: str
 
 
-def _problem(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
+def problem(status: int, error: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    """A refusal: the status and why, in one sentence."""
     return JSONResponse(Problem(error=error).model_dump(), status_code=status, headers=headers)
 
 
@@ -100,23 +101,23 @@ class Api:
         self.limit = limit
         self.clock = clock
 
-    def _caller(self, request: Request) -> str | Response:
+    def caller(self, request: Request) -> str | Response:
         """The calling organisation, or the response refusing the call."""
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         key = self.keys.holder(token.strip()) if scheme.lower() == "bearer" else None
         if key is None:
-            return _problem(
+            return problem(
                 401,
                 "send your organisation's API key as 'Authorization: Bearer <key>'",
                 {"WWW-Authenticate": 'Bearer realm="frontdoor"'},
             )
         if self.partners.registry.get(key.organisation_id) is None:
             log.warning("api call refused: organisation not registered", key_id=key.id)
-            return _problem(403, "this key's organisation is no longer registered")
+            return problem(403, "this key's organisation is no longer registered")
         wait = self.limit.take(key.organisation_id)
         if wait > 0:
             log.warning("api call refused: rate limit", organisation_id=key.organisation_id)
-            return _problem(
+            return problem(
                 429,
                 "too many requests from your organisation: slow down and try again",
                 {"Retry-After": str(math.ceil(wait))},
@@ -125,12 +126,12 @@ class Api:
 
     async def submit(self, request: Request) -> Response:
         """``POST /api/v1/referrals``."""
-        caller = self._caller(request)
+        caller = self.caller(request)
         if isinstance(caller, Response):
             return caller
-        raw = await _body(request)
+        raw = await read_body(request)
         if raw is None:
-            return _problem(413, f"a referral is at most {MAX_REFERRAL_BYTES // 1024} KiB")
+            return problem(413, f"a referral is at most {MAX_REFERRAL_BYTES // 1024} KiB")
         raw = with_organisation(raw, caller)
         verdict = validate_referral(
             raw, organisation_id=caller, registry=self.partners.registry, now=self.clock()
@@ -144,7 +145,7 @@ class Api:
             await self.publisher.publish(caller, referral_id, raw)
         except KafkaError as error:
             log.error("api referral not sent: Kafka", error=type(error).__name__)  # noqa: TRY400 - the type says it
-            return _problem(503, "not sent: please try again shortly", {"Retry-After": "5"})
+            return problem(503, "not sent: please try again shortly", {"Retry-After": "5"})
         contact_id = contact_id_for(caller, referral_id)
         log.info("api referral sent", organisation_id=caller, contact_id=contact_id)
         url = f"{PREFIX}/referrals/{referral_id}"
@@ -153,13 +154,13 @@ class Api:
 
     async def progress(self, request: Request) -> Response:
         """``GET /api/v1/referrals/{referral_id}``: only the caller's own."""
-        caller = self._caller(request)
+        caller = self.caller(request)
         if isinstance(caller, Response):
             return caller
         referral_id = request.path_params["referral_id"]
         updates = await self.updates(caller, referral_id)
         if not updates:
-            return _problem(
+            return problem(
                 404,
                 "no referral with this id from your organisation has been received yet "
                 "(a referral just sent shows within seconds)",
@@ -195,14 +196,14 @@ def with_organisation(raw: bytes, organisation_id: str) -> bytes:
     return json.dumps(document, ensure_ascii=False).encode()
 
 
-async def _body(request: Request) -> bytes | None:
-    """The request body, or None past the size limit (read no further than that)."""
+async def read_body(request: Request, limit: int = MAX_REFERRAL_BYTES) -> bytes | None:
+    """The request body, or None past ``limit`` bytes (read no further than that)."""
     declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_REFERRAL_BYTES:
+    if declared.isdigit() and int(declared) > limit:
         return None
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
-        if len(body) > MAX_REFERRAL_BYTES:
+        if len(body) > limit:
             return None
     return bytes(body)

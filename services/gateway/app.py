@@ -20,12 +20,14 @@ from runtime.demo import DEMO_REFERRERS_FILE
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
+from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader
 from runtime.watched_file import WatchedFile
 from runtime.web.headers import page_middleware
 from runtime.web.passwords import holds_demo_sign_in
 from services.gateway.api import PREFIX, Api
+from services.gateway.checks_api import ChecksApi
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile
 from services.gateway.limits import RateLimit
@@ -70,6 +72,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         reader=RecordsReader(engine),
         limit=RateLimit(settings.api_rate, settings.api_burst),
     )
+    checks_api = ChecksApi(api=api, reader=ChecksReader(engine), publisher=publisher)
     forms = Forms(
         referrers=referrers,
         partners=partners,
@@ -84,7 +87,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         if settings.create_topics:
-            await ensure_topics(kafka, kafka.topics.specs_for(partners.registry.ids))
+            await ensure_topics(kafka, partners.registry.topic_specs(kafka.topics))
         publisher.producer = make_producer(kafka, client_id="frontdoor-gateway", linger_ms=0)
         await publisher.producer.start()
         try:
@@ -121,6 +124,9 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route(f"{PREFIX}/openapi.json", openapi),
         Route(f"{PREFIX}/referrals", api.submit, methods=["POST"]),
         Route(f"{PREFIX}/referrals/{{referral_id:path}}", api.progress),
+        Route(f"{PREFIX}/checks", checks_api.list),
+        Route(f"{PREFIX}/checks/{{request_id}}", checks_api.one),
+        Route(f"{PREFIX}/checks/{{request_id}}/answer", checks_api.answer, methods=["POST"]),
         Route("/refer", forms.start),
         Route("/refer/sign-in", forms.sign_in_form, methods=["GET"]),
         Route("/refer/sign-in", forms.sign_in, methods=["POST"]),

@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
+from schemas.checks import REQUEST_ID, CheckAnswer
 from schemas.referral import REFERRAL_ID_CHARS, Referral
 from services.gateway.api import (
     PREFIX,
@@ -14,6 +15,12 @@ from services.gateway.api import (
     ReferralAccepted,
     ReferralInvalid,
     ReferralProgress,
+)
+from services.gateway.checks_api import (
+    AnswerAccepted,
+    AnswerInvalid,
+    CheckRequestList,
+    CheckRequestView,
 )
 
 REF = "#/components/schemas/{model}"
@@ -28,6 +35,8 @@ BEYOND_SCHEMA = (
     "child.nhs_number's modulus-11 check digit;",
     "local_authority one your organisation is registered to refer to.",
 )
+# The same for a check answer.
+ANSWER_BEYOND_SCHEMA = ("answered_at no more than 10 minutes ahead of the front door's clock.",)
 
 
 def _organisation_from_the_key(referrer: dict[str, Any]) -> None:
@@ -49,6 +58,11 @@ def openapi_document(version: str) -> dict[str, Any]:
         ReferralInvalid,
         ReferralProgress,
         Problem,
+        CheckAnswer,
+        CheckRequestList,
+        CheckRequestView,
+        AnswerAccepted,
+        AnswerInvalid,
     ]
     _, definitions = models_json_schema(
         [(model, "validation") for model in models], ref_template=REF
@@ -70,7 +84,11 @@ def openapi_document(version: str) -> dict[str, Any]:
                 "it; if it does, it must be the key's). The same referral_id always gets the "
                 "same contact_id, so a resend is safe. This document says everything the "
                 "validator checks that JSON Schema can say. What it cannot, and what a 422 "
-                "then names beside the field: " + " ".join(BEYOND_SCHEMA)
+                "then names beside the field: "
+                + " ".join(BEYOND_SCHEMA)
+                + " Partners that answer partner checks list their open requests and answer "
+                "each once under /api/v1/checks; beyond the schema of an answer: "
+                + " ".join(ANSWER_BEYOND_SCHEMA)
             ),
         },
         "components": {
@@ -130,5 +148,66 @@ def openapi_document(version: str) -> dict[str, Any]:
                     },
                 }
             },
+            **_check_paths(refused),
+        },
+    }
+
+
+def _request_id_parameter() -> dict[str, Any]:
+    return {
+        "name": "request_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string", "pattern": REQUEST_ID.pattern},
+    }
+
+
+def _check_paths(refused: dict[str, Any]) -> dict[str, Any]:
+    """The partner checks operations (DESIGN section 10)."""
+    not_yours = _json("No check request with this id was sent to your organisation.", Problem)
+    return {
+        f"{PREFIX}/checks": {
+            "get": {
+                "summary": "Your organisation's open check requests",
+                "operationId": "listChecks",
+                "responses": {
+                    "200": _json("Open requests, soonest due first.", CheckRequestList),
+                    **refused,
+                },
+            }
+        },
+        f"{PREFIX}/checks/{{request_id}}": {
+            "get": {
+                "summary": "One check request sent to your organisation",
+                "operationId": "getCheck",
+                "parameters": [_request_id_parameter()],
+                "responses": {
+                    "200": _json("The request and where it stands.", CheckRequestView),
+                    "404": not_yours,
+                    **refused,
+                },
+            }
+        },
+        f"{PREFIX}/checks/{{request_id}}/answer": {
+            "post": {
+                "summary": "Answer a check request (once)",
+                "operationId": "answerCheck",
+                "parameters": [_request_id_parameter()],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": {"$ref": REF.format(model="CheckAnswer")}}
+                    },
+                },
+                "responses": {
+                    "202": _json("Accepted and on its way to the front door.", AnswerAccepted),
+                    "404": not_yours,
+                    "409": _json("Answered already, or withdrawn: nothing sent.", Problem),
+                    "413": _json("Larger than 64 KiB.", Problem),
+                    "422": _json("Not valid: every problem, by field.", AnswerInvalid),
+                    "503": _json("Not sent (Kafka unavailable): try again.", Problem),
+                    **refused,
+                },
+            }
         },
     }

@@ -27,3 +27,11 @@ class Publisher:
         await self.producer.send_and_wait(
             self.topics.inbound(organisation_id), raw, key=referral_id.encode()
         )
+
+    async def publish_answer(self, organisation_id: str, request_id: str, raw: bytes) -> None:
+        """Send a check answer to the organisation's ``checks.answers`` topic, and wait."""
+        if self.producer is None:
+            raise RuntimeError("the gateway's producer is not running")
+        await self.producer.send_and_wait(
+            self.topics.check_answers(organisation_id), raw, key=request_id.encode()
+        )

@@ -35,7 +35,7 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
         kafka=settings.kafka,
         service="intake",
         instance_id=settings.instance_id,
-        subscription=Subscription(pattern=topics.inbound_pattern),
+        subscription=Subscription(pattern=topics.partner_input_pattern),
         handler=IntakeHandler(topics, partners, settings.policy.load()),
         fetch_bytes=INTAKE_FETCH_BYTES,
         health=health,
@@ -43,6 +43,6 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
 
     async def prepare() -> None:
         if settings.create_topics:
-            await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
+            await ensure_topics(settings.kafka, partners.registry.topic_specs(topics))
 
     return ServiceApp("intake", processor, health, settings.health_port, prepare)

@@ -16,9 +16,10 @@ from datetime import UTC, datetime
 import structlog
 
 from domain.policies import PolicyBook
-from domain.validation import Accepted, validate_referral
+from domain.validation import Accepted, AnswerRejected, validate_answer, validate_referral
 from runtime.partners import PartnerDirectory
 from runtime.records import Outgoing, Record, RecordHandler
+from schemas.checks import CheckMessageKind, CheckReceipt, ReceivedAnswer, local_authority_of
 from schemas.contact import contact_id_for
 from schemas.intake import AcceptedReferral, Origin, Rejection
 from schemas.status import Status, StatusEvent
@@ -51,6 +52,9 @@ class IntakeHandler(RecordHandler):
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The outputs of one inbound record, its status event last."""
+        answering = self.topics.organisation_of_answers(record.topic)
+        if answering is not None:
+            return [self.answer(record, answering)]
         org = self.topics.organisation_of_inbound(record.topic) or UNKNOWN_ORGANISATION
         now = self.clock()
         raw: bytes = record.value or b""
@@ -130,3 +134,39 @@ class IntakeHandler(RecordHandler):
             key=contact_id.encode(),
         )
         return [*kept, status]
+
+    def answer(self, record: Record, org: str) -> Outgoing:
+        """A partner's check answer: on to triage, keyed by its council; or refused, and told.
+
+        Nothing of the answer is logged: only where it came from and what became of it.
+        """
+        now = self.clock()
+        verdict = validate_answer(record.value or b"", now=now)
+        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        if isinstance(verdict, AnswerRejected):
+            log.info(
+                "check answer refused",
+                organisation_id=org,
+                errors=len(verdict.errors),
+                partition=record.partition,
+                offset=record.offset,
+            )
+            receipt = CheckReceipt(
+                kind=CheckMessageKind.ANSWER_REFUSED,
+                request_id=verdict.request_id,
+                errors=verdict.errors,
+                occurred_at=now,
+            )
+            return Outgoing(
+                self.topics.check_requests(org),
+                receipt.model_dump_json().encode(),
+                key=(verdict.request_id or org).encode(),
+            )
+        la = local_authority_of(verdict.request_id) or ""
+        received = ReceivedAnswer(
+            organisation_id=org, local_authority=la, received_at=now, origin=origin, answer=verdict
+        )
+        log.info("check answer received", organisation_id=org, request_id=verdict.request_id)
+        return Outgoing(
+            self.topics.checks_received, received.model_dump_json().encode(), key=la.encode()
+        )

@@ -54,7 +54,7 @@ def create_app(settings: NotifierSettings) -> ServiceApp:
 
     async def prepare() -> None:
         if settings.create_topics:
-            await ensure_topics(settings.kafka, topics.specs_for(partners.registry.ids))
+            await ensure_topics(settings.kafka, partners.registry.topic_specs(topics))
 
     webhooks = WebhookDispatcher(
         settings.kafka,

@@ -54,6 +54,6 @@ def create_app(settings: RecordsSettings) -> ServiceApp:
 
     async def prepare() -> None:
         if settings.create_topics:
-            await ensure_topics(settings.kafka, topics.specs_for(load_registry().ids))
+            await ensure_topics(settings.kafka, load_registry().topic_specs(topics))
 
     return ServiceApp("records", sink, health, settings.health_port, prepare)

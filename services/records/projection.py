@@ -13,12 +13,13 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
+from domain.cases import known_child
 from domain.names import sound, tokens
 from runtime.records import Record
 from schemas.intake import Rejection
 from schemas.status import StatusUpdate
 from schemas.topics import Topics
-from schemas.triage import Case, CaseState, ChildIdentity, Decision
+from schemas.triage import Case, CaseState, Check, Decision
 
 log = structlog.get_logger(__name__)
 Row = dict[str, Any]
@@ -35,6 +36,7 @@ class Rows:
     status_updates: dict[tuple[str, int], Row] = field(default_factory=dict)
     rejections: dict[str, Row] = field(default_factory=dict)
     allocations: dict[tuple[str, str | None], Row] = field(default_factory=dict)
+    checks: dict[str, Row] = field(default_factory=dict)
 
     def count(self) -> int:
         """How many rows in all."""
@@ -48,18 +50,6 @@ def name_key(family_name: str | None) -> str | None:
     """
     parts = tokens(family_name or "")
     return " " + " ".join(sound(part) for part in parts) + " " if parts else None
-
-
-def known_identity(case: Case) -> Row:
-    """The child as the case's contacts describe them: each detail as most recently given."""
-    known: Row = {"sex": "U"}
-    for contact in sorted(case.contacts, key=lambda c: c.received_at):
-        for name, value in contact.child.model_dump().items():
-            if value is not None and not (name == "sex" and value == "U"):
-                known[name] = value
-    for name in ChildIdentity.model_fields:
-        known.setdefault(name, None)
-    return known
 
 
 def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
@@ -88,6 +78,8 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
         "archived": archived,
         "document": case.model_dump_json(),
     }
+    for check in case.checks:
+        rows.checks[check.request_id] = check_row(case, check)
     if case.merged_into is not None:
         return  # its contacts now belong to the case it was merged into
     for contact in case.contacts:
@@ -118,11 +110,11 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
             "worker": case.allocated_to,
             "team": case.outcome.value,
         }
-    known_child = rows.children.get(case.child_id or "")
-    if known_child is not None and known_child["updated_at"] > case.updated_at:
+    newer = rows.children.get(case.child_id or "")
+    if newer is not None and newer["updated_at"] > case.updated_at:
         return  # a newer case about the same child has said more recently who they are
     if case.child_id is not None and case.contacts:
-        child = known_identity(case)
+        child = known_child(case).model_dump()
         rows.children[case.child_id] = {
             "child_id": case.child_id,
             "local_authority": case.local_authority,
@@ -130,6 +122,42 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
             "name_key": name_key(child["family_name"]),
             "updated_at": case.updated_at,
         }
+
+
+def check_row(case: Case, check: Check) -> Row:
+    """A partner check as the records keep it: the request, its times, and its answer."""
+    answer = check.answer
+    return {
+        "request_id": check.request_id,
+        "case_id": case.case_id,
+        "case_version": case.version,
+        "child_id": case.child_id,
+        "local_authority": case.local_authority,
+        "organisation_id": check.organisation_id,
+        "agency": check.agency,
+        "round": check.round,
+        "state": check.state.value,
+        "rag": check.rag.value,
+        "purpose": check.purpose,
+        "lawful_basis": check.lawful_basis,
+        "asked_by": check.asked_by,
+        "asked_at": check.asked_at,
+        "due": check.due,
+        "reminded_at": check.reminded_at,
+        "overdue_at": check.overdue_at,
+        "withdrawn_at": check.withdrawn_at,
+        "withdrawn_reason": check.withdrawn_reason,
+        "child": known_child(case).model_dump_json(),
+        "result": answer.result.value if answer else None,
+        "information": answer.information if answer else None,
+        "flags": json.dumps([f.value for f in answer.flags]) if answer else None,
+        "reason": answer.reason if answer else None,
+        "answered_by_name": answer.answered_by_name if answer else None,
+        "answered_by_role": answer.answered_by_role if answer else None,
+        "answered_at": answer.answered_at if answer else None,
+        "received_at": answer.received_at if answer else None,
+        "late": answer.late if answer else None,
+    }
 
 
 def add_decision(rows: Rows, decision: Decision) -> None:
@@ -150,6 +178,9 @@ def add_decision(rows: Rows, decision: Decision) -> None:
         "rules": json.dumps(decision.rules),
         "policy_version": decision.policy_version,
         "reason": decision.reason,
+        "checks_outstanding": json.dumps(decision.checks_outstanding)
+        if decision.checks_outstanding
+        else None,
     }
 
 

@@ -46,6 +46,7 @@ class RecordsStore:
             self._keep_first(session, tables.StatusUpdate, rows.status_updates.values())
             self._keep_first(session, tables.Rejection, rows.rejections.values())
             self._keep_first(session, tables.Allocation, rows.allocations.values())
+            self._upsert(session, tables.PartnerCheck, rows.checks.values(), newer="case_version")
             self._upsert(
                 session,
                 tables.ConsumedOffset,

@@ -14,6 +14,7 @@ from schemas.triage import ActionKind, Case, CaseState, Decision, DecisionKind, 
 from services.triage.engine import Effects, TriageEngine, _id
 
 RECENT_ACTIONS_KEPT = 20
+LIVE_ONLY = (ActionKind.ALLOCATE, ActionKind.CLOSE, ActionKind.ASK_CHECKS)
 
 
 class ActionRefusedError(ValueError):
@@ -43,6 +44,7 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
         ActionKind.CONFIRM_MATCH: _confirm_match,
         ActionKind.REJECT_MATCH: _reject_match,
         ActionKind.HAND_TO_DAY_TEAM: _hand_to_day_team,
+        ActionKind.ASK_CHECKS: _ask_checks,
     }
     return handlers[action.kind](engine, recorded, action, partition)
 
@@ -81,7 +83,7 @@ def _check(action: ManagerAction, case: Case | None) -> None:
         raise ActionRefusedError("a reason is required")
     if action.kind is ActionKind.ALLOCATE and not (action.worker or "").strip():
         raise ActionRefusedError("say who the case is allocated to")
-    if action.kind in (ActionKind.ALLOCATE, ActionKind.CLOSE) and not is_live(case):
+    if action.kind in LIVE_ONLY and not is_live(case):
         raise ActionRefusedError("the case is closed")
     if action.kind is ActionKind.HAND_TO_DAY_TEAM and not case.with_emergency_duty:
         raise ActionRefusedError("the case is not with the emergency duty team")
@@ -127,6 +129,7 @@ def _record(
         before=before,
         decided_by=action.actor,
         reason=reason,
+        checks_outstanding=[c.organisation_id for c in before.checks if c.is_open],
     )
 
 
@@ -283,6 +286,31 @@ def _confirm_match(
         and after.outcome != case.outcome
     ):
         pass  # the queue item, if any, came from _reassess
+    return fx
+
+
+def _ask_checks(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    """A duty manager asks the council's check partners what they know, at any level."""
+    changes = engine.ask_checks(case, action.submitted_at, action.actor)
+    if not changes.asked:
+        return _refuse(
+            action, "every partner that answers this council's checks has an open check already"
+        )
+    fx = Effects()
+    asked = engine.with_checks(case, changes, action.submitted_at, fx)
+    engine.save(asked, action.submitted_at, fx, partition)
+    fx.decisions = [d for d in fx.decisions if d.kind is not DecisionKind.CHECKS_ASKED]
+    partners = ", ".join(c.organisation_id for c in changes.asked)
+    fx.decisions.append(
+        _record(
+            engine,
+            before=case,
+            after=asked,
+            action=action,
+            kind=DecisionKind.CHECKS_ASKED,
+            reason=f"partner checks asked of {partners}: {action.reason}",
+        )
+    )
     return fx
 
 

@@ -8,9 +8,10 @@ from pydantic_settings import SettingsConfigDict
 
 from runtime.health import Health
 from runtime.kafka.admin import ensure_topics
-from runtime.partners import load_registry
+from runtime.partners import PartnerDirectory
 from runtime.processor import Subscription, TransactionalProcessor
 from runtime.runner import ServiceApp, ServiceSettings
+from services.triage.checks import from_registry
 from services.triage.engine import TriageEngine
 from services.triage.handler import TriageHandler, restore_partitions
 
@@ -32,7 +33,9 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     """Wire the triage service; nothing connects until it runs."""
     topics = settings.kafka.topics
     health = Health("triage")
-    engine = TriageEngine(settings.policy.load())
+    partners = PartnerDirectory()
+    health.watch("partners", lambda: partners.problem)
+    engine = TriageEngine(settings.policy.load(), from_registry(lambda: partners.registry))
 
     async def on_assigned(assigned: set[TopicPartition]) -> None:
         await restore_partitions(settings.kafka, topics, engine, assigned)
@@ -42,7 +45,7 @@ def create_app(settings: TriageSettings) -> ServiceApp:
         kafka=settings.kafka,
         service="triage",
         instance_id=settings.instance_id,
-        subscription=Subscription(topics=(topics.accepted, topics.actions)),
+        subscription=Subscription(topics=(topics.accepted, topics.actions, topics.checks_received)),
         handler=handler,
         health=health,
         on_assigned=on_assigned,
@@ -52,6 +55,6 @@ def create_app(settings: TriageSettings) -> ServiceApp:
 
     async def prepare() -> None:
         if settings.create_topics:
-            await ensure_topics(settings.kafka, topics.specs_for(load_registry().ids))
+            await ensure_topics(settings.kafka, partners.registry.topic_specs(topics))
 
     return ServiceApp("triage", processor, health, settings.health_port, prepare)

@@ -22,12 +22,15 @@ from datetime import datetime, timedelta
 from domain.cases import QUEUES, is_live
 from domain.policies import PolicyBook
 from domain.policy import Policy
+from schemas.checks import CheckMessageKind, CheckReceipt, ReceivedAnswer
 from schemas.contact import uuid5_hex
 from schemas.intake import AcceptedReferral, Origin
-from schemas.status import Outcome, Status, StatusEvent
+from schemas.status import FieldError, Outcome, Status, StatusEvent
 from schemas.triage import (
     Case,
     CaseState,
+    Check,
+    CheckRequest,
     ContactRecord,
     Decision,
     DecisionKind,
@@ -37,7 +40,9 @@ from schemas.triage import (
     QueueReason,
     Rag,
 )
+from services.triage import checks
 from services.triage.assessment import assess, child_identity, contact_record
+from services.triage.checks import AnswerRefusedError, CheckChanges, CheckPartners
 from services.triage.matching import IdentityMatch, match_child
 from services.triage.working_set import Brief, WorkingSet
 
@@ -57,6 +62,8 @@ class Effects:
     decisions: list[Decision] = field(default_factory=list)
     statuses: list[StatusEvent] = field(default_factory=list)
     retired: list[tuple[Case, int]] = field(default_factory=list)  # final state: the archive
+    # to partners' checks.requests.<org>: requests, reminders, withdrawals, answer receipts
+    check_messages: list[tuple[str, CheckRequest | CheckReceipt]] = field(default_factory=list)
     # each saved case's JSON, by (case id, version): serialised once, for the working set and
     # for ``triage.cases`` alike
     case_json: dict[tuple[str, int], bytes] = field(default_factory=dict)
@@ -66,6 +73,10 @@ class Effects:
         json = self.case_json.get((case.case_id, case.version))
         return json if json is not None else case.model_dump_json().encode()
 
+    def answering(self, origin: Origin) -> Decision:
+        """The decision that answers the input read at ``origin`` (checks asked come beside)."""
+        return next(d for d in self.decisions if d.origin == origin)
+
     def extend(self, other: Effects) -> None:
         """Append another input's effects after these."""
         self.cases += other.cases
@@ -73,6 +84,7 @@ class Effects:
         self.decisions += other.decisions
         self.statuses += other.statuses
         self.retired += other.retired
+        self.check_messages += other.check_messages
         self.case_json |= other.case_json
 
 
@@ -91,9 +103,16 @@ def _id(prefix: str, *parts: object) -> str:
 class TriageEngine:
     """Holds the cases of the partitions this process owns and decides every input."""
 
-    def __init__(self, policies: PolicyBook) -> None:
-        """Decide each council's contacts with its policy, on its working calendar."""
+    def __init__(
+        self, policies: PolicyBook, check_partners: CheckPartners = checks.no_partners
+    ) -> None:
+        """Decide each council's contacts with its policy, on its working calendar.
+
+        ``check_partners`` says which organisations answer a council's partner checks (the
+        partner registry, as it stands).
+        """
         self.policies = policies
+        self.check_partners = check_partners
         self.cases = WorkingSet()
 
     def policy(self, local_authority: str) -> Policy:
@@ -133,7 +152,14 @@ class TriageEngine:
         return self.settled(self.cases.briefs[case_id], at)
 
     def save(self, case: Case, at: datetime, fx: Effects, partition: int) -> Case:
-        """Store the next version of ``case`` and add it to the effects."""
+        """Store the next version of ``case`` and add it to the effects.
+
+        Its partner checks follow it: asked when it stands at level 3 or 4, withdrawn when it
+        falls below or closes, in the same transaction as the change.
+        """
+        policy = self.policy(case.local_authority)
+        changes = checks.synced(case, at, self.check_partners(case.local_authority), policy)
+        case = self.with_checks(case, changes, at, fx)
         saved = case.model_copy(update={"version": case.version + 1, "updated_at": at})
         json = saved.model_dump_json().encode()
         self.cases.put(saved, partition, json)
@@ -389,6 +415,22 @@ class TriageEngine:
             ]
         return fx
 
+    def chase_checks(self, now: datetime) -> Effects:
+        """Remind partners at three quarters of a check's time; mark checks overdue at its due."""
+        fx = Effects()
+        due = [
+            case_id
+            for case_id, brief in self.cases.briefs.items()
+            if brief.next_check_at is not None and brief.next_check_at <= now
+        ]
+        for case_id in due:
+            case = self.cases[case_id]
+            changes = checks.chased(case, now)
+            if changes.changed:
+                chased = self.with_checks(case, changes, now, fx)
+                self.save(chased, now, fx, self.partition_of(case_id))
+        return fx
+
     def retire(self, now: datetime, limit: int = RETIRE_BATCH) -> Effects:
         """Retire (up to ``limit``) cases settled since a margin before ``now``.
 
@@ -412,6 +454,121 @@ class TriageEngine:
             final = case.model_copy(update={"version": case.version + 1, "retired_at": now})
             fx.retired.append((final, self.partition_of(case_id)))
             self.cases.drop(case_id)
+        return fx
+
+    # --- partner checks ----------------------------------------------------------------------
+
+    def with_checks(self, case: Case, changes: CheckChanges, at: datetime, fx: Effects) -> Case:
+        """``case`` with ``changes`` to its checks; their messages and decisions into ``fx``."""
+        if not changes.changed:
+            return case
+        fx.check_messages += changes.messages
+        for kind, done, what in (
+            (DecisionKind.CHECKS_ASKED, changes.asked, "asked"),
+            (DecisionKind.CHECKS_WITHDRAWN, changes.withdrawn, "withdrawn"),
+            (DecisionKind.CHECK_OVERDUE, changes.overdue, "overdue"),
+        ):
+            if done:
+                fx.decisions.append(self._check_decision(case, kind, done, at, what))
+        return case.model_copy(update={"checks": changes.checks})
+
+    def _check_decision(
+        self, case: Case, kind: DecisionKind, done: list[Check], at: datetime, what: str
+    ) -> Decision:
+        ids = sorted(c.request_id for c in done)
+        partners = ", ".join(f"{c.organisation_id} ({c.agency})" for c in done)
+        due = {c.due for c in done}
+        when = (
+            f", due {min(due).isoformat(timespec='minutes')}"
+            if kind is DecisionKind.CHECKS_ASKED
+            else ""
+        )
+        reason = {
+            DecisionKind.CHECKS_WITHDRAWN: f": {done[0].withdrawn_reason}",
+            DecisionKind.CHECK_OVERDUE: ": no answer by the due time",
+        }.get(kind, "")
+        return Decision(
+            decision_id=_id("d", case.case_id, kind.value, *ids),
+            case_id=case.case_id,
+            local_authority=case.local_authority,
+            kind=kind,
+            decided_by=done[0].asked_by if kind is DecisionKind.CHECKS_ASKED else "clock",
+            decided_at=at,
+            to_level=case.level,
+            to_outcome=case.outcome,
+            rules=list(case.rules),
+            reason=f"partner checks {what}: {partners}{when}{reason}",
+        )
+
+    def ask_checks(self, case: Case, at: datetime, manager: str) -> CheckChanges:
+        """What a duty manager's request for partner checks on ``case`` asks."""
+        return checks.asked_by_manager(
+            case,
+            at,
+            self.check_partners(case.local_authority),
+            self.policy(case.local_authority),
+            manager,
+        )
+
+    def on_check_answer(self, received: ReceivedAnswer, partition: int) -> Effects:
+        """Record one partner's answer to one request, or refuse it; the partner is told."""
+        fx = Effects()
+        answer, org, at = received.answer, received.organisation_id, received.received_at
+        case_id = self.cases.check_case.get(answer.request_id)
+        case = self.cases[case_id] if case_id is not None else None
+        try:
+            updated, check = checks.answered(case, org, answer, at)
+        except AnswerRefusedError as refused:
+            fx.check_messages.append(
+                (
+                    org,
+                    CheckReceipt(
+                        kind=CheckMessageKind.ANSWER_REFUSED,
+                        request_id=answer.request_id,
+                        errors=[FieldError(loc="request_id", msg=str(refused))],
+                        occurred_at=at,
+                    ),
+                )
+            )
+            origin = received.origin
+            fx.decisions.append(
+                Decision(
+                    decision_id=_id("d", origin.topic, origin.partition, origin.offset),
+                    case_id=case.case_id if case is not None else None,
+                    local_authority=received.local_authority,
+                    kind=DecisionKind.CHECK_REFUSED,
+                    decided_by=f"policy:{self.policy(received.local_authority).version}",
+                    decided_at=at,
+                    origin=origin,
+                    reason=f"an answer from {org} to {answer.request_id} refused: {refused}",
+                )
+            )
+            return fx
+        assert case is not None  # noqa: S101 - answered() refuses an unknown case
+        saved = self.save(case.model_copy(update={"checks": updated}), at, fx, partition)
+        late = " (late)" if check.answer and check.answer.late else ""
+        result = check.answer.result.value if check.answer else ""
+        fx.decisions.append(
+            self.decision(
+                saved,
+                DecisionKind.CHECK_ANSWERED,
+                at,
+                origin=received.origin,
+                decided_by=f"{org}: {answer.answered_by.role}",
+                reason=f"{org} ({check.agency}) answered {answer.request_id}: {result}{late}",
+            )
+        )
+        fx.check_messages.append(
+            (
+                org,
+                CheckReceipt(
+                    kind=CheckMessageKind.ANSWER_RECORDED,
+                    request_id=answer.request_id,
+                    late=bool(check.answer and check.answer.late),
+                    occurred_at=at,
+                ),
+            )
+        )
         return fx
 
     # --- shared steps --------------------------------------------------------------------------
@@ -516,8 +673,13 @@ class TriageEngine:
         origin: Origin | None = None,
         before: Case | None = None,
         decided_by: str | None = None,
+        checks_outstanding: list[str] | None = None,
     ) -> Decision:
-        """An audit-trail entry for ``case``, decided by the policy or by a manager."""
+        """An audit-trail entry for ``case``, decided by the policy or by a manager.
+
+        A manager's decision names ``checks_outstanding``: the partners whose checks were still
+        open (decided without them).
+        """
         key = (origin.topic, origin.partition, origin.offset) if origin else (action_id, kind)
         version = self.policy(case.local_authority).version
         return Decision(
@@ -537,4 +699,5 @@ class TriageEngine:
             rules=list(case.rules),
             policy_version=version if decided_by is None else None,
             reason=reason,
+            checks_outstanding=checks_outstanding or [],
         )

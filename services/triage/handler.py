@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from runtime.kafka.settings import KafkaSettings
 from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
+from schemas.checks import ReceivedAnswer
 from schemas.intake import AcceptedReferral
 from schemas.status import Outcome
 from schemas.topics import Topics
@@ -36,7 +37,17 @@ class TriageHandler(RecordHandler):
 
     def handle(self, record: Record) -> list[Outgoing]:
         """The outputs of one accepted referral or manager action."""
-        if record.topic == self.topics.actions:
+        if record.topic == self.topics.checks_received:
+            received = ReceivedAnswer.model_validate_json(record.value or b"")
+            effects = self.engine.on_check_answer(received, record.partition)
+            log.info(
+                "check answer handled",
+                request_id=received.answer.request_id,
+                decision=effects.decisions[-1].kind.value,
+                partition=record.partition,
+                offset=record.offset,
+            )
+        elif record.topic == self.topics.actions:
             try:
                 action = ManagerAction.model_validate_json(record.value or b"")
             except ValidationError:
@@ -59,7 +70,7 @@ class TriageHandler(RecordHandler):
             log.info(
                 "referral triaged",
                 contact_id=accepted.contact_id,
-                decision=effects.decisions[0].kind.value,
+                decision=effects.answering(accepted.origin).kind.value,
                 partition=record.partition,
                 offset=record.offset,
             )
@@ -71,6 +82,14 @@ class TriageHandler(RecordHandler):
         effects = self.engine.overdue(now)
         if effects.decisions:
             log.info("overdue cases flagged", cases=len(effects.decisions))
+        chased = self.engine.chase_checks(now)
+        if chased.check_messages or chased.decisions:
+            log.info(
+                "partner checks chased",
+                reminders=len(chased.check_messages),
+                decisions=len(chased.decisions),
+            )
+        effects.extend(chased)
         retired = self.engine.retire(now)
         if retired.retired:
             log.info("cases retired", cases=len(retired.retired), held=len(self.engine.cases))
@@ -117,6 +136,14 @@ class TriageHandler(RecordHandler):
                     key=status.contact_id.encode(),
                 )
                 for status in effects.statuses
+            ),
+            *(
+                Outgoing(
+                    topics.check_requests(org),
+                    message.model_dump_json().encode(),
+                    key=(message.request_id or org).encode(),
+                )
+                for org, message in effects.check_messages
             ),
             *(
                 record

@@ -35,6 +35,7 @@ class Brief:
     decision_due: datetime
     overdue_since: datetime | None
     settled_at: datetime  # when it last changed, or its newest contact's receipt if later
+    next_check_at: datetime | None = None  # when a partner check is next reminded or overdue
 
     @classmethod
     def of(cls, case: Case, partition: int) -> Brief:
@@ -48,6 +49,9 @@ class Brief:
             decision_due=case.decision_due,
             overdue_since=case.overdue_since,
             settled_at=max(case.updated_at, newest),
+            next_check_at=min(
+                (at for c in case.checks if (at := c.next_tick()) is not None), default=None
+            ),
         )
 
 
@@ -58,6 +62,7 @@ class WorkingSet(Mapping[str, Case]):
         """An empty working set."""
         self.briefs: dict[str, Brief] = {}
         self.contact_case: dict[str, str] = {}
+        self.check_case: dict[str, str] = {}  # request id -> case id
         self.indexes: dict[str, CaseIndex] = defaultdict(CaseIndex)
         self._packed: dict[str, bytes] = {}
         self._parsed: OrderedDict[str, Case] = OrderedDict()
@@ -88,6 +93,8 @@ class WorkingSet(Mapping[str, Case]):
         self._packed[case.case_id] = json if live else zlib.compress(json, 1)
         self.briefs[case.case_id] = Brief.of(case, partition)
         self._keep(case)
+        for check in case.checks:
+            self.check_case[check.request_id] = case.case_id
         if case.merged_into is not None:
             return  # its contacts now live on the case it was merged into
         index = self.indexes[case.local_authority]
@@ -107,6 +114,9 @@ class WorkingSet(Mapping[str, Case]):
         for contact in case.contacts if case else ():
             if self.contact_case.get(contact.contact_id) == case_id:
                 del self.contact_case[contact.contact_id]
+        for check in case.checks if case else ():
+            if self.check_case.get(check.request_id) == case_id:
+                del self.check_case[check.request_id]
 
     def partitions(self) -> set[int]:
         """The partitions whose cases are held."""
@@ -118,6 +128,7 @@ class WorkingSet(Mapping[str, Case]):
         for case_id in gone:
             self.drop(case_id, contacts=False)
         self.contact_case = {k: c for k, c in self.contact_case.items() if c not in gone}
+        self.check_case = {k: c for k, c in self.check_case.items() if c not in gone}
 
     def packed_bytes(self) -> int:
         """The size of every case held, as held (for the benchmark)."""

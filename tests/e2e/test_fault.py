@@ -156,8 +156,9 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     rng = random.Random(7)
     messages = stream(REFERRALS)
     admin = broker.client_settings().model_copy(update={"topic_prefix": "fault."})
-    orgs = load_registry().ids
-    await secure_deployment(admin, broker.credentials, orgs)
+    registry = load_registry()
+    orgs = registry.ids
+    await secure_deployment(admin, broker.credentials, orgs, registry.checking_ids)
 
     def own_env(name: str) -> dict[str, str]:
         return broker.credentials.service_environment(name, admin.topics) | {

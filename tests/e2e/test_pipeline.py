@@ -35,8 +35,13 @@ async def test_referral_reaches_queue_and_referrer_hears_each_step(
     item = QueueItem.model_validate_json(record.value)
     assert record.key == b"808"
     assert (item.case.level, item.case.rules, item.reason) == (3, ["L3-DA"], "opened")
-    (decision,) = await reader([kafka.topics.decisions], count=1)
-    assert Decision.model_validate_json(decision.value).case_id == item.case.case_id
+    decisions = [
+        Decision.model_validate_json(r.value)
+        for r in await reader([kafka.topics.decisions], count=2)
+    ]
+    # level 3: the case is triaged and its partner checks asked, in one transaction
+    assert sorted(d.kind.value for d in decisions) == ["checks-asked", "triaged"]
+    assert {d.case_id for d in decisions} == {item.case.case_id}
 
     updates = await reader([kafka.topics.status(org)], count=2, timeout=30)
     parsed = [StatusUpdate.model_validate_json(r.value) for r in updates]

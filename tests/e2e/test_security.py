@@ -54,7 +54,8 @@ async def secured(secure_broker: LocalBroker) -> KafkaSettings:
     admin = secure_broker.client_settings().model_copy(
         update={"topic_prefix": f"s{uuid.uuid4().hex[:8]}."}
     )
-    await secure_deployment(admin, secure_broker.credentials, load_registry().ids)
+    registry = load_registry()
+    await secure_deployment(admin, secure_broker.credentials, registry.ids, registry.checking_ids)
     return admin
 
 
@@ -107,6 +108,30 @@ async def test_a_partner_reads_only_its_own_status_topic(secure_broker, secured)
     ):
         with pytest.raises(TopicAuthorizationFailedError):
             await read_one(police, topic)
+
+
+async def test_a_partner_reads_only_its_own_check_requests_and_answers_only_its_own(
+    secure_broker, secured
+) -> None:
+    police, education = "cleveland-police", "tees-education-services"
+    as_police = as_user(secure_broker, secured, police)
+    await read_one(
+        as_police,
+        secured.topics.check_requests(police),
+        group=secured.topic_prefix + police + ".checks",
+    )
+    await send(as_police, secured.topics.check_answers(police))
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read_one(as_police, secured.topics.check_requests(education))
+    for topic in (
+        secured.topics.check_answers(education),  # another partner's answers
+        secured.topics.check_requests(police),  # its requests are read-only to it
+        secured.topics.checks_received,  # intake's, for triage
+    ):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(as_police, topic)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await read_one(as_police, secured.topics.check_answers(police))  # not even its own
 
 
 async def test_a_partner_uses_only_consumer_groups_under_its_own_id_and_a_dot(

@@ -80,7 +80,9 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     )
 
     got_decisions = [Decision.model_validate_json(r.value) for r in decisions]
-    origins = Counter((d.origin.topic, d.origin.partition, d.origin.offset) for d in got_decisions)
+    origins = Counter(
+        (d.origin.topic, d.origin.partition, d.origin.offset) for d in got_decisions if d.origin
+    )
     print(  # noqa: T201 - the issue asks the test to print its counts
         f"\n{len(accepted)} accepted referrals, {len(got_decisions)} decisions, "
         f"{len(items)} queue items, triage killed {KILLS} times",
@@ -104,6 +106,19 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     ]
     event_key = lambda e: (e.contact_id, e.status.value, e.occurred_at)  # noqa: E731
     assert Counter(map(event_key, triage_events)) == Counter(map(event_key, expected.statuses))
+    # every partner check asked once: the same requests as a crash-free run, none twice
+    checking = load_registry().checking_ids
+    asked = await read_topics(
+        kafka,
+        [kafka.topics.check_requests(org) for org in checking],
+        count=len(expected.check_messages),
+        timeout=60,
+    )
+    check_key = lambda m: (m["request_id"], m["kind"])  # noqa: E731
+    assert expected.check_messages, "the stream asked no partner check"
+    assert Counter(check_key(json.loads(r.value)) for r in asked) == Counter(
+        (m.request_id, m.kind.value) for _, m in expected.check_messages
+    )
     restores = [
         json.loads(line)
         for line in services.logs("triage").splitlines()

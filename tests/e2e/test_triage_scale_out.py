@@ -43,7 +43,7 @@ async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_t
     kafka, services
 ) -> None:
     registry = wide_registry(24)
-    await ensure_topics(kafka, kafka.topics.specs_for(registry.ids), partitions=PARTITIONS)
+    await ensure_topics(kafka, registry.topic_specs(kafka.topics), partitions=PARTITIONS)
     messages = accepted_messages(REFERRALS, registry, kafka.topics)
     ports = [free_port(), free_port()]
 

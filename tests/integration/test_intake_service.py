@@ -174,7 +174,7 @@ async def test_a_typo_in_the_registry_never_stops_intake(kafka, services, tmp_pa
     registry_file = tmp_path / "partners.yaml"
     registry_file.write_text(DEMO_PARTNERS_FILE.read_text())
     port = free_port()
-    await ensure_topics(kafka, kafka.topics.specs_for(load_registry().ids))
+    await ensure_topics(kafka, load_registry().topic_specs(kafka.topics))
     services.start(
         "intake", FRONTDOOR_PARTNERS_FILE=str(registry_file), FRONTDOOR_INTAKE_HEALTH_PORT=str(port)
     )

@@ -188,3 +188,68 @@ def test_rows_and_offsets_are_one_transaction_a_failure_writing_offsets_keeps_no
         store.write(rows, {(TOPICS.cases, 0): 3})
     assert count(store, tables.Case) == count(store, tables.Decision) == 0
     assert store.next_offsets() == {}
+
+
+def test_partner_checks_are_kept_with_their_answers_and_read_per_partner_and_overdue(
+    store: RecordsStore,
+) -> None:
+    from runtime.records_db.checks import ChecksReader  # noqa: PLC0415
+    from schemas.checks import CheckAnswer, ReceivedAnswer  # noqa: PLC0415
+    from schemas.intake import Origin  # noqa: PLC0415
+    from services.triage.checks import CheckPartner  # noqa: PLC0415
+
+    partners = [CheckPartner("cleveland-police", "police"), CheckPartner("tees-health", "health")]
+    engine = TriageEngine(PolicyBook.single(load_policy()), lambda _la: partners)
+    document = referral(referral_id="A-1")  # DA, DASH medium: level 3, amber
+    document["submitted_at"] = (NOW - timedelta(minutes=1)).isoformat()
+    effects = engine.on_referral(accepted(document, at=NOW), 0)
+    (case_id,) = engine.cases
+    police = next(c for c in engine.cases[case_id].checks if c.agency == "police")
+    answered_at = NOW + timedelta(hours=2)
+    answer = CheckAnswer.model_validate_json(
+        json.dumps(
+            {
+                "request_id": police.request_id,
+                "result": "information",
+                "information": "Two domestic incidents attended this year.",
+                "flags": ["known-to-agency"],
+                "answered_by": {"name": "Sam Researcher", "role": "MASH researcher"},
+                "answered_at": answered_at.isoformat(),
+            }
+        )
+    )
+    received = ReceivedAnswer(
+        organisation_id="cleveland-police",
+        local_authority="808",
+        received_at=answered_at,
+        origin=Origin(topic="checks.answers.cleveland-police", partition=0, offset=0),
+        answer=answer,
+    )
+    effects.extend(engine.on_check_answer(received, 0))
+    effects.extend(engine.chase_checks(NOW + timedelta(days=3)))  # health's is overdue now
+    rows, _ = Projection(TOPICS).rows(records_of(effects))
+    store.write(rows, {})
+    # an older version of the case arriving late never turns an answer back into a question
+    store.write(Projection(TOPICS).rows(records_of(Effects(cases=[effects.cases[0]])))[0], {})
+
+    reader = ChecksReader(store.engine)
+    assert reader.for_partner("cleveland-police") == []  # answered: no longer open
+    (mine,) = reader.for_partner("cleveland-police", open_only=False)
+    assert (mine.state, mine.result, mine.late) == ("answered", "information", False)
+    assert mine.child.family_name == "Smith"
+    (overdue,) = reader.overdue(("808",), NOW + timedelta(days=3))
+    assert overdue.organisation_id == "tees-health"
+    assert reader.overdue(("805",), NOW + timedelta(days=3)) == []
+    (times,) = reader.answer_times(("808",))
+    assert (times.organisation_id, times.rag.value, times.answered) == (
+        "cleveland-police",
+        "amber",
+        1,
+    )
+    assert times.median_hours == pytest.approx(2.0)
+    with Session(store.engine) as session:
+        row = session.get(tables.PartnerCheck, police.request_id)
+        assert row is not None
+        assert row.information == "Two domestic incidents attended this year."
+        assert (row.answered_by_role, row.asked_by) == ("MASH researcher", "policy:default-2026.2")
+        assert "6(1)(e)" in row.lawful_basis

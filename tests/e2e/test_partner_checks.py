@@ -1,0 +1,102 @@
+"""Partner checks on the real broker: intake and triage as processes, partners over Kafka.
+
+A level-3 referral asks the police, health and education of its council; an answer is
+recorded once and acknowledged; a second answer, another organisation's answer and a
+malformed answer are each refused with errors naming the field.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from factories import encode, recently, referral
+from runtime.kafka.clients import make_producer
+from runtime.kafka.settings import KafkaSettings
+from runtime.partners import load_registry
+from schemas.checks import CheckMessageKind
+from schemas.triage import CheckRequest, Decision, DecisionKind
+
+pytestmark = pytest.mark.kafka
+
+
+async def publish(kafka: KafkaSettings, topic: str, value: bytes) -> None:
+    producer = make_producer(kafka, client_id="test-partner")
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, value)
+    finally:
+        await producer.stop()
+
+
+def answer(request_id: str, **fields: Any) -> bytes:
+    return encode(
+        {
+            "request_id": request_id,
+            "result": "no-trace",
+            "answered_by": {"name": "Sam Researcher", "role": "MASH researcher"},
+            "answered_at": recently(),
+        }
+        | fields
+    )
+
+
+async def test_a_level_3_referral_asks_three_agencies_and_each_answer_is_recorded_once(
+    topics_ready, services, reader
+) -> None:
+    kafka = topics_ready
+    checking = [p.id for p in load_registry().check_partners("808")]
+    assert len(checking) == 3
+    for name in ("intake", "triage"):
+        services.start(name)
+    document = referral(submitted_at=recently())  # police: domestic abuse, DASH medium: L3
+    await publish(kafka, kafka.topics.inbound("cleveland-police"), encode(document))
+
+    asked = await reader([kafka.topics.check_requests(org) for org in checking], count=3)
+    requests = {r.topic: CheckRequest.model_validate_json(r.value) for r in asked}
+    assert set(requests) == {kafka.topics.check_requests(org) for org in checking}
+    assert {r.kind for r in requests.values()} == {CheckMessageKind.REQUEST}
+    assert {r.child.family_name for r in requests.values()} == {"Smith"}
+    assert all(document["summary"] not in r.value.decode() for r in asked)
+
+    police = kafka.topics.check_requests("cleveland-police")
+    request_id = requests[police].request_id
+    await publish(kafka, kafka.topics.check_answers("cleveland-police"), answer(request_id))
+    told = await reader([police], count=2)
+    receipt = json.loads(told[-1].value)
+    assert (receipt["kind"], receipt["request_id"], receipt["late"]) == (
+        "answer-recorded",
+        request_id,
+        False,
+    )
+
+    # a second answer; another organisation's answer to police's request; a malformed answer
+    await publish(kafka, kafka.topics.check_answers("cleveland-police"), answer(request_id))
+    education = "tees-education-services"
+    await publish(kafka, kafka.topics.check_answers(education), answer(request_id))
+    await publish(
+        kafka,
+        kafka.topics.check_answers(education),
+        answer(requests[kafka.topics.check_requests(education)].request_id, result="declined"),
+    )
+    refused_twice = json.loads((await reader([police], count=3))[-1].value)
+    assert refused_twice["kind"] == "answer-refused"
+    assert "answered already" in refused_twice["errors"][0]["msg"]
+    to_education = await reader([kafka.topics.check_requests(education)], count=3)
+    told_education = [json.loads(r.value) for r in to_education]
+    refusals = [r for r in told_education if r["kind"] == "answer-refused"]
+    assert sorted((r["kind"], r["errors"][0]["loc"]) for r in refusals) == [
+        ("answer-refused", "reason"),
+        ("answer-refused", "request_id"),
+    ]
+
+    decisions = [
+        Decision.model_validate_json(r.value)
+        for r in await reader([kafka.topics.decisions], count=5)
+    ]
+    kinds = [d.kind for d in decisions]
+    assert kinds.count(DecisionKind.CHECKS_ASKED) == 1
+    assert kinds.count(DecisionKind.CHECK_ANSWERED) == 1
+    assert kinds.count(DecisionKind.CHECK_REFUSED) == 2
