@@ -16,6 +16,7 @@ from enum import StrEnum
 from typing import Annotated, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic.config import JsonDict
 
 from schemas.intake import Origin
 from schemas.referral import NOT_BLANK_TEXT, PartnerModel, Text, about
@@ -88,8 +89,48 @@ class AnsweredBy(PartnerModel):
     role: Text = Field(description="Their role, e.g. 'MASH police researcher'.")
 
 
+def _when(result: CheckResult, then: JsonDict) -> JsonDict:
+    return {
+        "if": {"properties": {"result": {"const": result.value}}, "required": ["result"]},
+        "then": then,
+    }
+
+
+NOTHING: JsonDict = {"type": "null"}
+
+
 class CheckAnswer(PartnerModel):
     """Answer v1: one partner's answer to one check request (``checks.answers.<org>``)."""
+
+    # What the validator checks across fields, said in the published schema too.
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                _when(
+                    CheckResult.INFORMATION,
+                    {
+                        "required": ["information"],
+                        "properties": {"information": {"type": "string"}},
+                    },
+                ),
+                _when(
+                    CheckResult.NO_TRACE,
+                    {"properties": {"information": NOTHING, "flags": {"maxItems": 0}}},
+                ),
+                _when(
+                    CheckResult.DECLINED,
+                    {
+                        "required": ["reason"],
+                        "properties": {
+                            "information": NOTHING,
+                            "flags": {"maxItems": 0},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                ),
+            ]
+        }
+    )
 
     request_id: RequestId
     result: CheckResult = Field(description="information, no-trace or declined.")
@@ -101,6 +142,7 @@ class CheckAnswer(PartnerModel):
     flags: list[CheckFlag] = Field(
         default_factory=list,
         max_length=3,
+        json_schema_extra={"uniqueItems": True},
         description="For `information`: known-to-agency, open-involvement, risk-markers.",
     )
     reason: Reason | None = Field(

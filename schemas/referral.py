@@ -103,7 +103,17 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$")]
+Phone = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9 ()-]{6,20}$"),
+    # the published pattern is what is left after trimming: 6-20 characters, the first and last
+    # not a space (a bare pattern would pass " (2328", which trims to five and is refused)
+    Field(
+        json_schema_extra={
+            "pattern": r"^(?:\+[0-9 ()-]{5,19}[0-9()-]|[0-9()-][0-9 ()-]{4,18}[0-9()-])$"
+        }
+    ),
+]
 
 
 class PartnerModel(BaseModel):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import time
 from collections import Counter
@@ -12,16 +13,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import typer
+import yaml
 from aiokafka import AIOKafkaProducer
 from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 from sqlalchemy.engine import make_url
 
+from domain.policy import DEFAULT_POLICY
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.credentials import CredentialStore
 from frontdoor.broker.local import LocalBroker, LocalBrokerSettings
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
+from frontdoor.simulator.checks import answer_checks
 from frontdoor.simulator.stream import SERIOUS_SHARE, ReferralStream
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_consumer, make_producer
@@ -93,13 +97,37 @@ async def _publish(
             await producer.stop()
 
 
+# The demo's partner checks are due in a minute or two, not hours, so a few minutes of the demo
+# show requests, answers, reminders and overdue checks; every other rule is the default policy's.
+DEMO_CHECKS_DUE_HOURS = {4: 0.02, 3: 0.03, 2: 0.05}
+DEMO_TICK_S = "5"  # how often triage's clock looks for overdue cases and checks in the demo
+
+
+def demo_policy(folder: Path) -> Path:
+    """The default policy with partner checks due within minutes, written under ``folder``."""
+    policy = yaml.safe_load(DEFAULT_POLICY.read_text())
+    policy["version"] += "-demo-checks"
+    for level in policy["levels"]:
+        if level["level"] in DEMO_CHECKS_DUE_HOURS:
+            level["checks_due"] = {"hours": DEMO_CHECKS_DUE_HOURS[level["level"]]}
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "demo-policy.yaml"
+    path.write_text(
+        "# Written by `frontdoor up`: the default policy, partner checks due in minutes.\n"
+        + yaml.safe_dump(policy, sort_keys=False)
+    )
+    return path
+
+
 async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> None:
     topics = kafka.topics
+    registry = load_registry()
     watched = {
         topics.queue_enquiry_assessment: "enquiry-assessment queue",
         topics.queue_early_help: "early-help queue",
         topics.invalid: "rejected",
         **{topics.status(org): "status updates" for org in orgs},
+        **{topics.check_requests(org): "checks" for org in registry.checking_ids},
     }
     consumer = make_consumer(
         kafka, group_id=None, client_id="frontdoor-watch", topics=list(watched)
@@ -107,7 +135,10 @@ async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> N
     await consumer.start()
     try:
         async for record in consumer:
-            seen[watched[record.topic]] += 1
+            what = watched[record.topic]
+            if what == "checks":  # requests, reminders, withdrawals, answers recorded/refused
+                what = "checks: " + str(json.loads(record.value or b"{}").get("kind"))
+            seen[what] += 1
     finally:
         await consumer.stop()
 
@@ -120,9 +151,34 @@ def _table(sent: Counter[str], seen: Counter[str], supervisor: Supervisor) -> Ta
         table.add_row(f"sent: {kind}", str(sent[kind]))
     for name in ("enquiry-assessment queue", "early-help queue", "rejected", "status updates"):
         table.add_row(name, str(seen[name]))
+    for kind in ("request", "reminder", "withdrawn", "answer-recorded", "answer-refused"):
+        table.add_row(f"checks: {kind}", str(seen[f"checks: {kind}"]))
+    for behaviour in ("in time", "late", "never"):
+        table.add_row(f"partners answer {behaviour}", str(sent[f"checks {behaviour}"]))
     for service in supervisor.services:
         table.add_row(f"service {service.name}", f"starts {service.starts}")
     return table
+
+
+def _environment(
+    database: str, kafka: KafkaSettings, log_dir: Path, dashboard_port: int, gateway_port: int
+) -> dict[str, str]:
+    """What every service of the local stack is started with."""
+    return {
+        "FRONTDOOR_DATABASE_URL": database,
+        "FRONTDOOR_POLICY_FILE": os.environ.get("FRONTDOOR_POLICY_FILE")
+        or str(demo_policy(log_dir.parent)),
+        "FRONTDOOR_TRIAGE_OVERDUE_CHECK_S": os.environ.get(
+            "FRONTDOOR_TRIAGE_OVERDUE_CHECK_S", DEMO_TICK_S
+        ),
+        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
+        "FRONTDOOR_GATEWAY_PORT": str(gateway_port),
+        "FRONTDOOR_GATEWAY_ENVIRONMENT": "development",
+        # the demo: its managers file (with the published sign-in) and cookies over plain HTTP
+        "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
+        "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",
+    }
 
 
 async def _up(
@@ -162,27 +218,24 @@ async def _up(
     revision = upgrade(engine)  # the records database is brought up to date before anything
     engine.dispose()
     console.print(f"Records database {make_url(database).render_as_string()} at schema {revision}")
-    environment = {
-        "FRONTDOOR_DATABASE_URL": database,
-        "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
-        "FRONTDOOR_GATEWAY_PORT": str(gateway_port),
-        "FRONTDOOR_GATEWAY_ENVIRONMENT": "development",
-        # the demo: its managers file (with the published sign-in) and cookies over plain HTTP
-        "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
-        "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",
-    }
-    supervisor = Supervisor(names, log_dir, environment, who.service_env)
+    supervisor = Supervisor(
+        names,
+        log_dir,
+        _environment(database, kafka, log_dir, dashboard_port, gateway_port),
+        who.service_env,
+    )
     await supervisor.start()
     sent: Counter[str] = Counter()
     seen: Counter[str] = Counter()
     tasks = [asyncio.create_task(_watch(kafka, orgs, seen))]
     if simulate_partners:
-        tasks.append(
+        answering = {p.id: p.checks.agency for p in registry.partners if p.checks is not None}
+        tasks += [
             asyncio.create_task(
                 _publish(kafka, rate, None, sent, who.partner, serious_share=serious_share)
-            )
-        )
+            ),
+            asyncio.create_task(answer_checks(kafka, answering, sent, who.partner)),
+        ]
     console.print(f"Service logs in {log_dir}/")
     if dashboard_port:
         console.print(

@@ -28,6 +28,7 @@ from runtime.web.headers import page_middleware
 from runtime.web.passwords import holds_demo_sign_in
 from services.gateway.api import PREFIX, Api
 from services.gateway.checks_api import ChecksApi
+from services.gateway.checks_pages import CheckPages
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile
 from services.gateway.limits import RateLimit
@@ -82,6 +83,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         templates=Jinja2Templates(directory=HERE / "templates"),
         public_limit=RateLimit(settings.public_per_hour / 3600, settings.public_per_hour),
     )
+    check_pages = CheckPages(forms=forms, reader=ChecksReader(engine), publisher=publisher)
     document = openapi_document(API_VERSION)
 
     @contextlib.asynccontextmanager
@@ -124,9 +126,12 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route(f"{PREFIX}/openapi.json", openapi),
         Route(f"{PREFIX}/referrals", api.submit, methods=["POST"]),
         Route(f"{PREFIX}/referrals/{{referral_id:path}}", api.progress),
-        Route(f"{PREFIX}/checks", checks_api.list),
+        Route(f"{PREFIX}/checks", checks_api.index),
         Route(f"{PREFIX}/checks/{{request_id}}", checks_api.one),
         Route(f"{PREFIX}/checks/{{request_id}}/answer", checks_api.answer, methods=["POST"]),
+        Route("/checks", check_pages.index),
+        Route("/checks/{request_id}", check_pages.one, methods=["GET"]),
+        Route("/checks/{request_id}", check_pages.answer, methods=["POST"]),
         Route("/refer", forms.start),
         Route("/refer/sign-in", forms.sign_in_form, methods=["GET"]),
         Route("/refer/sign-in", forms.sign_in, methods=["POST"]),

@@ -122,7 +122,7 @@ class ChecksApi:
         self.publisher = publisher
         self.clock = clock
 
-    async def list(self, request: Request) -> Response:
+    async def index(self, request: Request) -> Response:
         """``GET /api/v1/checks``: the caller's open requests."""
         caller = self.api.caller(request)
         if isinstance(caller, Response):

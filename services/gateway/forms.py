@@ -106,7 +106,8 @@ class Forms:
             request.session["csrf"] = token
         return token
 
-    def _account(self, request: Request) -> ReferrerAccount | None:
+    def account(self, request: Request) -> ReferrerAccount | None:
+        """The signed-in referrer, if their organisation is still registered."""
         account = self.referrers.current.get(self.sessions.username(request.session.get("sid")))
         if account is None or self.partners.registry.get(account.organisation_id) is None:
             return None
@@ -131,9 +132,10 @@ class Forms:
             self.drafts.pop(next(iter(self.drafts)))
         return self.drafts.setdefault(sid, {})
 
-    def _page(
+    def page(
         self, request: Request, template: str, status_code: int = 200, /, **context: object
     ) -> Response:
+        """A page of these forms, with the session's CSRF token."""
         return self.templates.TemplateResponse(
             request, template, {"csrf": self._csrf(request), **context}, status_code=status_code
         )
@@ -147,7 +149,8 @@ class Forms:
             "la_name": LOCAL_AUTHORITIES[la],
         }
 
-    async def _form(self, request: Request) -> FormData | None:
+    async def form_data(self, request: Request) -> FormData | None:
+        """The posted form, or None when its CSRF token is missing or wrong."""
         form = await request.form(**FORM_LIMITS)
         return form if csrf_ok(request.session.get("csrf"), form.get("csrf_token")) else None
 
@@ -155,14 +158,14 @@ class Forms:
 
     async def sign_in_form(self, request: Request) -> Response:
         """The referrers' sign-in page."""
-        return self._page(request, "sign_in.html", errors=[], username="")
+        return self.page(request, "sign_in.html", errors=[], username="")
 
     async def sign_in(self, request: Request) -> Response:
         """Check the password; start a session with a fresh CSRF token."""
-        form = await self._form(request)
+        form = await self.form_data(request)
         if form is None:
             errors = [FormError("username", "The page expired: please sign in again")]
-            return self._page(request, "sign_in.html", 403, errors=errors, username="")
+            return self.page(request, "sign_in.html", 403, errors=errors, username="")
         username, password = str(form.get("username", "")), str(form.get("password", ""))
         address = client_key(request)
         wait = self.throttle.wait_s(username, address)
@@ -173,7 +176,7 @@ class Forms:
                     "username", f"Too many failed sign-ins. Try again in {ceil(wait / 60)} minutes"
                 )
             ]
-            return self._page(request, "sign_in.html", 429, errors=errors, username=username)
+            return self.page(request, "sign_in.html", 429, errors=errors, username=username)
         loop = asyncio.get_running_loop()
         account = (  # a name no account can have is refused without hashing anything
             await loop.run_in_executor(
@@ -186,7 +189,7 @@ class Forms:
             locked = self.throttle.failed(username, address)
             log.warning("referrer sign-in refused", locked=locked)
             errors = [FormError("username", "Enter a correct username and password")]
-            return self._page(request, "sign_in.html", 401, errors=errors, username=username)
+            return self.page(request, "sign_in.html", 401, errors=errors, username=username)
         self.throttle.succeeded(username, address)
         self.drafts.pop(str(request.session.get("sid")), None)  # the old session's answers go too
         self.sessions.sign_in(request.session, account.username)
@@ -195,7 +198,7 @@ class Forms:
 
     async def sign_out(self, request: Request) -> Response:
         """End the session and drop its draft."""
-        if await self._form(request) is not None:
+        if await self.form_data(request) is not None:
             sid = request.session.get("sid")
             if isinstance(sid, str):
                 self.drafts.pop(sid, None)
@@ -207,11 +210,11 @@ class Forms:
 
     async def start(self, request: Request) -> Response:
         """What the form asks, and the referrals sent from this session."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         sent = request.session.get("sent", [])
-        return self._page(
+        return self.page(
             request,
             "start.html",
             account=account,
@@ -222,7 +225,7 @@ class Forms:
 
     async def new(self, request: Request) -> Response:
         """Start a new referral (forgetting any unsent one)."""
-        if self._account(request) is None:
+        if self.account(request) is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         draft = self._draft(request)
         draft.clear()
@@ -240,7 +243,7 @@ class Forms:
         partner = self._partner(account)
         title, _ = STEPS[step]
         number = STEP_NAMES.index(step) + 1
-        return self._page(
+        return self.page(
             request,
             f"step_{step}.html",
             status_code,
@@ -262,21 +265,21 @@ class Forms:
 
     async def step(self, request: Request) -> Response:
         """One page of the form, with the answers so far."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         step = request.path_params["step"]
         if step not in STEPS:
-            return self._page(request, "missing.html", 404)
+            return self.page(request, "missing.html", 404)
         return self._step_page(request, account, step, self._draft(request), [])
 
     async def answer(self, request: Request) -> Response:
         """Keep one page's answers; on to the next page, or back to it with what is wrong."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         step = request.path_params["step"]
-        form = await self._form(request)
+        form = await self.form_data(request)
         if step not in STEPS or form is None:
             return RedirectResponse("/refer", status_code=303)
         draft = self._draft(request)
@@ -294,13 +297,13 @@ class Forms:
 
     async def guidance(self, request: Request) -> Response:
         """The guidance panel for the answers on the page, not yet kept (for guidance.js)."""
-        form = await self._form(request)
+        form = await self.form_data(request)
         if form is None:
             return Response(status_code=403)
         if request.url.path.endswith("/public/guidance"):
             draft = _public_draft(form, self.clock().date())
         else:
-            if self._account(request) is None:
+            if self.account(request) is None:
                 return Response(status_code=401)
             draft = dict(self._draft(request))
             step = str(form.get("step", ""))
@@ -310,7 +313,7 @@ class Forms:
 
     async def check_answers(self, request: Request) -> Response:
         """Every answer with a link to change it, the guidance, and the button that sends."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         draft = self._draft(request)
@@ -327,7 +330,7 @@ class Forms:
         document = referral_document(draft, "FORM-CHECK", self._sender(account), self.clock())
         verdict, _ = check(document, self.partners.registry, self.clock())
         errors = errors or form_errors(verdict)
-        return self._page(
+        return self.page(
             request,
             "check.html",
             status_code,
@@ -342,10 +345,10 @@ class Forms:
 
     async def send(self, request: Request) -> Response:
         """Send the referral as the referrer's organisation; on to the page that follows it."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
-        if await self._form(request) is None:
+        if await self.form_data(request) is None:
             return RedirectResponse("/refer/check", status_code=303)
         draft = self._draft(request)
         referral_id = _reference()
@@ -378,7 +381,7 @@ class Forms:
 
     async def sent(self, request: Request) -> Response:
         """The confirmation, then the referral's progress as the referrer is told it."""
-        account = self._account(request)
+        account = self.account(request)
         if account is None:
             return RedirectResponse("/refer/sign-in", status_code=303)
         referral_id = request.path_params["referral_id"]
@@ -402,7 +405,7 @@ class Forms:
         **context: object,
     ) -> Response:
         final = bool(updates) and updates[-1].status in FINAL
-        return self._page(
+        return self.page(
             request,
             template,
             reference=reference,
@@ -428,7 +431,7 @@ class Forms:
     ) -> Response:
         councils = self._public_councils()
         la = draft.get("local_authority") or (next(iter(councils)) if len(councils) == 1 else "")
-        return self._page(
+        return self.page(
             request,
             "public.html",
             status_code,
@@ -447,7 +450,7 @@ class Forms:
 
     async def public_send(self, request: Request) -> Response:
         """Send a member of the public's referral as the council's public organisation."""
-        form = await self._form(request)
+        form = await self.form_data(request)
         if form is None:
             return self._public_page(
                 request,

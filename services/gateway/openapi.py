@@ -45,6 +45,12 @@ def _organisation_from_the_key(referrer: dict[str, Any]) -> None:
     referrer["required"] = [f for f in referrer.get("required", []) if f != "organisation_id"]
 
 
+def _request_from_the_path(answer: dict[str, Any]) -> None:
+    """The API's answer body: the request comes from the path, not from ``request_id``."""
+    answer["properties"].pop("request_id", None)
+    answer["required"] = [f for f in answer.get("required", []) if f != "request_id"]
+
+
 def _json(description: str, model: type[BaseModel]) -> dict[str, Any]:
     schema = {"$ref": REF.format(model=model.__name__)}
     return {"description": description, "content": {"application/json": {"schema": schema}}}
@@ -68,6 +74,7 @@ def openapi_document(version: str) -> dict[str, Any]:
         [(model, "validation") for model in models], ref_template=REF
     )
     _organisation_from_the_key(definitions["$defs"]["Referrer"])
+    _request_from_the_path(definitions["$defs"]["CheckAnswer"])
     refused = {
         "401": _json("No key, or not a live key.", Problem),
         "403": _json("The key's organisation is no longer registered.", Problem),

@@ -92,6 +92,7 @@ async def test_a_second_triage_process_takes_partitions_and_nothing_is_decided_t
     assert len(origins) == REFERRALS
     assert set(origins.values()) == {1}
     by_id = {d.decision_id: d for d in expected.decisions}
-    assert [d for d in got if by_id.get(d.decision_id) != d] == []
+    differ = [(d, by_id.get(d.decision_id)) for d in got if by_id.get(d.decision_id) != d]
+    assert not differ, f"{len(differ)} decisions differ from a crash-free run; first: {differ[0]}"
     assert len(got) == len(expected.decisions)
     assert min(handled) > 0, "one process did all the work"
