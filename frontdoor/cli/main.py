@@ -13,6 +13,7 @@ from frontdoor import serve
 from frontdoor.cli import (
     bench,
     broker,
+    checks,
     dashboard,
     deploy,
     export,
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(broker.app, name="broker")
 app.add_typer(bench.app, name="bench")
 app.add_typer(partners.app, name="partners")
+app.add_typer(checks.app, name="checks")
 app.add_typer(deploy.app, name="deploy")
 app.add_typer(export.app, name="export")
 topics_app = typer.Typer(

@@ -7,11 +7,15 @@ malformed answer are each refused with errors naming the field.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 
+from conftest import ROOT
 from factories import encode, recently, referral
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
@@ -100,3 +104,47 @@ async def test_a_level_3_referral_asks_three_agencies_and_each_answer_is_recorde
     assert kinds.count(DecisionKind.CHECKS_ASKED) == 1
     assert kinds.count(DecisionKind.CHECK_ANSWERED) == 1
     assert kinds.count(DecisionKind.CHECK_REFUSED) == 2
+
+
+def frontdoor(services, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "frontdoor", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env=services.env(),
+        timeout=120,
+    )
+
+
+async def test_a_partners_engineer_lists_and_answers_checks_from_the_command_line(
+    topics_ready, services, reader
+) -> None:
+    kafka = topics_ready
+    org = "tees-education-services"
+    for name in ("intake", "triage"):
+        services.start(name)
+    document = referral(submitted_at=recently())
+    await publish(kafka, kafka.topics.inbound("cleveland-police"), encode(document))
+    await reader([kafka.topics.check_requests(org)], count=1, timeout=60)
+
+    listed = await asyncio.to_thread(frontdoor, services, "checks", "list", "--org", org, "--json")
+    assert listed.returncode == 0, listed.stderr
+    (request,) = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert request["child"]["family_name"] == "Smith"
+    answer_args = ("checks", "answer", request["request_id"], "--org", org, "--result", "no-trace")
+    who = ("--name", "Jo Bell", "--role", "Education safeguarding officer")
+    answered = await asyncio.to_thread(frontdoor, services, *answer_args, *who)
+    assert answered.returncode == 0, answered.stderr
+    assert json.loads(answered.stdout)["kind"] == "answer-recorded"
+    again = await asyncio.to_thread(frontdoor, services, *answer_args, *who)
+    assert again.returncode == 1
+    assert "answered already" in again.stderr
+    declined = await asyncio.to_thread(
+        frontdoor, services, *answer_args[:-1], "declined", *who
+    )  # no reason: refused before anything is sent
+    assert declined.returncode == 1
+    assert "reason" in declined.stderr
+    after = await asyncio.to_thread(frontdoor, services, "checks", "list", "--org", org, "--json")
+    assert after.stdout == ""
