@@ -134,8 +134,9 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.status_events, read),
             *_topic(topics.notifier_sequences, read, write),
             *_topic(status_prefix, read, write, prefixed=True),
+            *_topic(requests_prefix, read, prefixed=True),  # check requests, for webhooks
             *_topic(topics.dead_letter, write),
-            # webhook deliveries: one consumer group per partner
+            # webhook deliveries: one consumer group per partner and stream
             Grant(Resource.GROUP, group_prefix + "webhooks", Pattern.PREFIXED, read),
         ],
         "dashboard": [

@@ -1,6 +1,8 @@
-"""Signed webhook deliveries of status updates, for partners that registered an endpoint.
+"""Signed webhook deliveries of status updates and check requests, for partners with an endpoint.
 
-Each such partner has its own delivery task and its own consumer group on ``status.<org>``:
+Each such partner has its own delivery task and its own consumer group on ``status.<org>``
+(and, if it answers partner checks, another on ``checks.requests.<org>``: requests, reminders
+and withdrawals; ``X-FrontDoor-Event`` says which stream a delivery is from):
 updates are POSTed in order, retried with exponential backoff and jitter, and the offset is
 committed only once an update was delivered or, after the last attempt, dead-lettered to
 ``notifier.dead-letter`` with the reason. A partner whose endpoint is slow or down holds up
@@ -16,6 +18,7 @@ import contextlib
 import functools
 import hashlib
 import hmac
+import json
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -44,6 +47,8 @@ log = structlog.get_logger(__name__)
 SIGNATURE_HEADER = "X-FrontDoor-Signature"
 IDEMPOTENCY_HEADER = "X-FrontDoor-Idempotency-Key"
 ATTEMPT_HEADER = "X-FrontDoor-Delivery-Attempt"
+EVENT_HEADER = "X-FrontDoor-Event"
+DELIVERED_CHECK_KINDS = {"request", "reminder", "withdrawn"}  # receipts answer Kafka answers
 SIGNATURE_TOLERANCE_S = 300
 ANSWER_READ_BYTES = 4096  # of a webhook answer: only its status matters
 
@@ -71,6 +76,31 @@ def verify_signature(
         return False
     expected = sign(secret, timestamp, body).split("v1=", 1)[1]
     return hmac.compare_digest(expected, parts.get("v1", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class Stream:
+    """What one delivery task reads and how each record is keyed (None: not delivered)."""
+
+    event: str
+    topic: Callable[[KafkaSettings, str], str]
+    key: Callable[[bytes], str | None]
+
+
+def _status_key(body: bytes) -> str | None:
+    update = StatusUpdate.model_validate_json(body)
+    return f"{update.contact_id}:{update.sequence}"  # the same on every attempt and restart
+
+
+def _check_key(body: bytes) -> str | None:
+    message = json.loads(body)
+    if message.get("kind") not in DELIVERED_CHECK_KINDS:
+        return None
+    return f"{message.get('request_id')}:{message.get('kind')}"
+
+
+STATUS = Stream("status-update", lambda kafka, org: kafka.topics.status(org), _status_key)
+CHECKS = Stream("check", lambda kafka, org: kafka.topics.check_requests(org), _check_key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +150,9 @@ class PartnerDelivery:
         current: Callable[[], Partner | None] | None = None,
         production: bool = False,
         resolve: Resolver = resolve_host,
+        stream: Stream = STATUS,
     ) -> None:
-        """Deliver to ``partner``'s endpoint; dead-letter through ``dead_letter``.
+        """Deliver ``stream`` to ``partner``'s endpoint; dead-letter through ``dead_letter``.
 
         In ``production`` each attempt resolves the host again, checks the addresses and
         connects to the checked one (:func:`endpoint_for`).
@@ -138,12 +169,18 @@ class PartnerDelivery:
         self.dead_letter = dead_letter
         self.production = production
         self.resolve = resolve
+        self.stream = stream
         self.rng = random.Random()  # noqa: S311 - jitter, not cryptography
 
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver until ``stop`` is set."""
-        topic = self.kafka.topics.status(self.partner.id)
-        group = safe_client_id(self.kafka.topic_prefix + "frontdoor", "webhooks", self.partner.id)
+        topic = self.stream.topic(self.kafka, self.partner.id)
+        parts = (
+            ("webhooks", self.partner.id)
+            if self.stream is STATUS
+            else ("webhooks", "checks", self.partner.id)
+        )
+        group = safe_client_id(self.kafka.topic_prefix + "frontdoor", *parts)
         consumer = make_consumer(self.kafka, group_id=group, client_id=group, topics=[topic])
         await consumer.start()
         try:
@@ -208,6 +245,7 @@ class PartnerDelivery:
             SIGNATURE_HEADER: sign(secret, int(time.time()), body),
             IDEMPOTENCY_HEADER: key,
             ATTEMPT_HEADER: str(attempt),
+            EVENT_HEADER: self.stream.event,
             "User-Agent": "FrontDoor-Notifier/1",
         }
 
@@ -219,8 +257,9 @@ class PartnerDelivery:
         False if the service is stopping, or the partner's webhook is gone, before either.
         """
         body: bytes = record.value or b""
-        update = StatusUpdate.model_validate_json(body)
-        key = f"{update.contact_id}:{update.sequence}"  # the same on every attempt and restart
+        key = self.stream.key(body)
+        if key is None:
+            return True  # not for the webhook: passed over
         reason = ""
         for attempt in range(1, self.policy.max_attempts + 1):
             partner = self.current()
@@ -295,6 +334,29 @@ class WebhookDispatcher:
                 log.error("webhook refused", organisation=partner.id, reason=problem)
         return None if self._verdicts[key] else partner
 
+    def _deliveries(
+        self, dead_letter: Callable[[Record, str, int], Awaitable[None]]
+    ) -> list[tuple[str, PartnerDelivery]]:
+        """A delivery per webhook partner and stream, by name (``<stream>:<organisation>``)."""
+        found = []
+        for partner in self.partners.registry.partners:
+            allowed = self.allowed(partner.id)
+            if allowed is None:
+                continue
+            for stream in (STATUS, CHECKS) if partner.checks is not None else (STATUS,):
+                delivery = PartnerDelivery(
+                    self.kafka,
+                    allowed,
+                    self.policy,
+                    self.health,
+                    dead_letter,
+                    current=functools.partial(self.allowed, partner.id),
+                    production=self.production,
+                    stream=stream,
+                )
+                found.append((f"{stream.event}:{partner.id}", delivery))
+        return found
+
     async def run(self, stop: asyncio.Event) -> None:
         """Deliver for every webhook partner until ``stop``; a failing task stops the service."""
         producer = make_producer(self.kafka, client_id="frontdoor-webhooks-dead-letter")
@@ -317,19 +379,9 @@ class WebhookDispatcher:
         tasks: dict[str, asyncio.Task[None]] = {}
         try:
             while not stop.is_set():
-                for partner in self.partners.registry.partners:
-                    allowed = self.allowed(partner.id)
-                    if allowed is not None and partner.id not in tasks:
-                        delivery = PartnerDelivery(
-                            self.kafka,
-                            allowed,
-                            self.policy,
-                            self.health,
-                            dead_letter,
-                            current=functools.partial(self.allowed, partner.id),
-                            production=self.production,
-                        )
-                        tasks[partner.id] = asyncio.create_task(delivery.run(stop))
+                for name, delivery in self._deliveries(dead_letter):
+                    if name not in tasks:
+                        tasks[name] = asyncio.create_task(delivery.run(stop))
                 for partner_id, task in list(tasks.items()):
                     if task.done() and not task.cancelled() and task.exception() is not None:
                         raise RuntimeError("a webhook delivery task failed") from task.exception()

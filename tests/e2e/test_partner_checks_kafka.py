@@ -14,14 +14,22 @@ import sys
 from typing import Any
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from test_webhooks import registry_with_webhooks
 
 from conftest import ROOT
 from factories import encode, recently, referral
+from frontdoor.broker.local import free_port
+from runtime.health import serve_asgi
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
 from schemas.checks import CheckMessageKind
 from schemas.triage import CheckRequest, Decision, DecisionKind
+from services.notifier.webhooks import verify_signature
 
 pytestmark = pytest.mark.kafka
 
@@ -148,3 +156,34 @@ async def test_a_partners_engineer_lists_and_answers_checks_from_the_command_lin
     assert "reason" in declined.stderr
     after = await asyncio.to_thread(frontdoor, services, "checks", "list", "--org", org, "--json")
     assert after.stdout == ""
+
+
+async def test_a_partner_with_a_webhook_gets_each_request_signed(
+    topics_ready, services, tmp_path
+) -> None:
+    kafka = topics_ready
+    org = "tees-education-services"
+    port = free_port()
+    delivered: list[tuple[dict[str, str], bytes]] = []
+
+    async def hook(request: Request) -> Response:
+        delivered.append((dict(request.headers), await request.body()))
+        return Response(status_code=204)
+
+    registry = registry_with_webhooks(tmp_path, port, {org: "education"})
+    receiving = Starlette(routes=[Route("/hooks/{name}", hook, methods=["POST"])])
+    async with serve_asgi(receiving, port):
+        for name in ("intake", "triage", "notifier"):
+            services.start(name, FRONTDOOR_PARTNERS_FILE=str(registry))
+        document = referral(submitted_at=recently())
+        await publish(kafka, kafka.topics.inbound("cleveland-police"), encode(document))
+        async with asyncio.timeout(60):
+            while not delivered:
+                await asyncio.sleep(0.2)
+    headers, body = delivered[0]
+    assert headers["x-frontdoor-event"] == "check"
+    assert verify_signature(f"secret-of-{org}", headers["x-frontdoor-signature"], body)
+    request = CheckRequest.model_validate_json(body)
+    assert request.kind is CheckMessageKind.REQUEST
+    assert headers["x-frontdoor-idempotency-key"] == f"{request.request_id}:request"
+    assert document["summary"] not in body.decode()
