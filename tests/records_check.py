@@ -26,6 +26,7 @@ TABLES: dict[str, type[tables.Base]] = {
     "status_updates": tables.StatusUpdate,
     "rejections": tables.Rejection,
     "allocations": tables.Allocation,
+    "checks": tables.PartnerCheck,
 }
 
 

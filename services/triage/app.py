@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Callable
+
 from aiokafka import TopicPartition
+from aiokafka.errors import KafkaError
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from runtime.health import Health
 from runtime.kafka.admin import ensure_topics
+from runtime.kafka.clients import make_admin
+from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
 from runtime.processor import Subscription, TransactionalProcessor
 from runtime.runner import ServiceApp, ServiceSettings
-from services.triage.checks import from_registry
+from services.triage.checks import from_registry, with_topics
 from services.triage.engine import TriageEngine
 from services.triage.handler import TriageHandler, restore_partitions
 
@@ -35,7 +42,12 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     health = Health("triage")
     partners = PartnerDirectory()
     health.watch("partners", lambda: partners.problem)
-    engine = TriageEngine(settings.policy.load(), from_registry(lambda: partners.registry))
+    requests_topics = RequestTopics(settings.kafka, lambda: partners.registry.checking_ids)
+    health.watch("check topics", requests_topics.problem)
+    engine = TriageEngine(
+        settings.policy.load(),
+        with_topics(from_registry(lambda: partners.registry), requests_topics.exists),
+    )
 
     async def on_assigned(assigned: set[TopicPartition]) -> None:
         await restore_partitions(settings.kafka, topics, engine, assigned)
@@ -56,5 +68,53 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     async def prepare() -> None:
         if settings.create_topics:
             await ensure_topics(settings.kafka, partners.registry.topic_specs(topics))
+        await requests_topics.refresh()  # before the first decision: who can be asked
 
-    return ServiceApp("triage", processor, health, settings.health_port, prepare)
+    return ServiceApp(
+        "triage", processor, health, settings.health_port, prepare, [requests_topics.follow]
+    )
+
+
+class RequestTopics:
+    """Which check partners' ``checks.requests`` topics exist, looked at every few seconds."""
+
+    def __init__(
+        self, kafka: KafkaSettings, checking: Callable[[], list[str]], every_s: float = 10.0
+    ) -> None:
+        """Look for the topics of ``checking()`` on ``kafka`` every ``every_s`` seconds."""
+        self.kafka = kafka
+        self.checking = checking
+        self.every_s = every_s
+        self.known: set[str] = set()
+
+    def exists(self, organisation_id: str) -> bool:
+        """Whether the organisation's requests topic existed at the last look."""
+        return self.kafka.topics.check_requests(organisation_id) in self.known
+
+    def problem(self) -> str | None:
+        """The check partners not asked for want of their topic, if any."""
+        missing = [org for org in self.checking() if not self.exists(org)]
+        if not missing:
+            return None
+        return (
+            f"not asked for partner checks until their topics exist (frontdoor topics create): "
+            f"{', '.join(missing)}"
+        )
+
+    async def refresh(self) -> None:
+        """Look again."""
+        admin = make_admin(self.kafka, client_id="frontdoor-triage-topics")
+        await admin.start()
+        try:
+            self.known = set(await admin.list_topics())
+        finally:
+            await admin.close()
+
+    async def follow(self, stop: asyncio.Event) -> None:
+        """Look every ``every_s`` seconds until ``stop``."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.every_s)
+            if not stop.is_set():
+                with contextlib.suppress(KafkaError):  # the next look will do
+                    await self.refresh()

@@ -57,6 +57,19 @@ def from_registry(registry: Callable[[], PartnerRegistry]) -> CheckPartners:
     return partners
 
 
+def with_topics(partners: CheckPartners, has_topic: Callable[[str], bool]) -> CheckPartners:
+    """Only those of ``partners`` whose requests topic exists (``has_topic(organisation id)``).
+
+    Writing to a topic that does not exist would hold triage's transaction until it did: a
+    partner registered to answer checks before its topics were made is asked once they are.
+    """
+
+    def existing(local_authority: str) -> list[CheckPartner]:
+        return [p for p in partners(local_authority) if has_topic(p.organisation_id)]
+
+    return existing
+
+
 def no_partners(local_authority: str) -> Sequence[CheckPartner]:
     """No organisation answers checks (a deployment without any registered)."""
     del local_authority

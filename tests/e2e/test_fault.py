@@ -15,7 +15,11 @@ Then, from what is on the broker:
 - every accepted referral has exactly one decision and belongs to exactly one case, and the
   decisions, queue items and status events are exactly those of one crash-free pass;
 - every referrer's updates are complete and numbered 1, 2, 3... without gaps or repeats;
-- the records database (its writer SIGKILLed too) equals a crash-free projection, row for row;
+- partner checks are asked and answered during the chaos (simulated partners answer as their own
+  users): every request, reminder and receipt is that of the crash-free pass, every answer got
+  exactly one receipt, none was recorded twice;
+- the records database (its writer SIGKILLed too) equals a crash-free projection, row for row,
+  its checks table included;
 - no log line of any service holds a child's name, date of birth, NHS number or address.
 """
 
@@ -34,21 +38,24 @@ from records_check import caught_up, crash_free, snapshot_of_database, snapshot_
 
 from conftest import read_topics
 from domain.validation import Accepted, validate_referral
-from expected import replay
+from expected import place, replay
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.local import LocalBroker, throwaway_broker
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
+from frontdoor.simulator.checks import answer_checks
 from frontdoor.simulator.stream import Publication, ReferralStream
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
 from runtime.records_db.database import make_engine, upgrade
+from schemas.checks import ReceivedAnswer
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.triage import Case, Decision, QueueItem
 from services.intake.handler import REJECTION_HEADER
 from services.records.store import RecordsStore
+from services.triage.engine import Effects
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.fault]
 
@@ -181,9 +188,24 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     try:
         publishing = asyncio.create_task(publish(broker, admin, messages, up))
         churning = asyncio.create_task(records_churn(admin, second_records, up, rng))
+        answering_partners = {p.id: p.checks.agency for p in registry.partners if p.checks}
+        answered: Counter[str] = Counter()
+        answering = asyncio.create_task(
+            answer_checks(
+                admin,
+                answering_partners,
+                answered,
+                lambda org: broker.credentials.settings(
+                    broker.bootstrap_servers, org, admin.topic_prefix
+                ),
+            )
+        )
         kills = await chaos(supervisor, broker, up, rng)
         await publishing
         churned = await churning
+        await asyncio.sleep(15)  # the partners' last answers in time
+        answering.cancel()
+        await asyncio.gather(answering, return_exceptions=True)
         totals = await verify(admin, messages)
         # the records database, its writer SIGKILLed as often as the others, equals a
         # crash-free projection of the topics, row for row
@@ -251,14 +273,14 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
     invalid = {(r.topic, r.partition, r.offset) for r in sent if not _valid(r, kafka)}
     assert {(o.origin.topic, o.origin.partition, o.origin.offset) for o in rejected} == invalid
 
-    expected = replay(accepted)
+    expected, sent_answers, received = await crash_free_pass(kafka, accepted)
     decisions = await read_topics(
         kafka, [topics.decisions], count=len(expected.decisions), timeout=300
     )
     got = [Decision.model_validate_json(r.value) for r in decisions]
-    per_referral = Counter((o.topic, o.partition, o.offset) for d in got if (o := d.origin))
-    assert len(per_referral) == len(accepted)
-    assert set(per_referral.values()) == {1}
+    per_input = Counter((o.topic, o.partition, o.offset) for d in got if (o := d.origin))
+    assert len(per_input) == len(accepted) + len(received)
+    assert set(per_input.values()) == {1}
     by_id = {d.decision_id: d for d in expected.decisions}
     assert [d for d in got if by_id.get(d.decision_id) != d] == []
     assert len(got) == len(expected.decisions)
@@ -301,7 +323,8 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
     said = Counter((e.contact_id, e.status, e.occurred_at) for e in statuses)
     told = Counter((u.contact_id, u.status, u.occurred_at) for u in got_updates)
     assert told == said
-    return {
+    checks = await verify_checks(kafka, expected, sent_answers, received)
+    return checks | {
         "published": len(sent),
         "accepted": len(accepted),
         "rejected": len(rejected),
@@ -312,6 +335,72 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
         "status_updates": len(got_updates),
         "referrers": len({u.organisation_id for u in got_updates}),
         "rejected_told": sum(1 for u in got_updates if u.status is Status.REJECTED),
+    }
+
+
+async def crash_free_pass(
+    kafka: KafkaSettings, accepted: list[Any]
+) -> tuple[Effects, list[Any], list[Any]]:
+    """The crash-free pass; the answers partners sent; those intake passed on to triage."""
+    topics = kafka.topics
+    # partners' answers, read by triage beside the referrals: the crash-free pass reads each
+    # partition's inputs in the order triage's decisions show it read them
+    checking = load_registry().checking_ids
+    sent_answers = await read_topics(
+        kafka, [topics.check_answers(org) for org in checking], count=1, timeout=60, settle=3
+    )
+    received = await read_topics(
+        kafka, [topics.checks_received], count=len(sent_answers), timeout=120
+    )
+    inputs = {place(AcceptedReferral.model_validate_json(r.value).origin) for r in accepted}
+    inputs |= {place(ReceivedAnswer.model_validate_json(r.value).origin) for r in received}
+    order: dict[tuple[str, int, int], tuple[int, int]] = {}
+    async with asyncio.timeout(300):
+        while not inputs <= order.keys():  # every input's decision is there
+            order.clear()
+            decision_records = await read_topics(
+                kafka, [topics.decisions], count=len(inputs), timeout=300
+            )
+            for record in sorted(decision_records, key=lambda r: (r.partition, r.offset)):
+                if (origin := Decision.model_validate_json(record.value).origin) is not None:
+                    order.setdefault(place(origin), (record.partition, record.offset))
+    expected = replay(accepted, received, order=order)
+    # each input partition was read in offset order
+    read_order = sorted(
+        accepted, key=lambda r: order[place(AcceptedReferral.model_validate_json(r.value).origin)]
+    )
+    for partition in {r.partition for r in accepted}:
+        offsets = [r.offset for r in read_order if r.partition == partition]
+        assert offsets == sorted(offsets)
+    return expected, sent_answers, received
+
+
+async def verify_checks(
+    kafka: KafkaSettings, expected: Effects, sent_answers: list[Any], received: list[Any]
+) -> dict[str, int]:
+    """Every check message is the crash-free pass's, once; each answer has one receipt."""
+    topics = kafka.topics
+    checking = load_registry().checking_ids
+    # every check request, reminder, withdrawal and receipt is the crash-free pass's, once
+    told = await read_topics(
+        kafka,
+        [topics.check_requests(org) for org in checking],
+        count=len(expected.check_messages),
+        timeout=120,
+    )
+    check_key = lambda m: (m["kind"], m.get("request_id"))  # noqa: E731
+    told_partners = [json.loads(r.value) for r in told]
+    assert Counter(map(check_key, told_partners)) == Counter(
+        check_key(m.model_dump(mode="json")) for _, m in expected.check_messages
+    )
+    receipts = [m for m in told_partners if m["kind"].startswith("answer-")]
+    assert len(receipts) == len(sent_answers) == len(received)  # one receipt per answer
+    assert not [m for m in receipts if "answered already" in json.dumps(m)]
+    assert sum(m["kind"] == "answer-recorded" for m in receipts) > 0
+    return {
+        "check_requests": sum(m["kind"] == "request" for m in told_partners),
+        "check_answers": len(sent_answers),
+        "answers_recorded": sum(m["kind"] == "answer-recorded" for m in receipts),
     }
 
 

@@ -13,7 +13,9 @@ import subprocess
 import sys
 from typing import Any
 
+import httpx
 import pytest
+import yaml
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -23,12 +25,13 @@ from test_webhooks import registry_with_webhooks
 from conftest import ROOT
 from factories import encode, recently, referral
 from frontdoor.broker.local import free_port
+from runtime.demo import DEMO_PARTNERS_FILE
 from runtime.health import serve_asgi
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
 from schemas.checks import CheckMessageKind
-from schemas.triage import CheckRequest, Decision, DecisionKind
+from schemas.triage import CheckRequest, Decision, DecisionKind, QueueItem
 from services.notifier.webhooks import verify_signature
 
 pytestmark = pytest.mark.kafka
@@ -187,3 +190,43 @@ async def test_a_partner_with_a_webhook_gets_each_request_signed(
     assert request.kind is CheckMessageKind.REQUEST
     assert headers["x-frontdoor-idempotency-key"] == f"{request.request_id}:request"
     assert document["summary"] not in body.decode()
+
+
+async def test_a_check_partner_without_topics_is_not_asked_and_nothing_waits_for_it(
+    topics_ready, services, reader, tmp_path
+) -> None:
+    kafka = topics_ready
+    document = yaml.safe_load(DEMO_PARTNERS_FILE.read_text())
+    document["partners"].append(
+        {
+            "id": "tees-youth-justice",
+            "name": "Tees Youth Justice Service",
+            "source": "8",
+            "local_authorities": ["808"],
+            "checks": {"agency": "youth-justice", "local_authorities": ["808"]},
+        }
+    )  # registered to answer checks, its topics not made yet
+    registry = tmp_path / "partners.yaml"
+    registry.write_text(yaml.safe_dump(document))
+    port = free_port()
+    services.start(
+        "intake", FRONTDOOR_PARTNERS_FILE=str(registry), FRONTDOOR_INTAKE_CREATE_TOPICS="false"
+    )
+    services.start(
+        "triage",
+        FRONTDOOR_PARTNERS_FILE=str(registry),
+        FRONTDOOR_TRIAGE_HEALTH_PORT=str(port),
+        FRONTDOOR_TRIAGE_CREATE_TOPICS="false",  # as in production: topics are made beforehand
+    )
+    await publish(
+        kafka, kafka.topics.inbound("cleveland-police"), encode(referral(submitted_at=recently()))
+    )
+    (item,) = await reader([kafka.topics.queue_enquiry_assessment], count=1, timeout=60)
+    assert QueueItem.model_validate_json(item.value).case.level == 3  # decided, not held up
+    asked = await reader(
+        [kafka.topics.check_requests(org) for org in load_registry().checking_ids], count=3
+    )
+    assert len(asked) == 3  # the three whose topics exist
+    async with httpx.AsyncClient() as client:
+        health = (await client.get(f"http://127.0.0.1:{port}/health")).json()
+    assert "tees-youth-justice" in health["warnings"]["check topics"]
