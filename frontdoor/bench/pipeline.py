@@ -248,9 +248,18 @@ class PipelineBench:
                     for name in PIPELINE
                 },
                 "mean_bytes_out": await self._mean_bytes_out(kafka),
+                # level 3 and 4 cases ask the partners' checks in the same transactions
+                "check_requests": await self._check_requests(kafka),
             }
         finally:
             running.stop()
+
+    async def _check_requests(self, kafka: KafkaSettings) -> int:
+        """How many partner check requests triage wrote (with their reminders and receipts)."""
+        total = 0
+        for org in self.registry.checking_ids:
+            total += len(await _record_sizes(kafka, kafka.topics.check_requests(org)))
+        return total
 
     async def _mean_bytes_out(self, kafka: KafkaSettings) -> dict[str, int]:
         """The mean length of the records each service wrote, read back from its topics."""
@@ -263,6 +272,7 @@ class PipelineBench:
                 topics.queue_enquiry_assessment,
                 topics.queue_early_help,
                 topics.status_events,
+                *(topics.check_requests(org) for org in self.registry.checking_ids),
             ],
             "notifier": [
                 topics.notifier_sequences,

@@ -18,12 +18,14 @@ from domain.policies import PolicyBook
 from domain.policy import load_policy
 from factories import accepted, managers_file, referral
 from fakes import FakeRecord
+from runtime.partners import load_registry
 from runtime.records_db.database import make_engine, upgrade
 from schemas.topics import Topics
 from services.dashboard.app import create_app
 from services.dashboard.settings import DashboardSettings
 from services.records.projection import Projection
 from services.records.store import RecordsStore
+from services.triage.checks import from_registry
 from services.triage.engine import Effects, TriageEngine
 
 TOPICS = Topics()
@@ -36,7 +38,8 @@ SCHOOL = {"organisation_id": "stockton-riverside-academy", "source": "2A"}
 
 
 def history() -> Effects:
-    engine = TriageEngine(PolicyBook.single(load_policy()))
+    registry = load_registry()  # level 3 asks the demo's check partners
+    engine = TriageEngine(PolicyBook.single(load_policy()), from_registry(lambda: registry))
     fx = Effects()
     start = datetime(2026, 3, 2, 10, tzinfo=UTC)
     elsewhere = {
@@ -133,6 +136,9 @@ async def test_a_childs_page_shows_every_case_live_or_closed(client) -> None:
     assert "closed, no-further-action" in history_page
     assert "open, enquiry-assessment" in history_page
     assert "S-1" in history_page
+    # the live level-3 case's partner checks, in the child's history
+    assert history_page.count('<tr data-check="open">') == 3
+    assert "cleveland-police (police)" in history_page
     assert "P-7" in history_page
 
 
