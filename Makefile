@@ -15,8 +15,8 @@ $(BIN)/.installed: pyproject.toml
 	touch $@
 
 ## setup: Python packages in .venv, Kafka's jars from Maven Central (cached), Chromium for the
-## dashboard's browser tests and PostgreSQL for the records store's tests (Debian's packages;
-## installed when running as root)
+## dashboard's browser tests, PostgreSQL for the records store's tests and Prometheus (promtool
+## and a server) for the metrics and alert tests (Debian's packages; installed when running as root)
 setup: $(BIN)/.installed system-packages
 	$(BIN)/frontdoor broker fetch
 
@@ -29,6 +29,13 @@ system-packages:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	  else \
 	    echo "Missing:$$missing ('sudo apt-get install$$missing' to run the browser and database tests)"; \
+	  fi; \
+	fi; \
+	if ! command -v promtool >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null; \
+	  else \
+	    echo "Missing: prometheus ('sudo apt-get install prometheus' to run the metrics tests)"; \
 	  fi; \
 	fi
 

@@ -1,4 +1,4 @@
-"""A small HTTP health endpoint each service process serves on 127.0.0.1."""
+"""A small HTTP health endpoint (and ``/metrics``) each service process serves on 127.0.0.1."""
 
 from __future__ import annotations
 
@@ -11,9 +11,11 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp
+
+from runtime import metrics
 
 
 @dataclass
@@ -36,6 +38,7 @@ class Health:
     def count(self, name: str, amount: int = 1) -> None:
         """Add ``amount`` to a counter shown on the health endpoint."""
         self.counters[name] = self.counters.get(name, 0) + amount
+        metrics.count(self.service, name, amount)
 
     def as_json(self) -> dict[str, Any]:
         """The health document."""
@@ -55,7 +58,13 @@ def health_app(health: Health) -> Starlette:
     async def endpoint(_request: Request) -> JSONResponse:
         return JSONResponse(health.as_json(), status_code=200 if health.ready else 503)
 
-    return Starlette(routes=[Route("/health", endpoint)])
+    return Starlette(routes=[Route("/health", endpoint), Route("/metrics", metrics_endpoint)])
+
+
+async def metrics_endpoint(_request: Request) -> Response:
+    """``GET /metrics``: the process's Prometheus metrics."""
+    body, content_type = metrics.exposition()
+    return Response(body, media_type=content_type)
 
 
 class _ServerWithoutSignals(uvicorn.Server):

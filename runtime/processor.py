@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import NoOffsetForPartitionError, OffsetOutOfRangeError
 
+from runtime import metrics
 from runtime.health import Health
 from runtime.heap import Heap
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
@@ -124,6 +125,7 @@ class TransactionalProcessor:
     ) -> None:
         """Wire the processor; nothing connects until :meth:`run`."""
         self.kafka = kafka
+        self.service = service
         self.group_id = safe_client_id(kafka.topic_prefix + "frontdoor", service)
         # Stable per instance, so a restarted process fences its killed predecessor's
         # open transaction at once instead of waiting for it to time out.
@@ -214,7 +216,7 @@ class TransactionalProcessor:
                     if generation != self._rebalance.generation:
                         await self._refetch(consumer, batch)
                         continue
-                    await self._process(batch, producer)
+                    await self._process(batch, producer, consumer)
                 self.heap.after_batch()
         finally:
             stopping.cancel()
@@ -261,15 +263,29 @@ class TransactionalProcessor:
         self,
         batch: dict[TopicPartition, list[Record]],
         producer: AIOKafkaProducer,
+        consumer: AIOKafkaConsumer,
     ) -> None:
         started = time.perf_counter()
         records = [record for partition_records in batch.values() for record in partition_records]
         outputs = await self.handler(records)
         handled = time.perf_counter()
-        async with producer.transaction():
-            await _send_all(producer, outputs)
-            offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
-            await producer.send_offsets_to_transaction(offsets, self.group_id)
+        try:
+            async with producer.transaction():
+                await _send_all(producer, outputs)
+                offsets = {tp: recs[-1].offset + 1 for tp, recs in batch.items() if recs}
+                await producer.send_offsets_to_transaction(offsets, self.group_id)
+        except BaseException:
+            metrics.ABORTED.labels(service=self.service).inc()
+            raise
+        committed = time.perf_counter()
+        metrics.TRANSACTION_SECONDS.labels(service=self.service).observe(committed - handled)
+        metrics.BATCH_SECONDS.labels(service=self.service).observe(committed - started)
+        for tp, offset in offsets.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.LAG.labels(
+                    service=self.service, topic=tp.topic, partition=str(tp.partition)
+                ).set(max(0, highwater - offset))
         self._positions.committed |= offsets  # committed: the transaction's commit returned
         self.health.count("records_in", len(records))
         self.health.count("records_out", len(outputs))

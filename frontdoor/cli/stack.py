@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
+import subprocess
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +37,7 @@ from runtime.partners import load_registry
 from runtime.records_db.database import DatabaseSettings, make_engine, upgrade
 
 console = Console(stderr=True)
+PROMETHEUS_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "prometheus" / "prometheus.yml"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,44 @@ async def _publish(
 # show requests, answers, reminders and overdue checks; every other rule is the default policy's.
 DEMO_CHECKS_DUE_HOURS = {4: 0.02, 3: 0.03, 2: 0.05}
 DEMO_TICK_S = "5"  # how often triage's clock looks for overdue cases and checks in the demo
+# /health and /metrics of each pipeline service (deploy/prometheus/prometheus.yml scrapes these)
+METRICS_PORTS = {"intake": 9101, "triage": 9102, "notifier": 9103, "records": 9104}
+PROMETHEUS_PORT = 9090
+
+
+def metrics_ports() -> dict[str, int]:
+    """Each pipeline service's health port: FRONTDOOR_<SERVICE>_HEALTH_PORT, else the default."""
+    return {
+        name: int(os.environ.get(f"FRONTDOOR_{name.upper()}_HEALTH_PORT", port))
+        for name, port in METRICS_PORTS.items()
+    }
+
+
+def start_prometheus(folder: Path, targets: dict[str, int]) -> subprocess.Popen[bytes] | None:
+    """Debian's ``prometheus`` scraping ``targets`` with Front Door's alert rules, if installed."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        console.print("[yellow]--prometheus: prometheus is not installed (make setup)[/yellow]")
+        return None
+    config = yaml.safe_load(PROMETHEUS_CONFIG.read_text())
+    config["rule_files"] = [str(PROMETHEUS_CONFIG.parent / "alerts.yml")]
+    config["scrape_configs"] = [
+        {"job_name": f"frontdoor-{name}", "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}
+        for name, port in targets.items()
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "prometheus.yml").write_text(yaml.safe_dump(config))
+    with (folder / "prometheus.log").open("wb") as log:  # the child keeps its own copy
+        return subprocess.Popen(
+            [
+                binary,
+                f"--config.file={folder / 'prometheus.yml'}",
+                f"--storage.tsdb.path={folder / 'data'}",
+                f"--web.listen-address=127.0.0.1:{PROMETHEUS_PORT}",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
 
 
 def demo_policy(folder: Path) -> Path:
@@ -172,6 +213,7 @@ def _environment(
             "FRONTDOOR_TRIAGE_OVERDUE_CHECK_S", DEMO_TICK_S
         ),
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+        **{f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(p) for name, p in metrics_ports().items()},
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
         "FRONTDOOR_GATEWAY_PORT": str(gateway_port),
         "FRONTDOOR_GATEWAY_ENVIRONMENT": "development",
@@ -179,6 +221,40 @@ def _environment(
         "FRONTDOOR_DASHBOARD_ENVIRONMENT": "development",
         "FRONTDOOR_NOTIFIER_ENVIRONMENT": "development",
     }
+
+
+def _announce(
+    log_dir: Path, dashboard_port: int, gateway_port: int, *, with_prometheus: bool
+) -> subprocess.Popen[bytes] | None:
+    """Say where everything is; start Prometheus if asked (and installed)."""
+    console.print(f"Service logs in {log_dir}/")
+    targets = metrics_ports() | {
+        name: port
+        for name, port in (("dashboard", dashboard_port), ("gateway", gateway_port))
+        if port
+    }
+    console.print(
+        "Metrics: " + ", ".join(f"{n} http://127.0.0.1:{p}/metrics" for n, p in targets.items())
+    )
+    prometheus = (
+        start_prometheus(log_dir.parent / "prometheus", targets) if with_prometheus else None
+    )
+    if prometheus is not None:
+        console.print(
+            f"Prometheus: [bold]http://127.0.0.1:{PROMETHEUS_PORT}/[/bold] (alerts loaded)"
+        )
+    if dashboard_port:
+        console.print(
+            f"Dashboard: [bold]http://127.0.0.1:{dashboard_port}/[/bold] "
+            "(demo sign-in: duty.manager / frontdoor-demo)",
+        )
+    if gateway_port:
+        console.print(
+            f"Referral forms: [bold]http://127.0.0.1:{gateway_port}/refer[/bold] "
+            "(demo sign-in: dsl.riverside / frontdoor-demo), the public's at /refer/public; "
+            f"API: http://127.0.0.1:{gateway_port}/api/v1 (key: frontdoor partners key ORG)",
+        )
+    return prometheus
 
 
 async def _up(
@@ -190,6 +266,7 @@ async def _up(
     *,
     gateway_port: int = 0,
     serious_share: float = SERIOUS_SHARE,
+    with_prometheus: bool = False,
 ) -> None:
     broker: LocalBroker | None = None
     who = Identities(KafkaSettings(), None)
@@ -236,18 +313,7 @@ async def _up(
             ),
             asyncio.create_task(answer_checks(kafka, answering, sent, who.partner)),
         ]
-    console.print(f"Service logs in {log_dir}/")
-    if dashboard_port:
-        console.print(
-            f"Dashboard: [bold]http://127.0.0.1:{dashboard_port}/[/bold] "
-            "(demo sign-in: duty.manager / frontdoor-demo)",
-        )
-    if gateway_port:
-        console.print(
-            f"Referral forms: [bold]http://127.0.0.1:{gateway_port}/refer[/bold] "
-            "(demo sign-in: dsl.riverside / frontdoor-demo), the public's at /refer/public; "
-            f"API: http://127.0.0.1:{gateway_port}/api/v1 (key: frontdoor partners key ORG)",
-        )
+    prometheus = _announce(log_dir, dashboard_port, gateway_port, with_prometheus=with_prometheus)
     deadline = None if duration is None else time.monotonic() + duration
     try:
         with Live(_table(sent, seen, supervisor), console=console, refresh_per_second=2) as live:
@@ -259,6 +325,9 @@ async def _up(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await supervisor.stop()
+        if prometheus is not None:
+            prometheus.terminate()
+            prometheus.wait(timeout=30)
         if broker is not None:
             broker.stop()
 
@@ -282,6 +351,9 @@ def up(  # noqa: PLR0917 - a command's options
         8090, help="Port of the API and referral forms on 127.0.0.1 (0: no gateway)."
     ),
     serious_share: float = SERIOUS_SHARE_OPTION,
+    prometheus: bool = typer.Option(
+        False, help="Also run Prometheus (if installed) scraping every service, alerts loaded."
+    ),
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -298,6 +370,7 @@ def up(  # noqa: PLR0917 - a command's options
                 dashboard_port,
                 gateway_port=gateway_port,
                 serious_share=serious_share,
+                with_prometheus=prometheus,
             )
         )
 

@@ -14,16 +14,19 @@ from pathlib import Path
 
 import structlog
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_MANAGERS_FILE
+from runtime.health import metrics_endpoint
 from runtime.kafka.clients import make_producer
 from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader, RecordsSearch
 from runtime.web.headers import page_middleware
+from runtime.web.measured import Measured
 from services.dashboard.auth import Managers, holds_demo_account
 from services.dashboard.feed import follow
 from services.dashboard.routes import Dashboard
@@ -108,6 +111,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
         "frontdoor_session",
         https_only=not settings.development,
     )
+    routes.append(Route("/metrics", metrics_endpoint))
+    middleware.insert(0, Middleware(Measured, service="dashboard", routes=routes))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine  # the lifespan disposes of it; so may whoever runs without one
     return app

@@ -24,6 +24,7 @@ from starlette.templating import Jinja2Templates
 from domain.cases import REASON_REQUIRED
 from domain.wording import long_date, when
 from domain.working_time import UK_TIME
+from runtime import metrics
 from runtime.records_db.checks import ChecksReader, CheckView
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
@@ -135,6 +136,7 @@ class Dashboard:
         wait = self.throttle.wait_s(username, address)
         if wait > 0:
             log.warning("sign-in refused: locked out", minutes=ceil(wait / 60))
+            metrics.SIGN_INS.labels("dashboard", "locked-out").inc()
             return self._page(
                 request,
                 "login.html",
@@ -153,12 +155,14 @@ class Dashboard:
         if manager is None:
             locked = self.throttle.failed(username, address)
             log.warning("sign-in refused", locked=locked)  # the audit trail of lockouts
+            metrics.SIGN_INS.labels("dashboard", "refused").inc()
             return self._page(
                 request, "login.html", None, error="Wrong username or password.", status_code=401
             )
         self.throttle.succeeded(username, address)
         self.sessions.sign_in(request.session, manager.username)
         log.info("signed in", actor=manager.username)
+        metrics.SIGN_INS.labels("dashboard", "signed-in").inc()
         return RedirectResponse("/queues", status_code=303)
 
     async def logout(self, request: Request) -> Response:
@@ -298,6 +302,7 @@ class Dashboard:
             key=case.local_authority.encode(),
         )
         log.info("action sent", actor=manager.username, kind=kind.value, action_id=action.action_id)
+        metrics.ACTIONS.labels(kind.value).inc()
         return RedirectResponse(f"/cases/{case.case_id}?sent={kind.value}", status_code=303)
 
     async def performance(self, request: Request) -> Response:

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -17,6 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_REFERRERS_FILE
+from runtime.health import metrics_endpoint
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
@@ -25,6 +27,7 @@ from runtime.records_db.database import make_engine, require_current_schema
 from runtime.records_db.reading import RecordsReader
 from runtime.watched_file import WatchedFile
 from runtime.web.headers import page_middleware
+from runtime.web.measured import Measured
 from runtime.web.passwords import holds_demo_sign_in
 from services.gateway.api import PREFIX, Api
 from services.gateway.checks_api import ChecksApi
@@ -154,6 +157,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
         "frontdoor_refer",
         https_only=not settings.development,
     )
+    routes.append(Route("/metrics", metrics_endpoint))
+    middleware.insert(0, Middleware(Measured, service="gateway", routes=routes))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.engine = engine
     app.state.publisher = publisher  # a test may stand a fake producer in

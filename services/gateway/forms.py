@@ -26,6 +26,7 @@ from starlette.templating import Jinja2Templates
 
 from domain.policies import PolicyBook
 from domain.wording import PUBLIC_SOURCES, long_date, when
+from runtime import metrics
 from runtime.partners import PartnerDirectory
 from runtime.watched_file import WatchedFile
 from runtime.web.clients import client_key
@@ -171,6 +172,7 @@ class Forms:
         wait = self.throttle.wait_s(username, address)
         if wait > 0:
             log.warning("referrer sign-in refused: locked out", minutes=ceil(wait / 60))
+            metrics.SIGN_INS.labels("gateway", "locked-out").inc()
             errors = [
                 FormError(
                     "username", f"Too many failed sign-ins. Try again in {ceil(wait / 60)} minutes"
@@ -188,12 +190,14 @@ class Forms:
         if account is None:
             locked = self.throttle.failed(username, address)
             log.warning("referrer sign-in refused", locked=locked)
+            metrics.SIGN_INS.labels("gateway", "refused").inc()
             errors = [FormError("username", "Enter a correct username and password")]
             return self.page(request, "sign_in.html", 401, errors=errors, username=username)
         self.throttle.succeeded(username, address)
         self.drafts.pop(str(request.session.get("sid")), None)  # the old session's answers go too
         self.sessions.sign_in(request.session, account.username)
         log.info("referrer signed in", organisation_id=account.organisation_id)
+        metrics.SIGN_INS.labels("gateway", "signed-in").inc()
         return RedirectResponse("/refer", status_code=303)
 
     async def sign_out(self, request: Request) -> Response:

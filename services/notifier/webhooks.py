@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
+from runtime import metrics
 from runtime.health import Health
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
@@ -269,6 +270,8 @@ class PartnerDelivery:
             failed = await self._attempt(client, partner, body, key, attempt)
             if failed is None:
                 self.health.count("webhooks_delivered")
+                metrics.WEBHOOKS.labels(self.partner.id, "delivered").inc()
+                metrics.WEBHOOK_ATTEMPTS.labels(self.partner.id).observe(attempt)
                 log.info(
                     "webhook delivered",
                     organisation=self.partner.id,
@@ -279,6 +282,7 @@ class PartnerDelivery:
                 return True
             reason = failed
             self.health.count("webhook_failures")
+            metrics.WEBHOOKS.labels(self.partner.id, "failed-attempt").inc()
             log.warning(
                 "webhook attempt failed",
                 organisation=self.partner.id,
@@ -292,6 +296,8 @@ class PartnerDelivery:
                 if stop.is_set():
                     return False
         await self.dead_letter(record, reason, self.policy.max_attempts)
+        metrics.WEBHOOKS.labels(self.partner.id, "dead-lettered").inc()
+        metrics.WEBHOOK_ATTEMPTS.labels(self.partner.id).observe(self.policy.max_attempts)
         return True
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from runtime import metrics
 from runtime.health import Health
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
@@ -128,6 +130,7 @@ class RecordsSink:
         producer: AIOKafkaProducer,
         stop: asyncio.Event,
     ) -> None:
+        started = time.perf_counter()
         records = [record for partition in batch.values() for record in partition]
         rows, unreadable = self.projection.rows(records)
         for record in unreadable:
@@ -141,10 +144,20 @@ class RecordsSink:
         offsets: dict[TopicPartitionKey, int] = {
             (tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items() if recs
         }
+        writing = time.perf_counter()
         if not await self._write(rows, offsets, stop):
             return  # stopping: the batch is read again on the next start
+        done = time.perf_counter()
+        metrics.TRANSACTION_SECONDS.labels(service="records").observe(done - writing)
+        metrics.BATCH_SECONDS.labels(service="records").observe(done - started)
+        # aiokafka's records carry the time they were written (a test's stand-ins may not)
+        stamps = [t for r in records if isinstance(t := getattr(r, "timestamp", None), int)]
+        newest = max(stamps, default=None)
+        if newest is not None:  # how far behind Kafka the database is, by the newest record
+            metrics.RECORDS_LAG_SECONDS.set(max(0.0, time.time() - newest / 1000))
         self.health.count("records_in", len(records))
         self.health.count("rows_written", rows.count())
+        self.health.count("batches")
         log.debug("batch recorded", records=len(records), rows=rows.count())
 
     async def _write(

@@ -7,12 +7,14 @@ state of a partition is rebuilt from ``triage.cases`` whenever this process is g
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 
 import structlog
 from aiokafka import TopicPartition
 from pydantic import ValidationError
 
+from runtime import metrics
 from runtime.kafka.settings import KafkaSettings
 from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
@@ -20,7 +22,7 @@ from schemas.checks import ReceivedAnswer
 from schemas.intake import AcceptedReferral
 from schemas.status import Outcome
 from schemas.topics import Topics
-from schemas.triage import Case, ManagerAction
+from schemas.triage import Case, CaseState, ManagerAction
 from services.triage.actions import apply_action
 from services.triage.engine import Effects, TriageEngine
 
@@ -94,11 +96,45 @@ class TriageHandler(RecordHandler):
         if retired.retired:
             log.info("cases retired", cases=len(retired.retired), held=len(self.engine.cases))
         effects.extend(retired)
+        self.measure(now)
         return self.records(effects)
+
+    def measure(self, now: datetime) -> None:
+        """Set the gauges of open and overdue cases per council and queue, checks per partner."""
+        open_cases: Counter[tuple[str, str]] = Counter()
+        overdue: Counter[tuple[str, str, str]] = Counter()
+        checks_open: Counter[str] = Counter()
+        checks_overdue: Counter[str] = Counter()
+        for brief in self.engine.cases.briefs.values():
+            if brief.state is CaseState.CLOSED or brief.merged:
+                continue
+            queue = brief.outcome.value
+            open_cases[brief.local_authority, queue] += 1
+            if brief.state is CaseState.OPEN and brief.decision_due <= now:
+                overdue[brief.local_authority, queue, brief.rag.value] += 1
+            for partner, due in brief.open_checks:
+                checks_open[partner] += 1
+                checks_overdue[partner] += due <= now
+        for gauge, counts in (
+            (metrics.CASES_OPEN, open_cases),
+            (metrics.CASES_OVERDUE, overdue),
+            (metrics.CHECKS_OPEN, checks_open),
+            (metrics.CHECKS_OVERDUE, checks_overdue),
+        ):
+            gauge.clear()  # a council or partner with nothing open any more shows nothing
+            for labels, value in counts.items():
+                gauge.labels(*(labels if isinstance(labels, tuple) else (labels,))).set(value)
 
     def records(self, effects: Effects) -> list[Outgoing]:
         """The Kafka records of a set of effects."""
         topics = self.topics
+        rag_of = {case.case_id: case.rag.value for case, _ in effects.cases}
+        for decision in effects.decisions:
+            outcome = decision.to_outcome.value if decision.to_outcome else "none"
+            rag = rag_of.get(decision.case_id or "", "none")
+            metrics.DECISIONS.labels(decision.kind.value, outcome, rag).inc()
+            for rule in decision.rules:
+                metrics.RULES.labels(rule).inc()
         queue_topic = {
             Outcome.ENQUIRY_ASSESSMENT: topics.queue_enquiry_assessment,
             Outcome.EARLY_HELP: topics.queue_early_help,

@@ -18,7 +18,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from schemas.triage import Case, CaseState
+from schemas.status import Outcome
+from schemas.triage import Case, CaseState, Rag
 from services.triage.matching import CaseIndex
 
 PARSED_KEPT = 64
@@ -36,6 +37,9 @@ class Brief:
     overdue_since: datetime | None
     settled_at: datetime  # when it last changed, or its newest contact's receipt if later
     next_check_at: datetime | None = None  # when a partner check is next reminded or overdue
+    outcome: Outcome = Outcome.NO_FURTHER_ACTION  # for the metrics: which queue
+    rag: Rag = Rag.BLUE
+    open_checks: tuple[tuple[str, datetime], ...] = ()  # (partner, due) of each open check
 
     @classmethod
     def of(cls, case: Case, partition: int) -> Brief:
@@ -52,6 +56,9 @@ class Brief:
             next_check_at=min(
                 (at for c in case.checks if (at := c.next_tick()) is not None), default=None
             ),
+            outcome=case.outcome,
+            rag=case.rag,
+            open_checks=tuple((c.organisation_id, c.due) for c in case.checks if c.is_open),
         )
 
 
