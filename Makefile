@@ -17,8 +17,16 @@ $(BIN)/.installed: pyproject.toml
 ## setup: Python packages in .venv, Kafka's jars from Maven Central (cached), Chromium for the
 ## dashboard's browser tests, PostgreSQL for the records store's tests and Prometheus (promtool
 ## and a server) for the metrics and alert tests (Debian's packages; installed when running as root)
-setup: $(BIN)/.installed system-packages
+setup: $(BIN)/.installed system-packages deploy/checks/node_modules/.installed
 	$(BIN)/frontdoor broker fetch
+
+## the schemas the deployment files are checked against (Strimzi's CRDs, compose's), from npm
+deploy/checks/node_modules/.installed: deploy/checks/package.json deploy/checks/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --prefix deploy/checks --no-audit --no-fund --silent && touch $@; \
+	else \
+	  echo "Missing: npm (Node.js) to check the deployment files against Strimzi's and compose's schemas"; \
+	fi
 
 system-packages:
 	@missing=""; \
