@@ -122,8 +122,14 @@ class TransactionalProcessor:
         fetch_bytes: int | None = None,
         tick: Callable[[], list[Outgoing]] | None = None,
         tick_every_s: float = 30.0,
+        commit_interval_s: float = 0.0,
     ) -> None:
-        """Wire the processor; nothing connects until :meth:`run`."""
+        """Wire the processor; nothing connects until :meth:`run`.
+
+        ``commit_interval_s`` paces the transactions: a batch is taken no sooner than that after
+        the last commit (what arrives meanwhile waits in the consumer's buffer, up to
+        ``max_batch`` a batch), so a trickle of records does not cost a transaction each.
+        """
         self.kafka = kafka
         self.service = service
         self.group_id = safe_client_id(kafka.topic_prefix + "frontdoor", service)
@@ -137,6 +143,8 @@ class TransactionalProcessor:
         self.fetch_bytes = fetch_bytes
         self.tick = tick
         self.tick_every_s = tick_every_s
+        self.commit_interval_s = commit_interval_s
+        self._last_commit = 0.0
         self._next_tick = 0.0
         self._lock = asyncio.Lock()
         self._positions = Positions()
@@ -188,6 +196,11 @@ class TransactionalProcessor:
         stopping = asyncio.create_task(stop.wait())
         try:
             while not stop.is_set():
+                paced = self._last_commit + self.commit_interval_s - time.monotonic()
+                if paced > 0:  # let the batch fill: one transaction for what came meanwhile
+                    await asyncio.wait({stopping}, timeout=paced)
+                    if stop.is_set():
+                        break
                 generation = self._rebalance.generation
                 fetch = asyncio.create_task(
                     consumer.getmany(timeout_ms=500, max_records=self.max_batch),
@@ -278,6 +291,7 @@ class TransactionalProcessor:
             metrics.ABORTED.labels(service=self.service).inc()
             raise
         committed = time.perf_counter()
+        self._last_commit = time.monotonic()
         metrics.TRANSACTION_SECONDS.labels(service=self.service).observe(committed - handled)
         metrics.BATCH_SECONDS.labels(service=self.service).observe(committed - started)
         for tp, offset in offsets.items():

@@ -36,6 +36,13 @@ class ServiceSettings(BaseSettings):
         description="Port of the /health endpoint on 127.0.0.1; none if unset.",
     )
     log_level: str = Field(default="INFO", description="Lowest log level written.")
+    commit_interval_ms: int = Field(
+        default=0,
+        ge=0,
+        le=5000,
+        description="Pace transactions: take a batch no sooner than this after the last commit "
+        "(what arrives meanwhile joins it). 0: as soon as anything arrives.",
+    )
     environment: Literal["development", "production"] = Field(
         default="production",
         description="production (the default: fails closed) or development (demo files and "

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 from aiokafka.errors import KafkaError
 from pydantic import Field
@@ -35,6 +36,9 @@ from runtime.kafka.settings import KafkaSettings
 # The pom that resolves Kafka from Maven Central, and its logging set-up: package data.
 DEPLOY_KAFKA = Path(str(resources.files("frontdoor.broker") / "kafka"))
 CONTROLLER_USER = "frontdoor-controller"
+
+
+SMALL_MACHINE_CORES = 4
 
 
 class LocalBrokerSettings(BaseSettings):
@@ -61,6 +65,19 @@ class LocalBrokerSettings(BaseSettings):
         description="Clients authenticate with SASL/SCRAM and are held to ACLs (no anonymous "
         "access); passwords are kept in <data_dir>/credentials.json.",
     )
+    jit: Literal["auto", "c1", "tiered"] = Field(
+        default="auto",
+        description="The broker JVM's compilers: c1 only (-XX:TieredStopAtLevel=1) spares a small "
+        "machine's cores the C2 compiler, which competes with the services for minutes after "
+        "start; tiered is the JVM's default. auto: c1 on machines of 4 cores or fewer. "
+        "Production brokers (the Strimzi manifests) keep their own JVM settings.",
+    )
+
+    def jit_options(self, cores: int | None = None) -> list[str]:
+        """The JVM options ``jit`` means on a machine of ``cores`` cores (this one's if None)."""
+        cores = cores if cores is not None else (os.cpu_count() or 1)
+        c1 = self.jit == "c1" or (self.jit == "auto" and cores <= SMALL_MACHINE_CORES)
+        return ["-XX:TieredStopAtLevel=1"] if c1 else []
 
 
 class BrokerError(RuntimeError):
@@ -147,6 +164,7 @@ class LocalBroker:
             f"-Xmx{self.settings.heap}",
             "-XX:+UseG1GC",
             "-XX:MaxGCPauseMillis=20",
+            *self.settings.jit_options(),
             "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={self.deploy_dir / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.data_dir}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
+import statistics
 import sys
 from collections.abc import Iterator
 from dataclasses import asdict
@@ -174,8 +175,15 @@ def pipeline(
     quick: bool = typer.Option(False, "--quick", help="A short run (2,000 referrals)."),
     count: int = typer.Option(10000, help="Referrals sent at full speed."),
     rate: float = typer.Option(500.0, help="Offered rate (referrals/s) for the latency run."),
+    repeat: int = typer.Option(
+        1, min=1, help="Run the whole bench N times; report each figure's median and spread."
+    ),
 ) -> None:
-    """The whole pipeline at full speed and at a fixed rate, against a bare chain: one JSON line."""
+    """The whole pipeline at full speed and at a fixed rate, against a bare chain: one JSON line.
+
+    With ``--repeat N`` (N >= 3 to judge a change against noise), one line: every numeric figure
+    as ``{"median", "min", "max"}`` over the N runs, and the runs themselves.
+    """
     if ctx.invoked_subcommand is not None:
         return
     import asyncio  # noqa: PLC0415
@@ -200,10 +208,37 @@ def pipeline(
                 tasks[phase] = bar.add_task(phase, total=total)
             bar.update(tasks[phase], completed=done)  # type: ignore[arg-type]
 
-        result = asyncio.run(
-            run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress, broker_pid)
-        )
+        runs = [
+            asyncio.run(
+                run(os.environ["KAFKA_BOOTSTRAP_SERVERS"], count, rate, progress, broker_pid)
+            )
+            for _ in range(repeat)
+        ]
+    result = runs[0] if repeat == 1 else {"repeat": repeat, **summarise(runs), "runs": runs}
     sys.stdout.write(json.dumps(result) + "\n")
+
+
+def summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Each numeric figure of ``runs`` (nested alike) as its median, min and max.
+
+    Anything else is as in the first run.
+    """
+    first = runs[0]
+    summary: dict[str, Any] = {}
+    for key, value in first.items():
+        values = [run.get(key) for run in runs]
+        if isinstance(value, dict):
+            summary[key] = summarise([v for v in values if isinstance(v, dict)])
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            numbers = [v for v in values if isinstance(v, (int, float))]
+            summary[key] = {
+                "median": statistics.median(numbers),
+                "min": min(numbers),
+                "max": max(numbers),
+            }
+        else:
+            summary[key] = value
+    return summary
 
 
 @app.command()

@@ -39,6 +39,7 @@ def create_app(settings: IntakeSettings) -> ServiceApp:
         handler=IntakeHandler(topics, partners, settings.policy.load()),
         fetch_bytes=INTAKE_FETCH_BYTES,
         health=health,
+        commit_interval_s=settings.commit_interval_ms / 1000,
     )
 
     async def prepare() -> None:

@@ -60,6 +60,7 @@ def create_app(settings: TriageSettings) -> ServiceApp:
         subscription=Subscription(topics=(topics.accepted, topics.actions, topics.checks_received)),
         handler=handler,
         health=health,
+        commit_interval_s=settings.commit_interval_ms / 1000,
         on_assigned=on_assigned,
         tick=handler.tick,
         tick_every_s=settings.overdue_check_s,

@@ -204,3 +204,28 @@ async def test_after_a_rebalance_a_batch_held_while_its_partition_moved_away_and
     await asyncio.sleep(2)  # anything A would do twice, it has done by now
     out = await reader([sink], count=200)
     assert sorted(r.value for r in out) == sorted(v.upper() for v in values)
+
+
+async def test_paced_transactions_take_no_batch_sooner_than_the_interval_and_lose_nothing(
+    kafka, reader
+) -> None:
+    source, sink = await _setup(kafka)
+    processor = _processor(kafka, source, Upper(sink))
+    processor.commit_interval_s = 0.5
+    values = [f"t{i}".encode() for i in range(40)]
+
+    async def trickle() -> None:
+        for value in values:  # one every 40 ms: unpaced, nearly a transaction each
+            await _publish(kafka, source, [value])
+            await asyncio.sleep(0.04)
+
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sending = asyncio.create_task(trickle())
+    await _run_until(processor, lambda: processor.health.counters.get("records_in", 0) >= 40)
+    elapsed = loop.time() - started
+    await sending
+    batches = processor.health.counters["batches"]
+    assert batches <= elapsed / 0.5 + 1  # at most one commit per interval, the first at once
+    out = await reader([sink], count=40)
+    assert sorted(r.value for r in out) == sorted(v.upper() for v in values)  # each once

@@ -68,3 +68,13 @@ def test_jar_cache_is_keyed_by_the_pom(tmp_path: Path) -> None:
     first = LocalBroker(settings, deploy).libs_dir
     (deploy / "pom.xml").write_text("<project>two</project>")
     assert LocalBroker(settings, deploy).libs_dir != first
+
+
+def test_the_broker_jvm_runs_c1_only_on_a_small_machine_unless_told() -> None:
+    from frontdoor.broker.local import LocalBrokerSettings  # noqa: PLC0415
+
+    auto = LocalBrokerSettings(jit="auto")
+    assert auto.jit_options(cores=2) == ["-XX:TieredStopAtLevel=1"]
+    assert auto.jit_options(cores=16) == []
+    assert LocalBrokerSettings(jit="tiered").jit_options(cores=2) == []
+    assert LocalBrokerSettings(jit="c1").jit_options(cores=16) == ["-XX:TieredStopAtLevel=1"]
