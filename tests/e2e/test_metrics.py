@@ -112,8 +112,9 @@ async def test_every_process_serves_metrics_whose_labels_are_all_from_closed_set
         await publish(kafka, referral(referral_id=f"M-{n}", submitted_at=recently(), child=child))
 
     async with httpx.AsyncClient() as client:
-        # wait until the records hold the case, then use paths that carry ids and names
-        async with asyncio.timeout(60):
+        # wait until the records hold the case, then use paths that carry ids and names (5 s
+        # alone; a clean-clone run beside the fault test's own broker took over 60)
+        async with asyncio.timeout(180):
             while True:
                 health = (await client.get(f"http://127.0.0.1:{ports['records']}/health")).json()
                 if health["counters"].get("records_in", 0) >= 10:
