@@ -42,6 +42,7 @@ def service(name: str) -> int:
     """Run one pipeline service in the foreground until SIGTERM or Ctrl-C; its exit status."""
     import structlog  # noqa: PLC0415 - after the settings are known to be good
 
+    from runtime import tracing  # noqa: PLC0415
     from runtime.logs import configure_logging  # noqa: PLC0415
     from runtime.runner import run_service  # noqa: PLC0415
 
@@ -49,6 +50,7 @@ def service(name: str) -> int:
     try:
         settings = module.Settings()
         configure_logging(name, level=settings.log_level)
+        tracing.configure(name)
         wired = module.create_app(settings)
     except STARTUP_ERRORS as error:
         return cannot_start(name, error)
@@ -69,12 +71,14 @@ def web(name: str, port: int | None = None) -> int:
     """Serve ``dashboard`` or ``gateway`` until stopped; its exit status."""
     import uvicorn  # noqa: PLC0415
 
+    from runtime import tracing  # noqa: PLC0415
     from runtime.logs import configure_logging  # noqa: PLC0415
 
     module = importlib.import_module(f"services.{name}.app")
     try:
         settings = module.Settings() if port is None else module.Settings(port=port)
         configure_logging(name, level=settings.log_level)
+        tracing.configure(name)
         app = module.create_app(settings)
     except STARTUP_ERRORS as error:
         return cannot_start(name, error)

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from runtime import tracing
+
 
 class Record(Protocol):
     """A consumed record as handlers see it (aiokafka's ``ConsumerRecord`` is one)."""
@@ -48,7 +50,8 @@ class RecordHandler(ABC):
         """Outputs for a batch, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            outputs.extend(self.handle(record))
+            with tracing.consuming(record):  # what it writes continues the record's trace
+                outputs.extend(tracing.stamped(self.handle(record)))
         return outputs
 
     @abstractmethod

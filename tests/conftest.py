@@ -142,6 +142,28 @@ class ServiceProcesses:
             "FRONTDOOR_DATABASE_URL": self.database_url,  # the test's own records database
         }
 
+    def api_key(self, organisation_id: str, keys_file: Path) -> str:
+        """A new API key for ``organisation_id``, issued into ``keys_file`` as its engineer
+        would (``frontdoor partners key``); the key itself."""
+        issued = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "frontdoor",
+                "partners",
+                "key",
+                organisation_id,
+                "--file",
+                str(keys_file),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+            env=self.env(),
+        )
+        return issued.stdout.strip()
+
     def start_dashboard(self, port: int, **extra_env: str) -> subprocess.Popen[bytes]:
         """The dashboard, with the records service that fills the database it reads."""
         if "records" not in self.processes:

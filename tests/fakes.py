@@ -23,6 +23,7 @@ class FakeRecord:
     key: bytes | None = None
     partition: int = 0
     offset: int = -1
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     def __post_init__(self) -> None:
         if self.offset < 0:

@@ -24,12 +24,21 @@ class SentRecords:
     sent: list[tuple[str, bytes, bytes | None]] = field(default_factory=list)
     down: bool = False
 
-    async def send_and_wait(self, topic: str, value: bytes, key: bytes | None = None) -> Any:
+    headers: list[list[tuple[str, bytes]]] = field(default_factory=list)
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes,
+        key: bytes | None = None,
+        headers: list[tuple[str, bytes]] | None = None,
+    ) -> Any:
         from aiokafka.errors import KafkaConnectionError  # noqa: PLC0415
 
         if self.down:
             raise KafkaConnectionError("broker down")
         self.sent.append((topic, value, key))
+        self.headers.append(headers or [])
 
 
 @dataclass

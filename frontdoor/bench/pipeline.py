@@ -6,8 +6,9 @@ messages) is sent at full speed (throughput: first publish to each message's fin
 its referrer; CPU seconds of each process and of the broker per referral; how many records
 each service read and wrote, and how long they were) and at fixed offered rates — a third of
 the pipeline's own full speed, so that runs compare across machines, and 500/s (latency:
-publish to queue item, publish to the referrer's first update). Then the same messages go
-through two chains of as many hops, one process each, on the same broker:
+publish to queue item, publish to the referrer's first update), and at full speed again with
+every service exporting its spans (what tracing costs). Then the same messages go through two
+chains of as many hops, one process each, on the same broker:
 
 - the **plain** chain: each hop copies each record once, without transactions;
 - the **fair** chain (DESIGN.md section 7): each hop writes what its service wrote per record
@@ -24,11 +25,13 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Self
 
 import httpx
 
@@ -40,6 +43,7 @@ from runtime.kafka.admin import drop_topics, ensure_topics
 from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
+from runtime.tracing import ENDPOINT_VARIABLES
 from schemas.topics import CORE_TOPICS, TopicSpec
 
 FINAL = {"triaged", "linked", "duplicate", "amended", "rejected"}
@@ -100,6 +104,49 @@ def _referral_id(publication: Publication) -> str | None:
     return value if isinstance(value, str) else None
 
 
+class OtlpSink:
+    """An OTLP/HTTP endpoint on 127.0.0.1 that takes every export and drops it, counting.
+
+    The services pay all of tracing's cost (spans, batching, protobuf, HTTP); nothing is kept.
+    """
+
+    def __init__(self) -> None:
+        """Not listening until entered."""
+        self.requests = 0
+        self.bytes = 0
+        sink = self
+
+        class Drop(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                size = int(self.headers.get("Content-Length", 0))
+                self.rfile.read(size)
+                sink.requests += 1
+                sink.bytes += size
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Drop)
+
+    @property
+    def env(self) -> dict[str, str]:
+        """What turns a service's tracing on, exporting here."""
+        return {"OTEL_EXPORTER_OTLP_ENDPOINT": f"http://127.0.0.1:{self.server.server_port}"}
+
+    def __enter__(self) -> Self:
+        """Listen, in a thread of its own."""
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        """Stop listening."""
+        self.server.shutdown()
+        self.server.server_close()
+
+
 class PipelineBench:
     """One benchmark run against the broker at ``bootstrap``."""
 
@@ -125,21 +172,27 @@ class PipelineBench:
         self.namespaces.clear()
 
     def _env(self, kafka: KafkaSettings) -> dict[str, str]:
-        return {
-            **os.environ,
+        environment = {
+            name: value for name, value in os.environ.items() if name not in ENDPOINT_VARIABLES
+        }
+        return environment | {
             "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
             "FRONTDOOR_TOPIC_PREFIX": kafka.topic_prefix,
             **{f"FRONTDOOR_{name.upper()}_LOG_LEVEL": "WARNING" for name in PIPELINE},
         }
 
-    async def _start_pipeline(self, kafka: KafkaSettings) -> Running:
+    async def _start_pipeline(
+        self, kafka: KafkaSettings, extra_env: dict[str, str] | None = None
+    ) -> Running:
         await ensure_topics(kafka, self.registry.topic_specs(kafka.topics))
         running = Running()
         for name in PIPELINE:
             port = running.health_ports[name] = free_port()
             running.processes[name] = subprocess.Popen(  # noqa: ASYNC220 - long-lived children
                 [sys.executable, "-m", "frontdoor", "run", name],
-                env=self._env(kafka) | {f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(port)},
+                env=self._env(kafka)
+                | {f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(port)}
+                | (extra_env or {}),
             )
         await self._warm_up(kafka)
         return running
@@ -209,14 +262,16 @@ class PipelineBench:
         messages: list[Publication],
         phase: str = "full speed",
         broker_pid: int | None = None,
+        extra_env: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Every message as fast as it can be sent; end-to-end referrals per second.
 
         Also the CPU each process (and the broker, given its pid) spent per referral, and what
-        each service read and wrote: the fair chain's recipe.
+        each service read and wrote: the fair chain's recipe. ``extra_env`` goes to each
+        service (tracing on, for one).
         """
         kafka = self._kafka()
-        running = await self._start_pipeline(kafka)
+        running = await self._start_pipeline(kafka, extra_env)
         try:
             # +1: the warm-up referral's final update is on the same topics
             waiting = asyncio.create_task(self._await_updates(kafka, len(messages) + 1, phase))
@@ -519,6 +574,10 @@ async def run(
         for offered_rate in (third, rate):
             measured = max(200, count // 4) + int(offered_rate * WARM_UP_S)
             offered.append(await bench.fixed_rate(realistic_mix(measured, seed=12), offered_rate))
+        with OtlpSink() as sink:  # every service exporting its spans, to a sink that drops them
+            traced = await bench.full_speed(
+                messages, phase="tracing on", broker_pid=broker_pid, extra_env=sink.env
+            )
         plain = await bench.bare_chain(messages, broker_pid=broker_pid)
         fair = await bench.bare_chain(messages, fair_recipe(full), broker_pid=broker_pid)
     finally:
@@ -535,4 +594,21 @@ async def run(
         "fair_chain": fair,
         "pipeline_to_bare_ratio": round(full["referrals_per_s"] / plain["messages_per_s"], 3),
         "pipeline_to_fair_ratio": round(full["referrals_per_s"] / fair["messages_per_s"], 3),
+        "tracing": tracing_cost(full, traced, sink),
+    }
+
+
+def tracing_cost(off: dict[str, Any], on: dict[str, Any], sink: OtlpSink) -> dict[str, Any]:
+    """What exporting every span costs: CPU per referral and speed, with tracing off and on."""
+    cpu_off, cpu_on = off["cpu_ms_per_referral"], on["cpu_ms_per_referral"]
+    return {
+        "referrals_per_s": {"off": off["referrals_per_s"], "on": on["referrals_per_s"]},
+        "cpu_ms_per_referral": {
+            name: {"off": cpu_off[name], "on": cpu_on[name]} for name in PIPELINE
+        },
+        "services_cpu_ms_per_referral": {
+            "off": round(sum(cpu_off[name] for name in PIPELINE), 3),
+            "on": round(sum(cpu_on[name] for name in PIPELINE), 3),
+        },
+        "exported": {"requests": sink.requests, "bytes": sink.bytes},
     }

@@ -1,7 +1,9 @@
-"""Counting a page server's requests for Prometheus: by route template, never by the path.
+"""Counting and tracing a page server's requests: by route template, never by the path.
 
 The label is the matched route's template (``/cases/{case_id}``), so no case id, reference or
-name a path carries ever becomes a label value; a path no route matches is ``unmatched``.
+name a path carries ever becomes a label value or a span name; a path no route matches is
+``unmatched``. Each request is a span continuing the caller's ``traceparent`` if it sent one
+(:mod:`runtime.tracing`), so what the request publishes to Kafka is in the caller's trace.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import time
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from runtime import metrics
+from runtime import metrics, tracing
 
 UNMATCHED = "unmatched"
 
@@ -26,7 +28,7 @@ def route_template(routes: list[BaseRoute], scope: Scope) -> str:
 
 
 class Measured:
-    """ASGI middleware: each HTTP request counted by route, method and status, and timed."""
+    """ASGI middleware: each HTTP request counted by route, method and status, timed, traced."""
 
     def __init__(self, app: ASGIApp, service: str, routes: list[BaseRoute]) -> None:
         """Measure ``app``'s requests as ``service``'s, matching them against ``routes``."""
@@ -49,8 +51,12 @@ class Measured:
                 status["code"] = str(message["status"])
             await send(message)
 
-        try:
-            await self.app(scope, receive, counted)
-        finally:
-            metrics.HTTP_REQUESTS.labels(self.service, route, method, status["code"]).inc()
-            metrics.HTTP_SECONDS.labels(self.service, route).observe(time.perf_counter() - started)
+        with tracing.serving(method, route, scope["headers"]) as span:
+            try:
+                await self.app(scope, receive, counted)
+            finally:
+                tracing.answered(span, int(status["code"]))
+                metrics.HTTP_REQUESTS.labels(self.service, route, method, status["code"]).inc()
+                metrics.HTTP_SECONDS.labels(self.service, route).observe(
+                    time.perf_counter() - started
+                )

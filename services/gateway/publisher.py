@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
+from runtime import tracing
 from schemas.topics import Topics
 
 
@@ -24,14 +25,18 @@ class Publisher:
         """Send ``raw`` and wait until the broker has it (all in-sync replicas)."""
         if self.producer is None:
             raise RuntimeError("the gateway's producer is not running")
-        await self.producer.send_and_wait(
-            self.topics.inbound(organisation_id), raw, key=referral_id.encode()
-        )
+        topic = self.topics.inbound(organisation_id)
+        with tracing.producing(topic) as headers:  # the referral's trace starts here
+            await self.producer.send_and_wait(
+                topic, raw, key=referral_id.encode(), headers=list(headers)
+            )
 
     async def publish_answer(self, organisation_id: str, request_id: str, raw: bytes) -> None:
         """Send a check answer to the organisation's ``checks.answers`` topic, and wait."""
         if self.producer is None:
             raise RuntimeError("the gateway's producer is not running")
-        await self.producer.send_and_wait(
-            self.topics.check_answers(organisation_id), raw, key=request_id.encode()
-        )
+        topic = self.topics.check_answers(organisation_id)
+        with tracing.producing(topic) as headers:
+            await self.producer.send_and_wait(
+                topic, raw, key=request_id.encode(), headers=list(headers)
+            )

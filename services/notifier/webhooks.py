@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import httpx
 import structlog
 
-from runtime import metrics
+from runtime import metrics, tracing
 from runtime.health import Health
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
@@ -190,7 +190,9 @@ class PartnerDelivery:
                     batch = await consumer.getmany(timeout_ms=500, max_records=100)
                     for tp, records in batch.items():
                         for record in records:
-                            if not await self._deliver(client, record, stop):
+                            with tracing.delivering(record):
+                                delivered = await self._deliver(client, record, stop)
+                            if not delivered:
                                 return  # stopping mid-retry: the next run starts with this one
                             await consumer.commit({tp: record.offset + 1})
         finally:
@@ -248,7 +250,7 @@ class PartnerDelivery:
             ATTEMPT_HEADER: str(attempt),
             EVENT_HEADER: self.stream.event,
             "User-Agent": "FrontDoor-Notifier/1",
-        }
+        } | tracing.http_headers()  # the partner's system can continue the record's trace
 
     async def _deliver(
         self, client: httpx.AsyncClient, record: Record, stop: asyncio.Event

@@ -17,7 +17,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from runtime import metrics
+from runtime import metrics, tracing
 from runtime.health import Health
 from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
@@ -131,6 +131,7 @@ class RecordsSink:
         stop: asyncio.Event,
     ) -> None:
         started = time.perf_counter()
+        started_ns = time.time_ns()
         records = [record for partition in batch.values() for record in partition]
         rows, unreadable = self.projection.rows(records)
         for record in unreadable:
@@ -148,6 +149,7 @@ class RecordsSink:
         if not await self._write(rows, offsets, stop):
             return  # stopping: the batch is read again on the next start
         done = time.perf_counter()
+        tracing.recorded(records, started_ns)
         metrics.TRANSACTION_SECONDS.labels(service="records").observe(done - writing)
         metrics.BATCH_SECONDS.labels(service="records").observe(done - started)
         # aiokafka's records carry the time they were written (a test's stand-ins may not)

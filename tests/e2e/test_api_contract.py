@@ -11,15 +11,12 @@ fields are set to values the document says are accepted; everything else is as g
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from conftest import ROOT
 from runtime.partners import load_registry
 from schemas.identifiers import nhs_check_digit
 from services.gateway.openapi import ANSWER_BEYOND_SCHEMA, BEYOND_SCHEMA
@@ -62,20 +59,13 @@ def within_what_the_document_says(body: Any, today: date) -> None:
 @pytest.fixture
 async def gateway(topics_ready, services, tmp_path: Path) -> tuple[str, str]:  # noqa: ARG001
     keys = tmp_path / "api-keys.yaml"
-    issued = subprocess.run(  # noqa: ASYNC221 - a one-off command before anything runs
-        [sys.executable, "-m", "frontdoor", "partners", "key", ORGANISATION, "--file", str(keys)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=services.env(),
-    )
+    key = services.api_key(ORGANISATION, keys)
     base = await services.start_gateway(
         keys,
         FRONTDOOR_GATEWAY_API_RATE="10000",  # the fuzzer is one caller sending fast
         FRONTDOOR_GATEWAY_API_BURST="10000",
     )
-    return base, issued.stdout.strip()
+    return base, key
 
 
 async def test_schemathesis_finds_nothing_in_the_published_contract(

@@ -44,7 +44,15 @@ async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     assert latency["publish_to_referrer_update_ms"]["p50"] > 0
     assert latency["warm_up"]["referrals"] == 400  # 4 s at 100/s, reported apart
     assert latency["referrals"] == 200
-    assert {"full speed", "100/s offered", "plain chain", "fair chain"} <= phases
+    assert {"full speed", "100/s offered", "plain chain", "fair chain", "tracing on"} <= phases
+    # what tracing costs: the same referrals again, every service exporting its spans
+    tracing = result["tracing"]
+    assert tracing["exported"]["requests"] > 0
+    assert tracing["exported"]["bytes"] > 0
+    assert set(tracing["cpu_ms_per_referral"]) == {"intake", "triage", "notifier"}
+    assert tracing["services_cpu_ms_per_referral"]["off"] == pytest.approx(
+        sum(full["cpu_ms_per_referral"].values()), abs=0.01
+    )
 
 
 def test_history_bench_generates_years_and_measures_the_read_side() -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from factories import encode, recently, referral
 from schemas.contact import contact_id_for
 
@@ -41,24 +39,7 @@ async def test_a_referral_sent_by_curl_is_triaged_and_its_status_comes_back(
     tmp_path: Path,
 ) -> None:
     keys = tmp_path / "api-keys.yaml"
-    issued = subprocess.run(  # noqa: ASYNC221 - a one-off command before anything runs
-        [
-            sys.executable,
-            "-m",
-            "frontdoor",
-            "partners",
-            "key",
-            "cleveland-police",
-            "--file",
-            str(keys),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=services.env(),
-    )
-    key = issued.stdout.strip()
+    key = services.api_key("cleveland-police", keys)
     assert key.startswith("fdk_")
     assert key not in keys.read_text()
     for name in ("intake", "triage", "notifier", "records"):

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
@@ -16,24 +14,12 @@ import pytest
 from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, publish
 from test_referral_forms_browser import no_serious_violations
 
-from conftest import ROOT, serving
+from conftest import serving
 from factories import managers_file, recently, referral
 from frontdoor.broker.local import free_port
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 EDUCATION = "tees-education-services"
-
-
-def api_key(services, org: str, keys: Path) -> str:
-    issued = subprocess.run(
-        [sys.executable, "-m", "frontdoor", "partners", "key", org, "--file", str(keys)],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env=services.env(),
-    )
-    return issued.stdout.strip()
 
 
 async def sign_in_at_gateway(page, gateway: str) -> None:
@@ -73,7 +59,7 @@ async def test_checks_are_asked_answered_by_api_and_page_and_shown_to_the_duty_m
         ),
     )
     keys = tmp_path / "keys.yaml"
-    education_key = api_key(services, EDUCATION, keys)
+    education_key = services.api_key(EDUCATION, keys)
     gateway = await services.start_gateway(keys)
     dashboard = f"http://127.0.0.1:{dashboard_port}"
     await serving(dashboard)
