@@ -19,7 +19,7 @@ from typing import Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
-from domain.working_time import WorkingClock
+from domain.working_time import WorkingClock, before_next_school_day
 from schemas.codes import ConsentStatus, DashRisk, Factor
 from schemas.status import Outcome
 from schemas.triage import Level, Rag
@@ -241,6 +241,13 @@ class Policy(_PolicyModel):
             return (since + timedelta(hours=due.hours)).astimezone(UTC)
         clock = self.clock
         return clock.add_hours(since, due.working_hours + due.working_days * clock.hours_per_day)
+
+    def notice_due(self, received_at: datetime) -> datetime:
+        """When an Encompass notice received at ``received_at`` is due with the school.
+
+        Before the next school day starts, on this council's calendar.
+        """
+        return before_next_school_day(received_at, self.clock)
 
     def decision_due(self, level: Level, since: datetime) -> datetime:
         """When a decision is due for a case at ``level`` whose clock started ``since``."""

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.checks import MAX_ANSWER_BYTES, REQUEST_ID, CheckAnswer, answered_at_problems
+from schemas.encompass import MAX_NOTICE_BYTES, EncompassNotice, notice_date_problems
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
 from schemas.referral import (
@@ -137,6 +138,84 @@ def validate_answer(raw: bytes, *, now: datetime) -> CheckAnswer | AnswerRejecte
         errors = [FieldError(loc=loc, msg=msg) for loc, msg in problems]
         return AnswerRejected(answer.request_id, errors)
     return answer
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeRejected:
+    """An Encompass notice that did not pass, with every problem and its id if legible."""
+
+    notice_id: str | None
+    errors: list[FieldError]
+
+
+NOTICE_CONTRACT = "Encompass notice v1"
+
+
+def validate_notice(
+    raw: bytes,
+    *,
+    organisation_id: str | None = None,
+    registry: PartnerRegistry | None = None,
+    now: datetime,
+) -> EncompassNotice | NoticeRejected:
+    """Validate the bytes of one Operation Encompass notice arriving at ``now``.
+
+    With ``organisation_id`` and ``registry``: the sender must be a registered police force
+    serving the notice's local authority.
+    """
+    if len(raw) > MAX_NOTICE_BYTES:
+        size = f"{len(raw) / 1024:,.0f} KiB"
+        limit = f"{MAX_NOTICE_BYTES // 1024} KiB"
+        return NoticeRejected(
+            None,
+            [FieldError(loc=WHOLE_MESSAGE, msg=f"the message is {size}; the limit is {limit}")],
+        )
+    document = _parse_leniently(raw)
+    found = document.get("notice_id") if isinstance(document, dict) else None
+    legible = found if isinstance(found, str) and re.fullmatch(REFERRAL_ID_CHARS, found) else None
+    try:  # the shape first; then every date that does not make sense today, all at once
+        notice = EncompassNotice.model_validate_json(raw)
+    except ValidationError as invalid:
+        errors = [
+            e
+            for detail in invalid.errors(include_url=False)
+            for e in _field_errors(detail, NOTICE_CONTRACT)
+        ]
+        errors += _police_errors(document, organisation_id, registry)
+        return NoticeRejected(legible, _capped(errors))
+    errors = [FieldError(loc=loc, msg=msg) for loc, msg in notice_date_problems(notice, now)]
+    errors += _police_errors(document, organisation_id, registry)
+    if errors:
+        return NoticeRejected(notice.notice_id, errors)
+    return notice
+
+
+def _police_errors(
+    document: object, organisation_id: str | None, registry: PartnerRegistry | None
+) -> list[FieldError]:
+    """Whether the sender may send this notice: a registered police force serving its LA."""
+    if organisation_id is None or registry is None:
+        return []
+    partner = registry.get(organisation_id)
+    if partner is None or not partner.police:
+        what = "is not registered" if partner is None else "is not a police force"
+        return [
+            FieldError(
+                loc=WHOLE_MESSAGE,
+                msg=f"organisation {organisation_id!r} {what}: only police forces send "
+                "Operation Encompass notices",
+            )
+        ]
+    la = document.get("local_authority") if isinstance(document, dict) else None
+    if isinstance(la, str) and la in LOCAL_AUTHORITIES and la not in partner.local_authorities:
+        return [
+            FieldError(
+                loc="local_authority",
+                msg=f"{partner.name} is not registered with local authority {la} "
+                f"({LOCAL_AUTHORITIES[la]}); it serves {', '.join(partner.local_authorities)}",
+            )
+        ]
+    return []
 
 
 T = TypeVar("T")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from domain.working_time import UK_TIME
-from schemas.status import Outcome, Status, StatusEvent
+from schemas.status import Outcome, Status, StatusEvent, Subject
 
 PUBLIC_SOURCES = frozenset({"1A", "1B", "1C", "1D", "9", "10"})
 _PUBLIC_STATUS: dict[Status, Status | None] = {
@@ -89,8 +89,45 @@ def _destination(event: StatusEvent) -> str:
     return f"passed to {TEAM[event.outcome]}{due}"
 
 
-def sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one wording per status
-    """The sentence for one status event."""
+_NOTICE_SENTENCES = {
+    Status.DELIVERED: "Delivered to the child's school{school}.",
+    Status.ACKNOWLEDGED: "Acknowledged by the school's key adult{school}.",
+    Status.PASSED_TO_COUNCIL: (
+        "Passed to the council's front door: no registered school could be found for the "
+        "child, so a person there will make sure the school hears or follow the child up."
+    ),
+}
+
+
+def notice_sentence(event: StatusEvent) -> str:
+    """The sentence for a status about an Operation Encompass notice.
+
+    To the police: never naming a school they did not name. To the school: what to do.
+    """
+    status = event.status
+    if status is Status.ENCOMPASS:
+        due = event.encompass.acknowledge_by if event.encompass else event.decision_due
+        by = f" by {when(due)}" if due is not None else ""
+        return (
+            "Operation Encompass: a child at your school may have been affected by a domestic "
+            f"abuse incident. Please make sure the key adult reads this and acknowledge it{by}."
+        )
+    if status is Status.RECEIVED:
+        told = f" by {when(event.decision_due)}" if event.decision_due else ""
+        return f"Received — the child's school will be told{told}, before the school day starts."
+    school = f" (URN {event.school_urn})" if event.school_urn else ""
+    return _NOTICE_SENTENCES.get(status, "Update on your notice.").format(school=school)
+
+
+def sentence(event: StatusEvent, *, public: bool) -> str:
+    """The sentence for one status event: about a referral, or an Encompass notice."""
+    if event.subject is Subject.ENCOMPASS_NOTICE and event.status is not Status.REJECTED:
+        return notice_sentence(event)
+    return referral_sentence(event, public=public)
+
+
+def referral_sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0911 - one wording per status
+    """The sentence for one status event about a referral."""
     status = event.status
     if status is Status.REJECTED:
         count = len(event.errors)

@@ -121,3 +121,32 @@ class WorkingClock:
         opens, closes = self._bounds(day)
         lower, upper = max(opens, start), min(closes, end)
         return upper - lower if upper > lower else timedelta()
+
+
+SCHOOL_DAY_START = time(8, 30)
+
+
+def before_next_school_day(
+    received_at: datetime, clock: WorkingClock, starts: time = SCHOOL_DAY_START
+) -> datetime:
+    """When an Operation Encompass notice received at ``received_at`` is due with the school.
+
+    Before the next school day starts: ``starts`` (08:30) on the next weekday that is not one
+    of England's bank holidays nor one of the council's closure days (its calendar's). A notice
+    received on a school day before it starts is due that morning.
+    """
+    local = received_at.astimezone(clock.zone)
+
+    def school_day(day: date) -> bool:
+        return (
+            day.weekday() < SATURDAY
+            and day not in clock.closure_days
+            and day not in clock.bank_holidays
+        )
+
+    day = local.date()
+    if not (school_day(day) and local.time() < starts):
+        day += timedelta(days=1)
+        while not school_day(day):
+            day += timedelta(days=1)
+    return datetime.combine(day, starts, clock.zone).astimezone(UTC)

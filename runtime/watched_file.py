@@ -39,11 +39,13 @@ class WatchedFile(Generic[Model]):
         *,
         closed: Model | None = None,
         refuse: Callable[[Model], str | None] | None = None,
+        parse: Callable[[Path, type[Model]], Model] = load_yaml_model,
     ) -> None:
         """Load ``path`` as ``model`` now; raise :class:`ConfigFileError` if it is bad.
 
         ``closed``: what a credentials file stands for when it is missing or unusable later.
         ``refuse(content)``: a reason the content must not be used, or None.
+        ``parse(path, model)``: how the file is read (YAML by default; the school roll is CSV).
         """
         self.path = path
         self.model = model
@@ -51,6 +53,7 @@ class WatchedFile(Generic[Model]):
         self.recheck_s = recheck_s
         self.closed = closed
         self.refuse = refuse
+        self.parse = parse
         self._value = self._load()
         self._mtime = self._stat()
         self._checked = time.monotonic()
@@ -82,7 +85,7 @@ class WatchedFile(Generic[Model]):
     def _load(self) -> Model:
         if self.closed is not None and not self.path.exists():
             raise ConfigFileError(f"{self.path}: missing")
-        value = load_yaml_model(self.path, self.model)
+        value = self.parse(self.path, self.model)
         if self.refuse is not None and (reason := self.refuse(value)):
             raise ConfigFileError(f"{self.path}: {reason}")
         return value

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel
 
 from schemas.checks import CheckAnswer, CheckReceipt, ReceivedAnswer
+from schemas.encompass import AcceptedNotice, Acknowledgement, EncompassNotice, Notice
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.referral import MAX_REFERRAL_BYTES, Referral
 from schemas.status import StatusEvent, StatusUpdate
@@ -21,6 +22,7 @@ from schemas.topics import (
     CHECK_ANSWERS_TEMPLATE,
     CHECK_REQUESTS_TEMPLATE,
     CORE_TOPICS,
+    ENCOMPASS_INBOUND_TEMPLATE,
     INBOUND_TEMPLATE,
     STATUS_TEMPLATE,
     TopicSpec,
@@ -44,6 +46,10 @@ MODELS: dict[str, type[BaseModel]] = {
     "check-receipt": CheckReceipt,
     "check-answer.v1": CheckAnswer,
     "received-answer": ReceivedAnswer,
+    "encompass-notice.v1": EncompassNotice,
+    "accepted-notice": AcceptedNotice,
+    "acknowledgement": Acknowledgement,
+    "notice": Notice,
 }
 
 # Which message each topic carries (topics whose payload comes with later issues say so).
@@ -64,6 +70,10 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     CHECK_REQUESTS_TEMPLATE.name: "check-request.v1",  # and check-receipt (by `kind`)
     CHECK_ANSWERS_TEMPLATE.name: "check-answer.v1",
     "checks.received": "received-answer",
+    ENCOMPASS_INBOUND_TEMPLATE.name: "encompass-notice.v1",
+    "encompass.accepted": "accepted-notice",
+    "encompass.acks": "acknowledgement",
+    "encompass.notices": "notice",
 }
 
 
@@ -110,6 +120,7 @@ def asyncapi_document() -> str:
         STATUS_TEMPLATE,
         CHECK_REQUESTS_TEMPLATE,
         CHECK_ANSWERS_TEMPLATE,
+        ENCOMPASS_INBOUND_TEMPLATE,
         *CORE_TOPICS,
     ]
     channels = {spec.name.replace(".{org}", "").replace(".", "-"): _channel(spec) for spec in specs}
@@ -123,7 +134,9 @@ def asyncapi_document() -> str:
                 f"(JSON, at most {MAX_REFERRAL_BYTES // 1024} KiB) to their own inbound topic "
                 "and read status updates from their own status topic. Partners that answer "
                 "partner checks read requests from checks.requests.<id> and answer on "
-                "checks.answers.<id>."
+                "checks.answers.<id>. Police forces publish Operation Encompass notices "
+                "(Encompass notice v1) to encompass.inbound.<id>; schools receive them on their "
+                "status topic (status `encompass`)."
             ),
         },
         "channels": channels,

@@ -15,8 +15,12 @@ from pydantic import (
 )
 
 from schemas.checks import AGENCY
+from schemas.codes import ReferralSource
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.topics import Topics, TopicSpec, check_organisation_id
+
+POLICE_SOURCE = ReferralSource.POLICE.value
+URN_PATTERN = r"^\d{6}$"
 
 
 class CheckDuty(BaseModel):
@@ -66,6 +70,17 @@ class Partner(BaseModel):
         default=None,
         description="If it answers partner checks: as which agency, for which councils.",
     )
+    urn: str | None = Field(
+        default=None,
+        pattern=URN_PATTERN,
+        description="A school's unique reference number: Operation Encompass notices for its "
+        "pupils are delivered to it.",
+    )
+
+    @property
+    def police(self) -> bool:
+        """Whether it is a police force (census source 6): it may send Encompass notices."""
+        return self.source == POLICE_SOURCE
 
     @field_validator("id")
     @classmethod
@@ -85,6 +100,14 @@ class PartnerRegistry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     partners: tuple[Partner, ...] = Field(description="The registered organisations.")
+
+    @model_validator(mode="after")
+    def _one_school_per_urn(self) -> Self:
+        urns = [p.urn for p in self.partners if p.urn is not None]
+        twice = sorted({urn for urn in urns if urns.count(urn) > 1})
+        if twice:
+            raise ValueError(f"a URN names one school: {', '.join(twice)} given twice")
+        return self
 
     def get(self, organisation_id: str) -> Partner | None:
         """The partner with this id, or None if it is not registered."""
@@ -106,6 +129,15 @@ class PartnerRegistry(BaseModel):
         """Every registered organisation id."""
         return [p.id for p in self.partners]
 
+    def school(self, urn: str) -> Partner | None:
+        """The registered school with this URN, or None."""
+        return next((p for p in self.partners if p.urn == urn), None)
+
+    @property
+    def police_ids(self) -> list[str]:
+        """Every police force: each has an Encompass inbound topic."""
+        return [p.id for p in self.partners if p.police]
+
     @property
     def checking_ids(self) -> list[str]:
         """Every organisation that answers some council's partner checks."""
@@ -113,4 +145,4 @@ class PartnerRegistry(BaseModel):
 
     def topic_specs(self, topics: Topics) -> list[tuple[str, TopicSpec]]:
         """Every topic a deployment with these partners needs."""
-        return topics.specs_for(self.ids, self.checking_ids)
+        return topics.specs_for(self.ids, self.checking_ids, self.police_ids)

@@ -65,6 +65,7 @@ INBOUND_PREFIX = "referrals.inbound."
 STATUS_PREFIX = "status."
 CHECK_REQUESTS_PREFIX = "checks.requests."
 CHECK_ANSWERS_PREFIX = "checks.answers."
+ENCOMPASS_INBOUND_PREFIX = "encompass.inbound."
 
 CORE_TOPICS: tuple[TopicSpec, ...] = (
     TopicSpec(
@@ -160,6 +161,30 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         "partition that holds the case reads them); triage records or refuses each.",
     ),
     TopicSpec(
+        "encompass.accepted",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Operation Encompass notices intake accepted, keyed by local authority; triage finds "
+        "each child's school and delivers it.",
+    ),
+    TopicSpec(
+        "encompass.acks",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "Schools' acknowledgements of Encompass notices (from the gateway), keyed by local "
+        "authority.",
+    ),
+    TopicSpec(
+        "encompass.notices",
+        6,
+        FOREVER,
+        Cleanup.COMPACT,
+        "Compacted state of each Encompass notice, keyed by notice ref: where it went, when it "
+        "is due, who acknowledged it, what the council did; triage's, restored at start.",
+    ),
+    TopicSpec(
         "notifier.sequences",
         6,
         FOREVER,
@@ -211,6 +236,15 @@ CHECK_ANSWERS_TEMPLATE = TopicSpec(
     Cleanup.DELETE,
     "One organisation's answers to partner checks (write-only for that organisation); every "
     "disclosure is kept.",
+)
+
+
+ENCOMPASS_INBOUND_TEMPLATE = TopicSpec(
+    ENCOMPASS_INBOUND_PREFIX + "{org}",
+    1,
+    30 * DAY_MS,
+    Cleanup.DELETE,
+    "Operation Encompass notices published by one police force (write-only for that force).",
 )
 
 
@@ -314,15 +348,44 @@ class Topics:
 
     @property
     def partner_input_pattern(self) -> str:
-        """What intake reads: every partner's referrals and check answers, new ones included."""
+        """What intake reads: partners' referrals and check answers, police forces' notices.
+
+        New partners' topics included.
+        """
         heads = "|".join(
-            re.escape(self.prefix + head) for head in (INBOUND_PREFIX, CHECK_ANSWERS_PREFIX)
+            re.escape(self.prefix + head)
+            for head in (INBOUND_PREFIX, CHECK_ANSWERS_PREFIX, ENCOMPASS_INBOUND_PREFIX)
         )
         return f"^(?:{heads})[a-z0-9][a-z0-9-]*$"
 
     def organisation_of_answers(self, topic: str) -> str | None:
         """The organisation a check-answers topic belongs to, or None if it is not one."""
         head = self.prefix + CHECK_ANSWERS_PREFIX
+        org = topic[len(head) :] if topic.startswith(head) else ""
+        return org if ORGANISATION_ID.fullmatch(org) else None
+
+    @property
+    def encompass_accepted(self) -> str:
+        """Accepted Encompass notices, keyed by local authority, for triage."""
+        return self.prefix + "encompass.accepted"
+
+    @property
+    def encompass_acks(self) -> str:
+        """Schools' acknowledgements, keyed by local authority, for triage."""
+        return self.prefix + "encompass.acks"
+
+    @property
+    def encompass_notices(self) -> str:
+        """Compacted notice state, triage's."""
+        return self.prefix + "encompass.notices"
+
+    def encompass_inbound(self, org: str) -> str:
+        """The topic a police force publishes its Encompass notices to."""
+        return self.prefix + ENCOMPASS_INBOUND_PREFIX + check_organisation_id(org)
+
+    def organisation_of_notices(self, topic: str) -> str | None:
+        """The police force an Encompass inbound topic belongs to, or None if it is not one."""
+        head = self.prefix + ENCOMPASS_INBOUND_PREFIX
         org = topic[len(head) :] if topic.startswith(head) else ""
         return org if ORGANISATION_ID.fullmatch(org) else None
 
@@ -363,11 +426,15 @@ class Topics:
         return org if ORGANISATION_ID.fullmatch(org) else None
 
     def specs_for(
-        self, organisations: Iterable[str], checking: Iterable[str] = ()
+        self,
+        organisations: Iterable[str],
+        checking: Iterable[str] = (),
+        police: Iterable[str] = (),
     ) -> list[tuple[str, TopicSpec]]:
         """Every topic this deployment needs: the core ones and each partner's two.
 
-        Each partner in ``checking`` (those that answer partner checks) has two more.
+        Each partner in ``checking`` (those that answer partner checks) has two more; each
+        police force in ``police`` one more, for its Encompass notices.
         """
         named = [(self.name(spec), spec) for spec in CORE_TOPICS]
         for org in organisations:
@@ -376,4 +443,5 @@ class Topics:
         for org in checking:
             named.append((self.check_requests(org), CHECK_REQUESTS_TEMPLATE))
             named.append((self.check_answers(org), CHECK_ANSWERS_TEMPLATE))
+        named.extend((self.encompass_inbound(org), ENCOMPASS_INBOUND_TEMPLATE) for org in police)
         return named

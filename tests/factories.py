@@ -55,6 +55,25 @@ def referral(**overrides: Any) -> dict[str, Any]:
     return document
 
 
+def notice(**overrides: Any) -> dict[str, Any]:
+    """A valid Encompass notice v1 from Cleveland Police about a Stockton child (override any
+    top-level field); the incident was the evening before :data:`NOW`."""
+    document: dict[str, Any] = {
+        "schema_version": "1",
+        "notice_id": "CLE-ENC-0001",
+        "sent_at": "2026-11-17T06:40:00Z",
+        "local_authority": "808",
+        "police_reference": "CLE/26/118822",
+        "incident_at": "2026-11-16T21:15:00Z",
+        "child": {"given_name": "Mia", "family_name": "Hartley", "date_of_birth": "2017-05-09"},
+        "school_urn": "149001",
+        "child_present": "yes",
+        "welfare_check_made": True,
+    }
+    document.update(overrides)
+    return document
+
+
 def with_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     """A copy of ``document`` with the dotted ``path`` set (or removed when value is DELETE)."""
     changed = copy.deepcopy(document)

@@ -4,8 +4,9 @@ The one place the rights are written down. The local broker's ACLs (``frontdoor 
 add``, ``frontdoor up``), the Strimzi ``KafkaUser`` resources in ``deploy/kubernetes`` and the
 tests of refused access are all made from these grants.
 
-- A partner may write only its own ``referrals.inbound.<org>`` and ``checks.answers.<org>``,
-  and read only its own ``status.<org>`` and ``checks.requests.<org>``, with consumer groups
+- A partner may write only its own ``referrals.inbound.<org>`` and ``checks.answers.<org>``
+  (a police force also its ``encompass.inbound.<org>``), and read only its own
+  ``status.<org>`` and ``checks.requests.<org>``, with consumer groups
   named ``<org>.<anything>`` (ids hold no dot, so no partner's groups can be another's or a
   service's).
 - Each service reads and writes only the topics of its stage, under its own consumer group
@@ -22,6 +23,7 @@ from runtime.kafka.clients import safe_client_id
 from schemas.topics import (
     CHECK_ANSWERS_PREFIX,
     CHECK_REQUESTS_PREFIX,
+    ENCOMPASS_INBOUND_PREFIX,
     INBOUND_PREFIX,
     STATUS_PREFIX,
     Topics,
@@ -104,14 +106,17 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
     inbound_prefix = topics.prefix + INBOUND_PREFIX
     requests_prefix = topics.prefix + CHECK_REQUESTS_PREFIX
     answers_prefix = topics.prefix + CHECK_ANSWERS_PREFIX
+    notices_prefix = topics.prefix + ENCOMPASS_INBOUND_PREFIX
     queues = topics.queues
     group_prefix = topics.prefix + "frontdoor-"
     grants: dict[str, list[Grant]] = {
         "intake": [
             *_topic(inbound_prefix, read, prefixed=True),
             *_topic(answers_prefix, read, prefixed=True),
+            *_topic(notices_prefix, read, prefixed=True),
             *_topic(requests_prefix, write, prefixed=True),  # receipts of refused answers
             *_topic(topics.checks_received, write),
+            *_topic(topics.encompass_accepted, write),
             *_topic(topics.accepted, write),
             *_topic(topics.invalid, write),
             *_topic(topics.rejections, write),
@@ -122,6 +127,9 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.accepted, read),
             *_topic(topics.actions, read),
             *_topic(topics.checks_received, read),
+            *_topic(topics.encompass_accepted, read),
+            *_topic(topics.encompass_acks, read),
+            *_topic(topics.encompass_notices, read, write),
             *_topic(requests_prefix, write, prefixed=True),
             *_topic(topics.cases, read, write),
             *_topic(topics.archive, write),
@@ -150,6 +158,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.archive, read),
             *_topic(topics.decisions, read),
             *_topic(topics.rejections, read),
+            *_topic(topics.encompass_notices, read),
             *_topic(status_prefix, read, prefixed=True),
             *_topic(topics.dead_letter, write),  # what it cannot read
         ],
@@ -157,6 +166,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
         "gateway": [
             *_topic(inbound_prefix, write, prefixed=True),
             *_topic(answers_prefix, write, prefixed=True),
+            *_topic(topics.encompass_acks, write),  # schools' acknowledgements
         ],
     }
     if service == "gateway":
@@ -164,15 +174,16 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
     return grants[service] + _own_group_and_transactions(service, topics)
 
 
-def partner_grants(org: str, topics: Topics) -> list[Grant]:
-    """A partner writes its own inbound and check-answers topics.
+def partner_grants(org: str, topics: Topics, *, police: bool = False) -> list[Grant]:
+    """A partner writes its own inbound and check-answers topics, and reads its own status.
 
-    It reads its own status and check-requests topics.
+    It reads its check requests too; a police force also writes its Encompass notices.
     """
     return [
         *_topic(topics.inbound(org), Operation.WRITE),
         *_topic(topics.status(org), Operation.READ),
         *_topic(topics.check_answers(org), Operation.WRITE),
         *_topic(topics.check_requests(org), Operation.READ),
+        *(_topic(topics.encompass_inbound(org), Operation.WRITE) if police else []),
         Grant(Resource.GROUP, partner_group_prefix(org, topics), Pattern.PREFIXED, Operation.READ),
     ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -113,32 +113,48 @@ class SecurityAdmin:
         return len(self.admin.describe_acls(query).result(timeout=TIMEOUT_S))
 
 
-def provision(kafka: KafkaSettings, store: CredentialStore, organisations: list[str]) -> None:
-    """Give every service and every listed partner its user, password and ACLs."""
+def provision(
+    kafka: KafkaSettings,
+    store: CredentialStore,
+    organisations: list[str],
+    police: Collection[str] = (),
+) -> None:
+    """Give every service and every listed partner its user, password and ACLs.
+
+    ``police``: the organisations that are police forces (they send Encompass notices).
+    """
     topics: Topics = kafka.topics
     security = SecurityAdmin(kafka)
     principals = {service_principal(s, topics): service_grants(s, topics) for s in SERVICES}
-    principals |= {partner_principal(org): partner_grants(org, topics) for org in organisations}
+    principals |= {
+        partner_principal(org): partner_grants(org, topics, police=org in police)
+        for org in organisations
+    }
     security.set_passwords(store.passwords(list(principals)))
     for principal, grants in principals.items():
         security.grant(principal, grants)
 
 
 async def secure_deployment(
-    kafka: KafkaSettings, store: CredentialStore, orgs: list[str], checking: Sequence[str] = ()
+    kafka: KafkaSettings,
+    store: CredentialStore,
+    orgs: list[str],
+    checking: Sequence[str] = (),
+    police: Sequence[str] = (),
 ) -> None:
     """Topics, users and ACLs for every service and partner: what a new cluster needs first.
 
-    ``checking``: the partners that answer partner checks, whose check topics are made too.
+    ``checking``: the partners that answer partner checks, whose check topics are made too;
+    ``police``: the police forces, whose Encompass topics are made too.
     """
-    await ensure_topics(kafka, kafka.topics.specs_for(orgs, checking))
-    await asyncio.to_thread(provision, kafka, store, orgs)
+    await ensure_topics(kafka, kafka.topics.specs_for(orgs, checking, police))
+    await asyncio.to_thread(provision, kafka, store, orgs, police)
 
 
-def add_partner(kafka: KafkaSettings, org: str, password: str) -> int:
+def add_partner(kafka: KafkaSettings, org: str, password: str, *, police: bool = False) -> int:
     """Give one partner its user and ACLs; return how many ACLs name it now."""
     security = SecurityAdmin(kafka)
     principal = partner_principal(org)
     security.set_passwords({principal: password})
-    security.grant(principal, partner_grants(org, kafka.topics))
+    security.grant(principal, partner_grants(org, kafka.topics, police=police))
     return security.acl_count(principal)

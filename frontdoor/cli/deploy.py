@@ -60,11 +60,17 @@ def _topic(topic: str, partitions: int, configs: dict[str, str]) -> dict[str, An
 
 
 def topic_resources(
-    topics: Topics, organisations: list[str], checking: Sequence[str] = ()
+    topics: Topics,
+    organisations: list[str],
+    checking: Sequence[str] = (),
+    police: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
-    """One ``KafkaTopic`` per topic Front Door needs (``checking``: partners answering checks)."""
+    """One ``KafkaTopic`` per topic Front Door needs.
+
+    ``checking``: partners answering checks; ``police``: police forces, with Encompass topics.
+    """
     resources = [_topic(topics.name(spec), CORE_PARTITIONS, spec.configs()) for spec in CORE_TOPICS]
-    for name, spec in topics.specs_for(organisations, checking)[len(CORE_TOPICS) :]:
+    for name, spec in topics.specs_for(organisations, checking, police)[len(CORE_TOPICS) :]:
         resources.append(_topic(name, spec.partitions, spec.configs()))
     return resources
 
@@ -105,13 +111,15 @@ def _user(principal: str, grants: list[Grant], role: str) -> dict[str, Any]:
     }
 
 
-def user_resources(topics: Topics, organisations: list[str]) -> list[dict[str, Any]]:
+def user_resources(
+    topics: Topics, organisations: list[str], police: Sequence[str] = ()
+) -> list[dict[str, Any]]:
     """One ``KafkaUser`` (SCRAM-SHA-512, simple ACLs) per service and per partner."""
     users = [
         _user(service_principal(s, topics), service_grants(s, topics), "service") for s in SERVICES
     ]
     users += [
-        _user(partner_principal(org), partner_grants(org, topics), "partner")
+        _user(partner_principal(org), partner_grants(org, topics, police=org in police), "partner")
         for org in organisations
     ]
     return users
@@ -129,8 +137,10 @@ def generated(prefix: str = "") -> dict[str, str]:
     registry = load_registry()
     topics, organisations = Topics(prefix), registry.ids
     return {
-        "topics.yaml": render(topic_resources(topics, organisations, registry.checking_ids)),
-        "users.yaml": render(user_resources(topics, organisations)),
+        "topics.yaml": render(
+            topic_resources(topics, organisations, registry.checking_ids, registry.police_ids)
+        ),
+        "users.yaml": render(user_resources(topics, organisations, registry.police_ids)),
     }
 
 

@@ -83,7 +83,9 @@ def topics_create(
     orgs = sorted({*registry.ids, *org})
     report = asyncio.run(
         ensure_topics(
-            kafka, kafka.topics.specs_for(orgs, registry.checking_ids), partitions=partitions
+            kafka,
+            kafka.topics.specs_for(orgs, registry.checking_ids, registry.police_ids),
+            partitions=partitions,
         ),
     )
     for name in report.created:

@@ -20,7 +20,7 @@ from runtime.kafka.settings import KafkaSettings
 from runtime.logs import configure_logging
 from runtime.partners import load_registry, registry_path
 from schemas.partners import Partner
-from schemas.topics import INBOUND_TEMPLATE, STATUS_TEMPLATE
+from schemas.topics import ENCOMPASS_INBOUND_TEMPLATE, INBOUND_TEMPLATE, STATUS_TEMPLATE
 
 app = typer.Typer(
     pretty_exceptions_show_locals=False,
@@ -88,11 +88,16 @@ def add(
             [
                 (topics.inbound(partner.id), INBOUND_TEMPLATE),
                 (topics.status(partner.id), STATUS_TEMPLATE),
+                *(
+                    [(topics.encompass_inbound(partner.id), ENCOMPASS_INBOUND_TEMPLATE)]
+                    if partner.police
+                    else []
+                ),
             ],
         )
     )
     password = store.password(partner.id) if store else secrets.token_urlsafe(24)
-    acls = add_partner(kafka, partner.id, password)
+    acls = add_partner(kafka, partner.id, password, police=partner.police)
     if partner.id in load_registry(registry).ids:
         console.print(f"{partner.id} was already in {registry}; topics and ACLs checked")
     else:
@@ -123,5 +128,9 @@ def provision(
     kafka = KafkaSettings()
     registry = load_registry()
     orgs = registry.ids
-    asyncio.run(secure_deployment(kafka, CredentialStore(credentials), orgs, registry.checking_ids))
+    asyncio.run(
+        secure_deployment(
+            kafka, CredentialStore(credentials), orgs, registry.checking_ids, registry.police_ids
+        )
+    )
     console.print(f"topics, users and ACLs for {len(orgs)} partners and every service")

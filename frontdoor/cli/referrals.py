@@ -8,13 +8,14 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from aiokafka.errors import KafkaError, TopicAuthorizationFailedError
 from rich.console import Console
 
-from domain.validation import Accepted, validate_referral
+from domain.validation import Accepted, NoticeRejected, validate_notice, validate_referral
 from domain.working_time import UK_TIME
 from runtime.kafka.clients import make_consumer, make_producer
 from runtime.kafka.settings import KafkaSettings
@@ -32,6 +33,7 @@ class Checked:
     path: str
     line: int
     errors: list[FieldError]
+    kind: str = "referral"
 
     def as_json(self) -> str:
         """The JSON line ``frontdoor validate`` prints for it."""
@@ -39,6 +41,7 @@ class Checked:
             {
                 "path": self.path,
                 "line": self.line,
+                "kind": self.kind,
                 "valid": not self.errors,
                 "errors": [error.model_dump() for error in self.errors],
             },
@@ -59,21 +62,47 @@ def check_file(path: Path, organisation_id: str | None) -> Iterator[Checked]:
     else:
         lines = [(1, content)]
     for number, raw in lines:
+        if is_notice(raw):
+            notice = validate_notice(
+                raw, organisation_id=organisation_id, registry=registry, now=datetime.now(UTC)
+            )
+            errors = notice.errors if isinstance(notice, NoticeRejected) else []
+            yield Checked(str(path), number, errors, NOTICE)
+            continue
         verdict = validate_referral(raw, organisation_id=organisation_id, registry=registry)
         errors = [] if isinstance(verdict, Accepted) else verdict.errors
         yield Checked(str(path), number, errors)
 
 
+NOTICE = "encompass-notice"
+
+
+def is_notice(raw: bytes) -> bool:
+    """Whether a message is an Encompass notice rather than a referral.
+
+    A notice has a ``notice_id`` and no ``referral_id``.
+    """
+    try:
+        document = json.loads(raw)
+    except ValueError:
+        return False
+    return isinstance(document, dict) and "notice_id" in document and "referral_id" not in document
+
+
 def validate(
-    paths: list[Path] = typer.Argument(..., help=".json (one referral) or .jsonl (one a line)."),
+    paths: list[Path] = typer.Argument(
+        ..., help=".json (one message) or .jsonl (one a line): referrals or Encompass notices."
+    ),
     org: str | None = typer.Option(
         None,
         help="Also check as if sent to this organisation's topic (registry included).",
     ),
 ) -> None:
-    """Check referrals against Referral v1 before sending them: one JSON line per referral.
+    """Check referrals or Encompass notices before sending them: one JSON line per message.
 
-    Exit status 0 if every referral is valid, 1 if any is not or a file holds none.
+    Referral v1 or Encompass notice v1 (a message with a ``notice_id`` and no ``referral_id``);
+    each line says which kind it was taken for. Exit status 0 if every message is valid, 1 if
+    any is not or a file holds none.
     """
     all_valid = True
     for path in paths:

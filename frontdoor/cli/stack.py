@@ -283,10 +283,10 @@ async def _up(
         )
     kafka = who.admin
     if who.store is None:
-        await ensure_topics(kafka, kafka.topics.specs_for(orgs, checking))
+        await ensure_topics(kafka, registry.topic_specs(kafka.topics))
     else:
         # every service and partner as its own user, held to its ACLs (services/broker/access.py)
-        await secure_deployment(kafka, who.store, orgs, checking)
+        await secure_deployment(kafka, who.store, orgs, checking, registry.police_ids)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
     names = (*PIPELINE, *web)

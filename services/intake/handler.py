@@ -16,13 +16,21 @@ from datetime import UTC, datetime
 import structlog
 
 from domain.policies import PolicyBook
-from domain.validation import Accepted, AnswerRejected, validate_answer, validate_referral
+from domain.validation import (
+    Accepted,
+    AnswerRejected,
+    NoticeRejected,
+    validate_answer,
+    validate_notice,
+    validate_referral,
+)
 from runtime.partners import PartnerDirectory
 from runtime.records import Outgoing, Record, RecordHandler
 from schemas.checks import CheckMessageKind, CheckReceipt, ReceivedAnswer, local_authority_of
 from schemas.contact import contact_id_for
+from schemas.encompass import AcceptedNotice, notice_ref_for
 from schemas.intake import AcceptedReferral, Origin, Rejection
-from schemas.status import Status, StatusEvent
+from schemas.status import FieldError, Status, StatusEvent, Subject
 from schemas.topics import Topics
 
 log = structlog.get_logger(__name__)
@@ -55,6 +63,9 @@ class IntakeHandler(RecordHandler):
         answering = self.topics.organisation_of_answers(record.topic)
         if answering is not None:
             return [self.answer(record, answering)]
+        police = self.topics.organisation_of_notices(record.topic)
+        if police is not None:
+            return self.notice(record, police)
         org = self.topics.organisation_of_inbound(record.topic) or UNKNOWN_ORGANISATION
         now = self.clock()
         raw: bytes = record.value or b""
@@ -92,26 +103,7 @@ class IntakeHandler(RecordHandler):
                 org,
                 referral_id or f"{record.topic}/{record.partition}/{record.offset}",
             )
-            rejection = Rejection(
-                contact_id=contact_id,
-                organisation_id=org,
-                referral_id=referral_id,
-                received_at=now,
-                origin=origin,
-                size_bytes=len(raw),
-                sha256=hashlib.sha256(raw).hexdigest(),
-                errors=verdict.errors,
-            )
-            metadata = rejection.model_dump_json().encode()
-            kept = [
-                Outgoing(
-                    self.topics.invalid,
-                    raw,
-                    key=org.encode(),
-                    headers=((REJECTION_HEADER, metadata),),
-                ),
-                Outgoing(self.topics.rejections, metadata, key=org.encode()),
-            ]
+            kept = self.rejected(record, org, contact_id, referral_id, verdict.errors, now)
             event = StatusEvent(
                 contact_id=contact_id,
                 referral_id=referral_id or "(unreadable)",
@@ -132,6 +124,100 @@ class IntakeHandler(RecordHandler):
             self.topics.status_events,
             event.model_dump_json().encode(),
             key=contact_id.encode(),
+        )
+        return [*kept, status]
+
+    def rejected(  # noqa: PLR0917 - one rejection's parts
+        self,
+        record: Record,
+        org: str,
+        contact_id: str,
+        reference: str | None,
+        errors: list[FieldError],
+        now: datetime,
+    ) -> list[Outgoing]:
+        """A rejected message kept whole (90 days) and its audit record (forever)."""
+        raw: bytes = record.value or b""
+        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        rejection = Rejection(
+            contact_id=contact_id,
+            organisation_id=org,
+            referral_id=reference,
+            received_at=now,
+            origin=origin,
+            size_bytes=len(raw),
+            sha256=hashlib.sha256(raw).hexdigest(),
+            errors=errors,
+        )
+        metadata = rejection.model_dump_json().encode()
+        return [
+            Outgoing(
+                self.topics.invalid, raw, key=org.encode(), headers=((REJECTION_HEADER, metadata),)
+            ),
+            Outgoing(self.topics.rejections, metadata, key=org.encode()),
+        ]
+
+    def notice(self, record: Record, org: str) -> list[Outgoing]:
+        """A police force's Encompass notice: on to triage, keyed by its council; or rejected.
+
+        The force is told either way (its status topic); nothing of the notice is logged.
+        """
+        now = self.clock()
+        verdict = validate_notice(
+            record.value or b"", organisation_id=org, registry=self.partners.registry, now=now
+        )
+        if isinstance(verdict, NoticeRejected):
+            reference = verdict.notice_id
+            notice_ref = contact_id_for(
+                org,
+                "encompass:" + (reference or f"{record.topic}/{record.partition}/{record.offset}"),
+            )
+            kept = self.rejected(record, org, notice_ref, reference, verdict.errors, now)
+            event = StatusEvent(
+                contact_id=notice_ref,
+                referral_id=reference or "(unreadable)",
+                organisation_id=org,
+                status=Status.REJECTED,
+                errors=verdict.errors,
+                occurred_at=now,
+                subject=Subject.ENCOMPASS_NOTICE,
+            )
+        else:
+            la = verdict.local_authority
+            notice_ref = notice_ref_for(org, verdict.notice_id, la)
+            origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+            accepted = AcceptedNotice(
+                notice_ref=notice_ref,
+                organisation_id=org,
+                received_at=now,
+                origin=origin,
+                notice=verdict,
+            )
+            kept = [
+                Outgoing(
+                    self.topics.encompass_accepted,
+                    accepted.model_dump_json().encode(),
+                    key=la.encode(),
+                )
+            ]
+            event = StatusEvent(
+                contact_id=notice_ref,
+                referral_id=verdict.notice_id,
+                organisation_id=org,
+                status=Status.RECEIVED,
+                decision_due=self.policies.for_la(la).notice_due(now),
+                occurred_at=now,
+                subject=Subject.ENCOMPASS_NOTICE,
+            )
+        log.info(
+            "encompass notice handled",
+            notice_ref=notice_ref,
+            status=event.status.value,
+            partition=record.partition,
+            offset=record.offset,
+        )
+        status = Outgoing(
+            self.topics.status_events, event.model_dump_json().encode(), key=notice_ref.encode()
         )
         return [*kept, status]
 

@@ -84,6 +84,9 @@ class NotifierHandler(RecordHandler):
             errors=event.errors,
             decision_due=None if public else event.decision_due,
             occurred_at=event.occurred_at,
+            subject=event.subject,
+            school_urn=event.school_urn,
+            encompass=event.encompass,
         )
         log.info(
             "status sent",

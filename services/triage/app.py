@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable
+from pathlib import Path
 
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaError
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from domain.school_roll import SchoolRoll, load_roll
 from runtime.health import Health
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_admin
@@ -18,7 +20,9 @@ from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
 from runtime.processor import Subscription, TransactionalProcessor
 from runtime.runner import ServiceApp, ServiceSettings
+from runtime.watched_file import WatchedFile
 from services.triage.checks import from_registry, with_topics
+from services.triage.encompass import EncompassRelay
 from services.triage.engine import TriageEngine
 from services.triage.handler import TriageHandler, restore_partitions
 
@@ -30,6 +34,15 @@ class TriageSettings(ServiceSettings):
 
     overdue_check_s: float = Field(
         default=30.0, gt=0, description="How often to look for overdue cases."
+    )
+    school_roll_file: Path | None = Field(  # type: ignore[pydantic-alias]
+        default=None,
+        validation_alias=AliasChoices(
+            "FRONTDOOR_SCHOOL_ROLL_FILE", "FRONTDOOR_TRIAGE_SCHOOL_ROLL_FILE"
+        ),
+        description="The council's school roll for Operation Encompass (CSV: upn, given_name, "
+        "family_name, date_of_birth, urn; FRONTDOOR_SCHOOL_ROLL_FILE), re-read when it "
+        "changes; none: schools are found only by the URN the police give.",
     )
 
 
@@ -50,14 +63,34 @@ def create_app(settings: TriageSettings) -> ServiceApp:
     )
 
     async def on_assigned(assigned: set[TopicPartition]) -> None:
-        await restore_partitions(settings.kafka, topics, engine, assigned)
+        await restore_partitions(settings.kafka, topics, engine, assigned, relay)
 
-    handler = TriageHandler(topics, engine)
+    roll = (
+        WatchedFile(settings.school_roll_file, SchoolRoll, "school roll", parse=load_roll)
+        if settings.school_roll_file
+        else None
+    )
+    if roll is not None:
+        health.watch("school roll", lambda: roll.problem)
+    relay = EncompassRelay(
+        engine.policies,
+        lambda: partners.registry,
+        (lambda: roll.current) if roll is not None else SchoolRoll,
+    )
+    handler = TriageHandler(topics, engine, relay)
     processor = TransactionalProcessor(
         kafka=settings.kafka,
         service="triage",
         instance_id=settings.instance_id,
-        subscription=Subscription(topics=(topics.accepted, topics.actions, topics.checks_received)),
+        subscription=Subscription(
+            topics=(
+                topics.accepted,
+                topics.actions,
+                topics.checks_received,
+                topics.encompass_accepted,
+                topics.encompass_acks,
+            )
+        ),
         handler=handler,
         health=health,
         commit_interval_s=settings.commit_interval_ms / 1000,

@@ -24,6 +24,7 @@ from domain.policies import PolicyBook
 from domain.policy import Policy
 from schemas.checks import CheckMessageKind, CheckReceipt, ReceivedAnswer
 from schemas.contact import uuid5_hex
+from schemas.encompass import Notice
 from schemas.intake import AcceptedReferral, Origin
 from schemas.status import FieldError, Outcome, Status, StatusEvent
 from schemas.triage import (
@@ -64,6 +65,8 @@ class Effects:
     retired: list[tuple[Case, int]] = field(default_factory=list)  # final state: the archive
     # to partners' checks.requests.<org>: requests, reminders, withdrawals, answer receipts
     check_messages: list[tuple[str, CheckRequest | CheckReceipt]] = field(default_factory=list)
+    # Operation Encompass notices' new states, by partition (``encompass.notices``)
+    notices: list[tuple[Notice, int]] = field(default_factory=list)
     # each saved case's JSON, by (case id, version): serialised once, for the working set and
     # for ``triage.cases`` alike
     case_json: dict[tuple[str, int], bytes] = field(default_factory=dict)
@@ -85,6 +88,7 @@ class Effects:
         self.statuses += other.statuses
         self.retired += other.retired
         self.check_messages += other.check_messages
+        self.notices += other.notices
         self.case_json |= other.case_json
 
 

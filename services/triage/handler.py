@@ -14,16 +14,20 @@ import structlog
 from aiokafka import TopicPartition
 from pydantic import ValidationError
 
+from domain.school_roll import SchoolRoll
 from runtime import metrics
 from runtime.kafka.settings import KafkaSettings
 from runtime.records import Outgoing, Record, RecordHandler, dead_letter
 from runtime.state import read_partitions
 from schemas.checks import ReceivedAnswer
+from schemas.encompass import AcceptedNotice, Acknowledgement, Notice
 from schemas.intake import AcceptedReferral
+from schemas.partners import PartnerRegistry
 from schemas.status import Outcome
 from schemas.topics import Topics
 from schemas.triage import Case, CaseState, ManagerAction
 from services.triage.actions import apply_action
+from services.triage.encompass import EncompassRelay
 from services.triage.engine import Effects, TriageEngine
 
 log = structlog.get_logger(__name__)
@@ -32,13 +36,30 @@ log = structlog.get_logger(__name__)
 class TriageHandler(RecordHandler):
     """Feeds accepted referrals and manager actions to the engine, in partition order."""
 
-    def __init__(self, topics: Topics, engine: TriageEngine) -> None:
-        """Write to ``topics``; decide with ``engine``."""
+    def __init__(
+        self, topics: Topics, engine: TriageEngine, relay: EncompassRelay | None = None
+    ) -> None:
+        """Write to ``topics``; decide with ``engine``; relay Encompass notices with ``relay``.
+
+        By default the relay knows no registered school and no school roll.
+        """
         self.topics = topics
         self.engine = engine
+        self.relay = relay or EncompassRelay(
+            engine.policies, lambda: PartnerRegistry(partners=()), SchoolRoll
+        )
 
     def handle(self, record: Record) -> list[Outgoing]:
-        """The outputs of one accepted referral or manager action."""
+        """The outputs of one accepted referral, manager action, check answer or notice."""
+        if record.topic == self.topics.encompass_accepted:
+            notice = AcceptedNotice.model_validate_json(record.value or b"")
+            return self.records(self.relay.on_notice(notice, record.partition))
+        if record.topic == self.topics.encompass_acks:
+            try:
+                ack = Acknowledgement.model_validate_json(record.value or b"")
+            except ValidationError:
+                return [dead_letter(self.topics.dead_letter, record, "malformed acknowledgement")]
+            return self.records(self.relay.on_acknowledgement(ack, record.partition))
         if record.topic == self.topics.checks_received:
             received = ReceivedAnswer.model_validate_json(record.value or b"")
             effects = self.engine.on_check_answer(received, record.partition)
@@ -96,6 +117,7 @@ class TriageHandler(RecordHandler):
         if retired.retired:
             log.info("cases retired", cases=len(retired.retired), held=len(self.engine.cases))
         effects.extend(retired)
+        effects.extend(self.relay.overdue(now))
         self.measure(now)
         return self.records(effects)
 
@@ -175,6 +197,15 @@ class TriageHandler(RecordHandler):
             ),
             *(
                 Outgoing(
+                    topics.encompass_notices,
+                    notice.model_dump_json().encode(),
+                    key=notice.notice_ref.encode(),
+                    partition=partition,
+                )
+                for notice, partition in effects.notices
+            ),
+            *(
+                Outgoing(
                     topics.check_requests(org),
                     message.model_dump_json().encode(),
                     key=(message.request_id or org).encode(),
@@ -201,8 +232,11 @@ async def restore_partitions(
     topics: Topics,
     engine: TriageEngine,
     assigned: set[TopicPartition],
+    relay: EncompassRelay | None = None,
 ) -> int:
     """Rebuild the engine's cases for the assigned partitions from ``triage.cases``.
+
+    And the relay's Encompass notices from ``encompass.notices``, if given.
 
     Only each case's newest version is parsed, and none that a tombstone retired: until the
     log cleaner has compacted the topic, it still holds every version written.
@@ -223,4 +257,25 @@ async def restore_partitions(
         _, (value, partition) = newest.popitem()
         engine.load(Case.model_validate_json(value), partition, value)
     log.info("cases restored", partitions=sorted(wanted), records=restored, cases=len(engine.cases))
+    if relay is not None:
+        restored += await restore_notices(kafka, topics, relay, wanted)
+    return restored
+
+
+async def restore_notices(
+    kafka: KafkaSettings, topics: Topics, relay: EncompassRelay, wanted: set[int]
+) -> int:
+    """Rebuild the relay's notices for the partitions in ``wanted`` from ``encompass.notices``."""
+    for partition in set(relay.partition_of.values()) - wanted:
+        relay.forget_partition(partition)
+    newest: dict[bytes, tuple[bytes, int]] = {}
+
+    def load(record: Record) -> None:
+        if record.value is not None:
+            newest[record.key or b""] = (record.value, record.partition)
+
+    restored = await read_partitions(kafka, topics.encompass_notices, wanted, load)
+    for value, partition in newest.values():
+        relay.load(Notice.model_validate_json(value), partition)
+    log.info("encompass notices restored", partitions=sorted(wanted), notices=len(newest))
     return restored

@@ -55,7 +55,9 @@ async def secured(secure_broker: LocalBroker) -> KafkaSettings:
         update={"topic_prefix": f"s{uuid.uuid4().hex[:8]}."}
     )
     registry = load_registry()
-    await secure_deployment(admin, secure_broker.credentials, registry.ids, registry.checking_ids)
+    await secure_deployment(
+        admin, secure_broker.credentials, registry.ids, registry.checking_ids, registry.police_ids
+    )
     return admin
 
 
@@ -132,6 +134,28 @@ async def test_a_partner_reads_only_its_own_check_requests_and_answers_only_its_
             await send(as_police, topic)
     with pytest.raises(TopicAuthorizationFailedError):
         await read_one(as_police, secured.topics.check_answers(police))  # not even its own
+
+
+async def test_only_a_police_force_sends_encompass_notices_and_only_on_its_own_topic(
+    secure_broker, secured
+) -> None:
+    other_school = "hartlepool-high-school"
+    await send(as_user(secure_broker, secured, POLICE), secured.topics.encompass_inbound(POLICE))
+    as_school = as_user(secure_broker, secured, SCHOOL)
+    for topic in (
+        secured.topics.encompass_inbound(POLICE),  # a school is not a police force
+        secured.topics.encompass_acks,  # acknowledgements come through the gateway
+        secured.topics.encompass_accepted,
+    ):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await send(as_school, topic)
+    # a school reads its own notices (its status topic), never another school's
+    await read_one(
+        as_school, secured.topics.status(SCHOOL), group=secured.topic_prefix + SCHOOL + ".notices"
+    )
+    for topic in (secured.topics.status(other_school), secured.topics.encompass_notices):
+        with pytest.raises(TopicAuthorizationFailedError):
+            await read_one(as_school, topic)
 
 
 async def test_a_partner_uses_only_consumer_groups_under_its_own_id_and_a_dot(

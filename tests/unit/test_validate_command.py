@@ -22,7 +22,9 @@ def test_valid_json_file_exits_zero(tmp_path: Path) -> None:
     path.write_bytes(encode(referral(submitted_at=recently())))
     result = runner.invoke(app, ["validate", str(path)])
     assert result.exit_code == 0, result.output
-    assert lines_of(result.stdout) == [{"path": str(path), "line": 1, "valid": True, "errors": []}]
+    assert lines_of(result.stdout) == [
+        {"path": str(path), "line": 1, "kind": "referral", "valid": True, "errors": []}
+    ]
 
 
 def test_jsonl_reports_each_line_and_exits_one_if_any_invalid(tmp_path: Path) -> None:
