@@ -70,6 +70,7 @@ POSTCODE_SHAPE = (
     r"(\d{1,2}|[A-HK-Ya-hk-y]\d(\d|[ABEHMNPRV-Yabehmnprv-y])?|\d[A-HJKPS-UWa-hjkps-uw])"
     r" ?\d[ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2})$"
 )
+EMAIL_PART = r"[^@\s\x1c-\x1f\x85]"
 NOT_BLANK_TEXT = Field(json_schema_extra={"pattern": NOT_BLANK})
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK_TEXT
@@ -101,7 +102,13 @@ Postcode = Annotated[
 ]
 Email = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+    # Python's \s also matches \x1c-\x1f and \x85, which JSON Schema's (ECMA) \s does not:
+    # both are named, so that no address the published pattern allows is refused here
+    StringConstraints(
+        strip_whitespace=True,
+        max_length=254,
+        pattern=rf"^{EMAIL_PART}+@{EMAIL_PART}+\.{EMAIL_PART}+$",
+    ),
 ]
 Phone = Annotated[
     str,
