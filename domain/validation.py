@@ -20,7 +20,12 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from schemas.checks import MAX_ANSWER_BYTES, REQUEST_ID, CheckAnswer, answered_at_problems
-from schemas.encompass import MAX_NOTICE_BYTES, EncompassNotice, notice_date_problems
+from schemas.encompass import (
+    MAX_NOTICE_BYTES,
+    AcknowledgeBody,
+    EncompassNotice,
+    notice_date_problems,
+)
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.partners import PartnerRegistry
 from schemas.referral import (
@@ -216,6 +221,18 @@ def _police_errors(
             )
         ]
     return []
+
+
+def validate_acknowledgement(raw: bytes) -> AcknowledgeBody | list[FieldError]:
+    """A school's acknowledgement of a notice (by HTTPS), or every problem with it."""
+    try:
+        return AcknowledgeBody.model_validate_json(raw)
+    except ValidationError as invalid:
+        return [
+            e
+            for detail in invalid.errors(include_url=False)
+            for e in _field_errors(detail, "an acknowledgement")
+        ]
 
 
 T = TypeVar("T")

@@ -147,6 +147,14 @@ class AcceptedNotice(BaseModel):
     notice: EncompassNotice = Field(description="The notice as sent, normalised.")
 
 
+class AcknowledgeBody(PartnerModel):
+    """What a school's system sends to acknowledge a notice (the notice is in the path)."""
+
+    acknowledged_by: Name = Field(
+        description="Who read it: the key adult's name, or the school's system's."
+    )
+
+
 class Acknowledgement(BaseModel):
     """Internal (``encompass.acks``, keyed by LA): a school's key adult read the notice."""
 
@@ -190,6 +198,7 @@ class Notice(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     notice_ref: str
+    version: int = Field(default=1, ge=1, description="1, 2, 3... as the notice's state moves.")
     organisation_id: str = Field(description="The police force.")
     local_authority: str
     received_at: datetime

@@ -247,3 +247,43 @@ class PartnerCheck(Base):
     answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     received_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     late: Mapped[bool | None] = mapped_column(Boolean)
+
+
+class EncompassNotice(Base):
+    """One Operation Encompass notice: where it went, when it was due, who acknowledged it.
+
+    Not a contact and not a referral: it never appears in Annex A or the census returns. The
+    child's names and birthday are kept so the child's history shows it.
+    """
+
+    __tablename__ = "encompass_notices"
+    __table_args__ = (
+        Index("ix_encompass_notices_la_routing", "local_authority", "routing"),
+        Index("ix_encompass_notices_birthday_name", "date_of_birth", "name_key"),
+    )
+
+    notice_ref: Mapped[str] = mapped_column(ID, primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)  # the newest version written wins
+    organisation_id: Mapped[str] = mapped_column(String(63))  # the police force
+    notice_id: Mapped[str] = mapped_column(ID)  # the force's own reference
+    police_reference: Mapped[str] = mapped_column(ID)
+    local_authority: Mapped[str] = mapped_column(String(3), index=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    routing: Mapped[str] = mapped_column(CODE)  # school, no-school-found, school-not-registered
+    found_by: Mapped[str] = mapped_column(CODE)  # notice, school-roll, none
+    urn: Mapped[str | None] = mapped_column(String(6))
+    school_id: Mapped[str | None] = mapped_column(String(63), index=True)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(100))
+    overdue: Mapped[bool] = mapped_column(Boolean)
+    council_notes: Mapped[str] = mapped_column(Text)  # JSON: [{by, at, note}]
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    name_key: Mapped[str | None] = mapped_column(String(200))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    upn: Mapped[str | None] = mapped_column(String(13))
+    incident_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    child_present: Mapped[str] = mapped_column(CODE)
+    welfare_check_made: Mapped[bool] = mapped_column(Boolean)

@@ -24,6 +24,7 @@ from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
 from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
+from runtime.records_db.encompass import NoticesReader
 from runtime.records_db.reading import RecordsReader
 from runtime.watched_file import WatchedFile
 from runtime.web.headers import page_middleware
@@ -32,6 +33,7 @@ from runtime.web.passwords import holds_demo_sign_in
 from services.gateway.api import PREFIX, Api
 from services.gateway.checks_api import ChecksApi
 from services.gateway.checks_pages import CheckPages
+from services.gateway.encompass_api import EncompassApi
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile
 from services.gateway.limits import RateLimit
@@ -77,6 +79,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         limit=RateLimit(settings.api_rate, settings.api_burst),
     )
     checks_api = ChecksApi(api=api, reader=ChecksReader(engine), publisher=publisher)
+    encompass_api = EncompassApi(api=api, reader=NoticesReader(engine), publisher=publisher)
     forms = Forms(
         referrers=referrers,
         partners=partners,
@@ -132,6 +135,12 @@ def create_app(settings: GatewaySettings) -> Starlette:
         Route(f"{PREFIX}/checks", checks_api.index),
         Route(f"{PREFIX}/checks/{{request_id}}", checks_api.one),
         Route(f"{PREFIX}/checks/{{request_id}}/answer", checks_api.answer, methods=["POST"]),
+        Route(f"{PREFIX}/encompass", encompass_api.index),
+        Route(
+            f"{PREFIX}/encompass/{{notice_ref}}/acknowledge",
+            encompass_api.acknowledge,
+            methods=["POST"],
+        ),
         Route("/checks", check_pages.index),
         Route("/checks/{request_id}", check_pages.one, methods=["GET"]),
         Route("/checks/{request_id}", check_pages.answer, methods=["POST"]),

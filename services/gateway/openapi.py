@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from schemas.checks import REQUEST_ID, CheckAnswer
+from schemas.encompass import NOTICE_REF, AcknowledgeBody
 from schemas.referral import REFERRAL_ID_CHARS, Referral
 from services.gateway.api import (
     PREFIX,
@@ -21,6 +22,11 @@ from services.gateway.checks_api import (
     AnswerInvalid,
     CheckRequestList,
     CheckRequestView,
+)
+from services.gateway.encompass_api import (
+    AcknowledgementAccepted,
+    AcknowledgementInvalid,
+    NoticeList,
 )
 
 REF = "#/components/schemas/{model}"
@@ -69,6 +75,10 @@ def openapi_document(version: str) -> dict[str, Any]:
         CheckRequestView,
         AnswerAccepted,
         AnswerInvalid,
+        NoticeList,
+        AcknowledgeBody,
+        AcknowledgementAccepted,
+        AcknowledgementInvalid,
     ]
     _, definitions = models_json_schema(
         [(model, "validation") for model in models], ref_template=REF
@@ -96,6 +106,8 @@ def openapi_document(version: str) -> dict[str, Any]:
                 + " Partners that answer partner checks list their open requests and answer "
                 "each once under /api/v1/checks; beyond the schema of an answer: "
                 + " ".join(ANSWER_BEYOND_SCHEMA)
+                + " Schools read the Operation Encompass notices delivered to them and "
+                "acknowledge each once under /api/v1/encompass."
             ),
         },
         "components": {
@@ -156,6 +168,59 @@ def openapi_document(version: str) -> dict[str, Any]:
                 }
             },
             **_check_paths(refused),
+            **_encompass_paths(refused),
+        },
+    }
+
+
+def _encompass_paths(refused: dict[str, Any]) -> dict[str, Any]:
+    """The Operation Encompass operations for schools (DESIGN section 11)."""
+    return {
+        f"{PREFIX}/encompass": {
+            "get": {
+                "summary": "Your school's Operation Encompass notices (the last 30 days)",
+                "operationId": "listNotices",
+                "responses": {
+                    "200": _json("Notices, unacknowledged first.", NoticeList),
+                    **refused,
+                },
+            }
+        },
+        f"{PREFIX}/encompass/{{notice_ref}}/acknowledge": {
+            "post": {
+                "summary": "Acknowledge a notice (once): the key adult has read it",
+                "operationId": "acknowledgeNotice",
+                "parameters": [
+                    {
+                        "name": "notice_ref",
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "pattern": NOTICE_REF.pattern},
+                    }
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {"$ref": REF.format(model="AcknowledgeBody")}
+                        }
+                    },
+                },
+                "responses": {
+                    "202": _json(
+                        "Accepted: the front door and the police will hear of it.",
+                        AcknowledgementAccepted,
+                    ),
+                    "404": _json(
+                        "No notice with this reference was delivered to your school.", Problem
+                    ),
+                    "409": _json("Acknowledged already: nothing sent.", Problem),
+                    "413": _json("Larger than 4 KiB.", Problem),
+                    "422": _json("Not valid: every problem, by field.", AcknowledgementInvalid),
+                    "503": _json("Not sent (Kafka unavailable): try again.", Problem),
+                    **refused,
+                },
+            }
         },
     }
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaProducer
 
 from runtime import tracing
+from schemas.encompass import Acknowledgement
 from schemas.topics import Topics
 
 
@@ -39,4 +40,17 @@ class Publisher:
         with tracing.producing(topic) as headers:
             await self.producer.send_and_wait(
                 topic, raw, key=request_id.encode(), headers=list(headers)
+            )
+
+    async def publish_acknowledgement(self, local_authority: str, ack: Acknowledgement) -> None:
+        """Send a school's acknowledgement to ``encompass.acks`` (keyed by council), and wait."""
+        if self.producer is None:
+            raise RuntimeError("the gateway's producer is not running")
+        topic = self.topics.encompass_acks
+        with tracing.producing(topic) as headers:
+            await self.producer.send_and_wait(
+                topic,
+                ack.model_dump_json().encode(),
+                key=local_authority.encode(),
+                headers=list(headers),
             )

@@ -33,8 +33,17 @@ Settings = RecordsSettings
 
 
 def recorded_pattern(topics: Topics) -> str:
-    """Cases (and retired ones), decisions, rejections, every partner's status topic."""
-    fixed = (topics.cases, topics.archive, topics.decisions, topics.rejections)
+    """What the records service reads: every topic it keeps rows of.
+
+    Cases (and retired ones), decisions, rejections, Encompass notices, every partner's status.
+    """
+    fixed = (
+        topics.cases,
+        topics.archive,
+        topics.decisions,
+        topics.rejections,
+        topics.encompass_notices,
+    )
     return "^(?:" + "|".join(re.escape(name) for name in fixed) + ")$|" + topics.status_pattern
 
 

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from domain.cases import known_child
 from domain.names import sound, tokens
 from runtime.records import Record
+from schemas.encompass import Notice
 from schemas.intake import Rejection
 from schemas.status import StatusUpdate
 from schemas.topics import Topics
@@ -37,6 +38,7 @@ class Rows:
     rejections: dict[str, Row] = field(default_factory=dict)
     allocations: dict[tuple[str, str | None], Row] = field(default_factory=dict)
     checks: dict[str, Row] = field(default_factory=dict)
+    notices: dict[str, Row] = field(default_factory=dict)
 
     def count(self) -> int:
         """How many rows in all."""
@@ -184,6 +186,41 @@ def add_decision(rows: Rows, decision: Decision) -> None:
     }
 
 
+def add_notice(rows: Rows, notice: Notice) -> None:
+    """An Encompass notice's state (its newest version wins)."""
+    known = rows.notices.get(notice.notice_ref)
+    if known is not None and known["version"] > notice.version:
+        return
+    sent, child = notice.notice, notice.notice.child
+    rows.notices[notice.notice_ref] = {
+        "notice_ref": notice.notice_ref,
+        "version": notice.version,
+        "organisation_id": notice.organisation_id,
+        "notice_id": sent.notice_id,
+        "police_reference": sent.police_reference,
+        "local_authority": notice.local_authority,
+        "received_at": notice.received_at,
+        "due_at": notice.due_at,
+        "routing": notice.routing.value,
+        "found_by": notice.found_by.value,
+        "urn": notice.urn,
+        "school_id": notice.school_id,
+        "delivered_at": notice.delivered_at,
+        "acknowledged_at": notice.acknowledged_at,
+        "acknowledged_by": notice.acknowledged_by,
+        "overdue": notice.overdue,
+        "council_notes": json.dumps([n.model_dump(mode="json") for n in notice.council_notes]),
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+        "name_key": name_key(child.family_name),
+        "date_of_birth": child.date_of_birth,
+        "upn": child.upn,
+        "incident_at": sent.incident_at,
+        "child_present": sent.child_present.value,
+        "welfare_check_made": sent.welfare_check_made,
+    }
+
+
 def add_update(rows: Rows, update: StatusUpdate) -> None:
     """An update a referrer was sent."""
     rows.status_updates[update.contact_id, update.sequence] = {
@@ -250,5 +287,7 @@ class Projection:
             add_decision(rows, Decision.model_validate_json(value))
         elif record.topic == self.topics.rejections:
             add_rejection(rows, Rejection.model_validate_json(value))
+        elif record.topic == self.topics.encompass_notices:
+            add_notice(rows, Notice.model_validate_json(value))
         else:
             add_update(rows, StatusUpdate.model_validate_json(value))

@@ -47,6 +47,7 @@ class RecordsStore:
             self._keep_first(session, tables.Rejection, rows.rejections.values())
             self._keep_first(session, tables.Allocation, rows.allocations.values())
             self._upsert(session, tables.PartnerCheck, rows.checks.values(), newer="case_version")
+            self._upsert(session, tables.EncompassNotice, rows.notices.values(), newer="version")
             self._upsert(
                 session,
                 tables.ConsumedOffset,

@@ -64,6 +64,9 @@ class EncompassRelay:
             del self.notices[ref], self.partition_of[ref]
 
     def _save(self, notice: Notice, partition: int, fx: Effects) -> None:
+        known = self.notices.get(notice.notice_ref)
+        if known is not None:
+            notice = notice.model_copy(update={"version": known.version + 1})
         self.load(notice, partition)
         fx.notices.append((notice, partition))
 
