@@ -187,6 +187,7 @@ class CouncilNote(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    action_id: str = Field(description="The manager's action that recorded it (idempotency).")
     by: str = Field(description="Who (the manager's name).")
     at: datetime = Field(description="When.")
     note: str = Field(max_length=2000, description="What they did.")

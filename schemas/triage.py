@@ -371,6 +371,7 @@ class ActionKind(StrEnum):
     REJECT_MATCH = "reject-match"
     HAND_TO_DAY_TEAM = "hand-to-day-team"
     ASK_CHECKS = "ask-checks"
+    ENCOMPASS_NOTE = "encompass-note"  # what a person did about a notice: case_id holds its ref
 
 
 class ManagerAction(BaseModel):
@@ -380,7 +381,7 @@ class ManagerAction(BaseModel):
 
     action_id: str = Field(min_length=1, max_length=64, description="Unique id (idempotency).")
     kind: ActionKind = Field(description="What to do.")
-    case_id: str = Field(description="The case.")
+    case_id: str = Field(description="The case (for encompass-note: the notice's reference).")
     local_authority: str = Field(description="The case's LA (the partition key).")
     actor: str = Field(min_length=1, max_length=100, description="The signed-in duty manager.")
     reason: str = Field(

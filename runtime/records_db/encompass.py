@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.orm import Session
 
+from domain.working_time import UK_TIME
 from runtime.records_db import tables
 
 SCHOOL_LIST_DAYS = 30  # a school's page and API list the notices of the last 30 days
@@ -83,6 +84,19 @@ class NoticeView:
         return not acted and self.due_at <= now
 
 
+@dataclass(frozen=True, slots=True)
+class NoticeWeek:
+    """What became of one week's notices (weeks start on Monday, UK time)."""
+
+    week_of: date
+    received: int
+    delivered_in_time: int  # to the school before the school day started
+    acknowledged: int
+    acknowledged_in_time: int
+    with_council: int  # no registered school: passed to a person at the council
+    overdue: int  # nobody acted by the due time (the school, or the council)
+
+
 class NoticesReader:
     """Reads notices from the records database."""
 
@@ -136,3 +150,37 @@ class NoticesReader:
                 )
             ).scalars()
             return sorted((NoticeView.of(row) for row in rows), key=lambda n: n.received_at)
+
+    def weeks(self, local_authority: str, now: datetime, count: int = 8) -> list[NoticeWeek]:
+        """The last ``count`` weeks' notices for the council, newest week first."""
+        today = now.astimezone(UK_TIME).date()
+        first = today - timedelta(days=today.weekday() + 7 * (count - 1))
+        since = datetime.combine(first, datetime.min.time(), UK_TIME)
+        table = tables.EncompassNotice
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(table).where(
+                    table.local_authority == local_authority, table.received_at >= since
+                )
+            ).scalars()
+            notices = [NoticeView.of(row) for row in rows]
+        weeks = {first + timedelta(days=7 * n): list[NoticeView]() for n in range(count)}
+        for notice in notices:
+            day = notice.received_at.astimezone(UK_TIME).date()
+            weeks[day - timedelta(days=day.weekday())].append(notice)
+        return [
+            NoticeWeek(
+                week_of=monday,
+                received=len(held),
+                delivered_in_time=sum(
+                    n.delivered_at is not None and n.delivered_at <= n.due_at for n in held
+                ),
+                acknowledged=sum(n.acknowledged_at is not None for n in held),
+                acknowledged_in_time=sum(
+                    n.acknowledged_at is not None and n.acknowledged_at <= n.due_at for n in held
+                ),
+                with_council=sum(n.with_council for n in held),
+                overdue=sum(n.is_overdue(now) for n in held),
+            )
+            for monday, held in sorted(weeks.items(), reverse=True)
+        ]

@@ -24,6 +24,7 @@ from runtime.health import metrics_endpoint
 from runtime.kafka.clients import make_producer
 from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
+from runtime.records_db.encompass import NoticesReader
 from runtime.records_db.reading import RecordsReader, RecordsSearch
 from runtime.web.headers import page_middleware
 from runtime.web.measured import Measured
@@ -71,6 +72,7 @@ def create_app(settings: DashboardSettings) -> Starlette:
         topics=kafka.topics,
         search_in=RecordsSearch(engine),
         checks=ChecksReader(engine),
+        notices=NoticesReader(engine),
     )
 
     @contextlib.asynccontextmanager
@@ -99,6 +101,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/cases/{case_id}/actions", dashboard.act, methods=["POST"]),
         Route("/performance", dashboard.performance),
         Route("/checks", dashboard.checks),
+        Route("/encompass", dashboard.encompass),
+        Route("/encompass/{notice_ref}/notes", dashboard.note, methods=["POST"]),
         Route("/search", dashboard.search),
         Route("/returns/annex-a", dashboard.annex_a),
         Route("/children/{child_id}", dashboard.child),

@@ -26,6 +26,7 @@ from domain.wording import long_date, when
 from domain.working_time import UK_TIME
 from runtime import metrics
 from runtime.records_db.checks import ChecksReader, CheckView
+from runtime.records_db.encompass import NoticesReader
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
 from runtime.web.clients import client_key
@@ -43,6 +44,7 @@ from services.dashboard.view import DashboardView
 log = structlog.get_logger(__name__)
 # The charts look at the last 90 days' cases, and at the queues over the last 14 days.
 CHART_WINDOW = timedelta(days=90)
+MAX_NOTE_CHARS = 2000  # a manager action's reason
 DEPTH_STEP = timedelta(hours=6)
 DEPTH_POINTS = 4 * 14 + 1
 
@@ -70,6 +72,7 @@ class Dashboard:
         topics: Topics,
         search_in: RecordsSearch,
         checks: ChecksReader,
+        notices: NoticesReader,
     ) -> None:
         """Serve ``view`` to ``managers``; send their actions to ``topics.actions``."""
         self.managers = managers
@@ -83,6 +86,7 @@ class Dashboard:
         self.topics = topics
         self.search_in = search_in
         self.checks_in = checks
+        self.notices_in = notices
         self.producer: AIOKafkaProducer | None = None  # set while the app runs
 
     def _manager(self, request: Request) -> Manager | None:
@@ -353,6 +357,63 @@ class Dashboard:
             now=now,
             overdue=by_partner,
             times=times,
+        )
+
+    async def encompass(self, request: Request) -> Response:
+        """Operation Encompass for one council: the queue for a person, and each week's counts."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        now = datetime.now(UTC)
+        queue = await asyncio.to_thread(self.notices_in.queue, [la], now)
+        weeks = await asyncio.to_thread(self.notices_in.weeks, la, now)
+        return self._page(
+            request,
+            "encompass.html",
+            manager,
+            la=la,
+            now=now,
+            queue=queue,
+            weeks=weeks,
+            sent=request.query_params.get("sent"),
+        )
+
+    async def note(self, request: Request) -> Response:
+        """Record what a person did about a notice on the queue (to ``triage.actions``)."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form(**FORM_LIMITS)
+        if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+            why = "The form's security token is missing or wrong."
+            return self._page(request, "refused.html", manager, why=why, status_code=403)
+        notice = await asyncio.to_thread(self.notices_in.one, request.path_params["notice_ref"])
+        if notice is None or notice.local_authority not in manager.local_authorities:
+            return self._page(request, "missing.html", manager, status_code=404)
+        said = str(form.get("note", "")).strip()
+        if not said or len(said) > MAX_NOTE_CHARS:
+            why = f"Say what you did (at most {MAX_NOTE_CHARS:,} characters)."
+            return self._page(request, "refused.html", manager, why=why, status_code=400)
+        action = ManagerAction(
+            action_id=uuid.uuid4().hex,
+            kind=ActionKind.ENCOMPASS_NOTE,
+            case_id=notice.notice_ref,
+            local_authority=notice.local_authority,
+            actor=manager.username,
+            reason=said,
+            submitted_at=datetime.now(UTC),
+        )
+        assert self.producer is not None  # noqa: S101 - set for the app's lifetime
+        await self.producer.send_and_wait(
+            self.topics.actions,
+            action.model_dump_json().encode(),
+            key=notice.local_authority.encode(),
+        )
+        log.info("encompass note sent", actor=manager.username, action_id=action.action_id)
+        metrics.ACTIONS.labels(ActionKind.ENCOMPASS_NOTE.value).inc()
+        return RedirectResponse(
+            f"/encompass?la={notice.local_authority}&sent={notice.notice_ref}", status_code=303
         )
 
     async def annex_a(self, request: Request) -> Response:

@@ -34,6 +34,7 @@ from services.gateway.api import PREFIX, Api
 from services.gateway.checks_api import ChecksApi
 from services.gateway.checks_pages import CheckPages
 from services.gateway.encompass_api import EncompassApi
+from services.gateway.encompass_pages import EncompassPages
 from services.gateway.forms import Forms
 from services.gateway.keys import KeysFile
 from services.gateway.limits import RateLimit
@@ -90,6 +91,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         public_limit=RateLimit(settings.public_per_hour / 3600, settings.public_per_hour),
     )
     check_pages = CheckPages(forms=forms, reader=ChecksReader(engine), publisher=publisher)
+    encompass_pages = EncompassPages(forms=forms, api=encompass_api)
     document = openapi_document(API_VERSION)
 
     @contextlib.asynccontextmanager
@@ -141,6 +143,8 @@ def create_app(settings: GatewaySettings) -> Starlette:
             encompass_api.acknowledge,
             methods=["POST"],
         ),
+        Route("/encompass", encompass_pages.index),
+        Route("/encompass/{notice_ref}", encompass_pages.acknowledge, methods=["POST"]),
         Route("/checks", check_pages.index),
         Route("/checks/{request_id}", check_pages.one, methods=["GET"]),
         Route("/checks/{request_id}", check_pages.answer, methods=["POST"]),

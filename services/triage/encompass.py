@@ -24,12 +24,14 @@ from domain.school_roll import SchoolRoll
 from schemas.encompass import (
     AcceptedNotice,
     Acknowledgement,
+    CouncilNote,
     FoundBy,
     Notice,
     Routing,
 )
 from schemas.partners import PartnerRegistry
 from schemas.status import EncompassDelivery, Status, StatusEvent, Subject
+from schemas.triage import ManagerAction
 from services.triage.engine import Effects
 
 log = structlog.get_logger(__name__)
@@ -152,6 +154,28 @@ class EncompassRelay:
                 subject=Subject.ENCOMPASS_NOTICE,
                 school_urn=notice.urn if notice.found_by is FoundBy.NOTICE else None,
             )
+        )
+        return fx
+
+    def on_council_note(self, action: ManagerAction, partition: int) -> Effects:
+        """Record what a person at the council did about a notice (``case_id``: its ref)."""
+        fx = Effects()
+        notice = self.notices.get(action.case_id)
+        if notice is None or not action.reason.strip():
+            log.warning("council note refused", action_id=action.action_id)
+            return fx
+        if any(n.action_id == action.action_id for n in notice.council_notes):
+            return fx  # the same note sent twice: recorded once
+        note = CouncilNote(
+            action_id=action.action_id,
+            by=action.actor,
+            at=action.submitted_at,
+            note=action.reason.strip(),
+        )
+        self._save(
+            notice.model_copy(update={"council_notes": (*notice.council_notes, note)}),
+            partition,
+            fx,
         )
         return fx
 

@@ -25,7 +25,7 @@ from schemas.intake import AcceptedReferral
 from schemas.partners import PartnerRegistry
 from schemas.status import Outcome
 from schemas.topics import Topics
-from schemas.triage import Case, CaseState, ManagerAction
+from schemas.triage import ActionKind, Case, CaseState, ManagerAction
 from services.triage.actions import apply_action
 from services.triage.encompass import EncompassRelay
 from services.triage.engine import Effects, TriageEngine
@@ -78,7 +78,11 @@ class TriageHandler(RecordHandler):
                     "malformed action ignored", partition=record.partition, offset=record.offset
                 )
                 return [dead_letter(self.topics.dead_letter, record, "malformed manager action")]
-            effects = apply_action(self.engine, action, record.partition)
+            effects = (
+                self.relay.on_council_note(action, record.partition)
+                if action.kind is ActionKind.ENCOMPASS_NOTE
+                else apply_action(self.engine, action, record.partition)
+            )
             log.info(
                 "action applied",
                 action_id=action.action_id,

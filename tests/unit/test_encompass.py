@@ -34,6 +34,7 @@ from schemas.encompass import (
 )
 from schemas.intake import Origin
 from schemas.status import Status, StatusEvent, StatusUpdate, Subject
+from schemas.triage import ActionKind, ManagerAction
 from schemas.yaml_files import ConfigFileError
 from services.intake.handler import IntakeHandler
 from services.notifier.handler import NotifierHandler
@@ -379,3 +380,25 @@ def test_the_school_gets_the_notice_and_the_police_never_the_childs_details(
     assert police.message == "Delivered to the child's school (URN 149001)."
     assert "Hartley" not in police.model_dump_json()
     assert police.sequence == school.sequence == 1  # numbered apart: no gaps for either
+
+
+def test_what_a_person_did_about_a_council_notice_is_recorded_once_and_it_is_not_overdue(
+    tmp_path: Path,
+) -> None:
+    relaying = relay(tmp_path)
+    ref = relaying.on_notice(accepted_notice(school_urn=None), 0).notices[0][0].notice_ref
+    note = ManagerAction(
+        action_id="a1",
+        kind=ActionKind.ENCOMPASS_NOTE,
+        case_id=ref,
+        local_authority="808",
+        actor="sam.duty",
+        reason="Telephoned the school's DSL at 07:50; she will see Mia at the gate.",
+        submitted_at=NOW + timedelta(hours=20),
+    )
+    ((state, _),) = relaying.on_council_note(note, 0).notices
+    assert [(n.by, n.note) for n in state.council_notes] == [("sam.duty", note.reason)]
+    assert relaying.on_council_note(note, 0).notices == []  # the same action twice: once
+    assert relaying.overdue(at("2026-11-18T09:00:00+00:00")).notices == []  # it was acted on
+    unknown = note.model_copy(update={"action_id": "a2", "case_id": "enc-808-" + "1" * 20})
+    assert relaying.on_council_note(unknown, 0).notices == []
