@@ -22,13 +22,15 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from domain.cases import REASON_REQUIRED
+from domain.names import NameLikeness, name_likeness
 from domain.wording import long_date, when
 from domain.working_time import UK_TIME
 from runtime import metrics
 from runtime.records_db.checks import ChecksReader, CheckView
-from runtime.records_db.encompass import NoticesReader
+from runtime.records_db.encompass import NoticesReader, NoticeView
 from runtime.records_db.reading import RecordsSearch
 from runtime.records_db.reports import annex_a_lists, workbook
+from runtime.records_db.tables import Child
 from runtime.web.clients import client_key
 from runtime.web.headers import FORM_LIMITS
 from runtime.web.passwords import csrf_ok, new_csrf_token
@@ -479,6 +481,7 @@ class Dashboard:
         if child is None or child.local_authority not in manager.local_authorities:
             return self._page(request, "missing.html", manager, status_code=404)
         decisions = self.view.reader.decisions([c.case_id for c in cases])
+        notices = await asyncio.to_thread(self._notices_about, child)
         return self._page(
             request,
             "child.html",
@@ -486,8 +489,27 @@ class Dashboard:
             child=child,
             cases=cases,
             decisions=decisions,
+            notices=notices,
             la=child.local_authority,
         )
+
+    def _notices_about(self, child: Child) -> list[NoticeView]:
+        """The Encompass notices about this child.
+
+        The same birthday, and the same UPN or family and given names alike (identity
+        matching's name rule).
+        """
+        if child.date_of_birth is None:
+            return []
+        return [
+            notice
+            for notice in self.notices_in.for_child(child.date_of_birth, child.name_key)
+            if notice.local_authority == child.local_authority
+            and (
+                (child.upn is not None and notice.upn == child.upn)
+                or name_likeness(notice.given_name, child.given_name) == NameLikeness.SAME
+            )
+        ]
 
     async def events(self, request: Request) -> Response:
         """Server-sent events: ``changed`` whenever anything about the LA changes."""

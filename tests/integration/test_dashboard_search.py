@@ -16,16 +16,20 @@ from openpyxl import load_workbook
 from conftest import sign_in_over_http
 from domain.policies import PolicyBook
 from domain.policy import load_policy
-from factories import accepted, managers_file, referral
+from domain.school_roll import SchoolRoll
+from factories import accepted, encode, managers_file, notice, referral
 from fakes import FakeRecord
 from runtime.partners import load_registry
 from runtime.records_db.database import make_engine, upgrade
+from schemas.encompass import AcceptedNotice, EncompassNotice, notice_ref_for
+from schemas.intake import Origin
 from schemas.topics import Topics
 from services.dashboard.app import create_app
 from services.dashboard.settings import DashboardSettings
 from services.records.projection import Projection
 from services.records.store import RecordsStore
 from services.triage.checks import from_registry
+from services.triage.encompass import EncompassRelay
 from services.triage.engine import Effects, TriageEngine
 
 TOPICS = Topics()
@@ -60,6 +64,30 @@ def history() -> Effects:
         at = start + timedelta(days=30 * offset)
         document["submitted_at"] = (at - timedelta(minutes=5)).isoformat()
         fx.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+    # Encompass notices: about Jayden (spelt Jaden by the police), and about his sister Kayla
+    relay = EncompassRelay(PolicyBook.single(load_policy()), lambda: registry, SchoolRoll)
+    for number, given in enumerate(("Jaden", "Kayla")):
+        sent_at = start + timedelta(days=70, hours=number)
+        document = notice(
+            notice_id=f"ENC-{number}",
+            sent_at=sent_at.isoformat(),
+            incident_at=(sent_at - timedelta(hours=8)).isoformat(),
+            child={"given_name": given, "family_name": "Smith", "date_of_birth": "2018-04-02"},
+        )
+        fx.extend(
+            relay.on_notice(
+                AcceptedNotice(
+                    notice_ref=notice_ref_for("cleveland-police", f"ENC-{number}", "808"),
+                    organisation_id="cleveland-police",
+                    received_at=sent_at,
+                    origin=Origin(
+                        topic="encompass.inbound.cleveland-police", partition=0, offset=number
+                    ),
+                    notice=EncompassNotice.model_validate_json(encode(document)),
+                ),
+                0,
+            )
+        )
     return fx
 
 
@@ -79,6 +107,9 @@ async def dashboard_over(
     records = [FakeRecord(TOPICS.cases, c.model_dump_json().encode()) for c, _ in fx.cases]
     records += [FakeRecord(TOPICS.archive, c.model_dump_json().encode()) for c, _ in fx.retired]
     records += [FakeRecord(TOPICS.decisions, d.model_dump_json().encode()) for d in fx.decisions]
+    records += [
+        FakeRecord(TOPICS.encompass_notices, n.model_dump_json().encode()) for n, _ in fx.notices
+    ]
     RecordsStore(engine).write(Projection(TOPICS).rows(records)[0], {})
     engine.dispose()
     settings = DashboardSettings(
@@ -140,6 +171,9 @@ async def test_a_childs_page_shows_every_case_live_or_closed(client) -> None:
     assert history_page.count('<tr data-check="open">') == 3
     assert "cleveland-police (police)" in history_page
     assert "P-7" in history_page
+    # the police's Encompass notice about him (Jaden), not the one about his sister
+    assert history_page.count("<tr data-notice=") == 1
+    assert "stockton-riverside-academy (URN 149001)" in history_page
 
 
 async def test_another_councils_child_page_is_not_shown(client, database_url: str) -> None:
