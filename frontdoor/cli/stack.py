@@ -28,6 +28,7 @@ from frontdoor.broker.credentials import CredentialStore
 from frontdoor.broker.local import LocalBroker, LocalBrokerSettings
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
 from frontdoor.simulator.checks import answer_checks
+from frontdoor.simulator.encompass import EncompassSimulation, send_notices
 from frontdoor.simulator.stream import SERIOUS_SHARE, ReferralStream
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_consumer, make_producer
@@ -160,6 +161,24 @@ def demo_policy(folder: Path) -> Path:
     return path
 
 
+def school_roll(folder: Path, simulation: EncompassSimulation) -> str:
+    """The demo council's school roll (FRONTDOOR_SCHOOL_ROLL_FILE if set, else made up)."""
+    given = os.environ.get("FRONTDOOR_SCHOOL_ROLL_FILE")
+    if given:
+        return given
+    path = folder / "school-roll.csv"
+    path.write_text(simulation.roll_csv())
+    return str(path)
+
+
+# What the police and the schools are told about Encompass notices, as the demo counts them
+ENCOMPASS_SEEN = {
+    "encompass": "encompass: delivered to a school",
+    "acknowledged": "encompass: acknowledged",
+    "passed-to-council": "encompass: passed to the council",
+}
+
+
 async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> None:
     topics = kafka.topics
     registry = load_registry()
@@ -179,6 +198,10 @@ async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> N
             what = watched[record.topic]
             if what == "checks":  # requests, reminders, withdrawals, answers recorded/refused
                 what = "checks: " + str(json.loads(record.value or b"{}").get("kind"))
+            elif what == "status updates" and b"encompass" in (record.value or b""):
+                status = json.loads(record.value or b"{}").get("status")
+                if status in ENCOMPASS_SEEN:
+                    seen[ENCOMPASS_SEEN[status]] += 1
             seen[what] += 1
     finally:
         await consumer.stop()
@@ -196,6 +219,9 @@ def _table(sent: Counter[str], seen: Counter[str], supervisor: Supervisor) -> Ta
         table.add_row(f"checks: {kind}", str(seen[f"checks: {kind}"]))
     for behaviour in ("in time", "late", "never"):
         table.add_row(f"partners answer {behaviour}", str(sent[f"checks {behaviour}"]))
+    table.add_row("encompass: police notices sent", str(sent["encompass total"]))
+    for what in ENCOMPASS_SEEN.values():
+        table.add_row(what, str(seen[what]))
     for service in supervisor.services:
         table.add_row(f"service {service.name}", f"starts {service.starts}")
     return table
@@ -295,10 +321,12 @@ async def _up(
     revision = upgrade(engine)  # the records database is brought up to date before anything
     engine.dispose()
     console.print(f"Records database {make_url(database).render_as_string()} at schema {revision}")
+    encompass = EncompassSimulation(registry, seed=int(time.time()))
     supervisor = Supervisor(
         names,
         log_dir,
-        _environment(database, kafka, log_dir, dashboard_port, gateway_port),
+        _environment(database, kafka, log_dir, dashboard_port, gateway_port)
+        | {"FRONTDOOR_SCHOOL_ROLL_FILE": school_roll(log_dir.parent, encompass)},
         who.service_env,
     )
     await supervisor.start()
@@ -312,6 +340,7 @@ async def _up(
                 _publish(kafka, rate, None, sent, who.partner, serious_share=serious_share)
             ),
             asyncio.create_task(answer_checks(kafka, answering, sent, who.partner)),
+            asyncio.create_task(send_notices(kafka, encompass, sent, who.partner)),
         ]
     prometheus = _announce(log_dir, dashboard_port, gateway_port, with_prometheus=with_prometheus)
     deadline = None if duration is None else time.monotonic() + duration
