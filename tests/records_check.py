@@ -27,6 +27,7 @@ TABLES: dict[str, type[tables.Base]] = {
     "rejections": tables.Rejection,
     "allocations": tables.Allocation,
     "checks": tables.PartnerCheck,
+    "notices": tables.EncompassNotice,
 }
 
 

@@ -10,7 +10,7 @@ show it; two racing each other within a second are settled by triage, which keep
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 import structlog
 from aiokafka.errors import KafkaError
@@ -22,7 +22,7 @@ from starlette.responses import JSONResponse, Response
 from domain.validation import validate_acknowledgement
 from runtime.records_db.encompass import NoticesReader, NoticeView
 from schemas.encompass import NOTICE_REF, AcknowledgeBody, Acknowledgement
-from schemas.status import FieldError
+from schemas.status import EncompassDelivery, FieldError
 from services.gateway.api import PREFIX, Api, problem, read_body
 from services.gateway.publisher import Publisher
 
@@ -31,29 +31,19 @@ NOT_YOURS = "no Encompass notice with this reference was delivered to your schoo
 MAX_ACK_BYTES = 4 * 1024
 
 
-class NoticeForSchool(BaseModel):
-    """One Operation Encompass notice delivered to your school, and whether it was read."""
+class NoticeForSchool(EncompassDelivery):
+    """One notice delivered to your school (as its status update carries it), and its state."""
 
     model_config = ConfigDict(extra="forbid")
 
-    notice_ref: str = Field(description="Acknowledge the notice by this reference.")
-    given_name: str = Field(description="The child's given name.")
-    family_name: str = Field(description="The child's family name.")
-    date_of_birth: date = Field(description="The child's date of birth.")
-    upn: str | None = Field(default=None, description="The child's UPN, if known.")
-    incident_at: datetime = Field(description="When the incident happened.")
-    child_present: str = Field(description="Whether the child was present: yes, no or unknown.")
-    welfare_check_made: bool = Field(description="Whether officers checked on the child.")
-    police_reference: str = Field(description="The police reference, to quote if calling.")
     received_at: datetime = Field(description="When the front door received it.")
-    acknowledge_by: datetime = Field(description="Before the school day starts.")
     acknowledged_at: datetime | None = Field(default=None, description="When, once acknowledged.")
     acknowledged_by: str | None = Field(default=None, description="By whom, once acknowledged.")
     overdue: bool = Field(description="Unacknowledged past its due time.")
     acknowledge_url: str = Field(description="Where to POST the acknowledgement.")
 
     @classmethod
-    def of(cls, notice: NoticeView, now: datetime) -> NoticeForSchool:
+    def of(cls, notice: NoticeView, now: datetime, police_force: str) -> NoticeForSchool:
         """What the school sees of ``notice`` at ``now``."""
         return cls(
             notice_ref=notice.notice_ref,
@@ -64,9 +54,10 @@ class NoticeForSchool(BaseModel):
             incident_at=notice.incident_at,
             child_present=notice.child_present,
             welfare_check_made=notice.welfare_check_made,
+            police_force=police_force,
             police_reference=notice.police_reference,
-            received_at=notice.received_at,
             acknowledge_by=notice.due_at,
+            received_at=notice.received_at,
             acknowledged_at=notice.acknowledged_at,
             acknowledged_by=notice.acknowledged_by,
             overdue=notice.is_overdue(now),
@@ -122,7 +113,9 @@ class EncompassApi:
             return caller
         now = self.clock()
         found = await run_in_threadpool(self.reader.for_school, caller, now)
-        listed = NoticeList(notices=[NoticeForSchool.of(n, now) for n in found])
+        listed = NoticeList(
+            notices=[NoticeForSchool.of(n, now, self.force_name(n.organisation_id)) for n in found]
+        )
         return JSONResponse(listed.model_dump(mode="json"))
 
     async def acknowledge(self, request: Request) -> Response:
@@ -167,6 +160,11 @@ class EncompassApi:
             when = notice.acknowledged_at.isoformat(timespec="seconds")
             return problem(409, f"this notice was acknowledged already, at {when}")
         return notice, body
+
+    def force_name(self, organisation_id: str) -> str:
+        """The police force's name as the registry gives it (its id, if it has gone)."""
+        force = self.api.partners.registry.get(organisation_id)
+        return force.name if force is not None else organisation_id
 
     async def own(self, school: str, notice_ref: str) -> NoticeView | None:
         """The notice, if it was delivered to ``school``."""

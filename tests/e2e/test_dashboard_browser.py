@@ -31,15 +31,20 @@ CHROMIUM_ARGS = [
 PASSWORD = "correct horse battery staple"  # noqa: S105 - a test account's
 
 
-@pytest.fixture
-async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - topics first
+def needs_chromium() -> None:
+    """Skip without Chromium; in CI, fail (CI must prove the pages in a browser)."""
     if not Path(CHROMIUM).exists():
         missing = (
             "Chromium is not installed (make setup installs it as root: apt-get install chromium)"
         )
-        if os.environ.get("CI") == "true":  # CI must prove the audit trail in a browser
+        if os.environ.get("CI") == "true":
             pytest.fail(missing)
         pytest.skip(missing)
+
+
+@pytest.fixture
+async def dashboard(topics_ready, services, tmp_path: Path):  # noqa: ARG001 - topics first
+    needs_chromium()
     managers = managers_file(tmp_path, "sam.duty", PASSWORD, ["808", "806"])
     port = free_port()
     for name in ("intake", "triage", "notifier"):
@@ -61,6 +66,24 @@ async def browser():
         chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         await chromium.close()
+
+
+async def whole_stack(services, tmp_path: Path, keys: Path) -> tuple[str, str]:
+    """Every service, the dashboard (sam.duty manages 808) and the gateway (with ``keys``):
+    the dashboard's and the gateway's base URLs, once both answer."""
+    for name in ("intake", "triage", "notifier"):
+        services.start(name)
+    port = free_port()
+    services.start_dashboard(
+        port,
+        FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(
+            managers_file(tmp_path, "sam.duty", PASSWORD, ["808"])
+        ),
+    )
+    gateway = await services.start_gateway(keys)
+    dashboard = f"http://127.0.0.1:{port}"
+    await serving(dashboard)
+    return dashboard, gateway
 
 
 async def sign_in(page, base: str) -> None:

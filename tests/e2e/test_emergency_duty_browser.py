@@ -4,13 +4,12 @@ it, and EDT hands it to the day team with a note, recorded with its actor."""
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
-from test_dashboard_browser import CHROMIUM, PASSWORD, browser, publish  # noqa: F401 - fixture
+from test_dashboard_browser import CHROMIUM, PASSWORD, browser, needs_chromium, publish  # noqa: F401 - fixture
 from test_referral_forms_browser import no_serious_violations
 
 from conftest import serving
@@ -41,10 +40,7 @@ def closed_today(tmp_path: Path) -> Path:
 
 @pytest.fixture
 async def dashboard(topics_ready, services, tmp_path: Path, closed_today: Path):  # noqa: ARG001
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed (make setup installs it)")
-        pytest.skip("Chromium is not installed")
+    needs_chromium()
     accounts = [
         {"username": "sam.duty", "role": "duty"},
         {"username": "edt.night", "role": "edt"},

@@ -6,44 +6,28 @@ lists the notice with no school found and records what a person did about it."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD
-from test_encompass import POLICE, recent_notice, send_notices
+from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium, sign_in, whole_stack
+from test_encompass_kafka import POLICE, recent_notice, send_notices
+from test_partner_checks_browser import sign_in_at_gateway
 from test_referral_forms_browser import no_serious_violations
 
-from conftest import read_topics, serving
-from factories import managers_file
-from frontdoor.broker.local import free_port
+from conftest import read_topics
 from schemas.encompass import notice_ref_for
 from schemas.status import StatusUpdate
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
-async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  # noqa: PLR0915 - one journey
+async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(
     topics_ready, services, tmp_path: Path
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed (make setup installs it)")
-        pytest.skip("Chromium is not installed")
+    needs_chromium()
     from playwright.async_api import async_playwright  # noqa: PLC0415
 
-    for name in ("intake", "triage", "notifier"):
-        services.start(name)
-    dashboard_port = free_port()
-    services.start_dashboard(
-        dashboard_port,
-        FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(
-            managers_file(tmp_path, "sam.duty", PASSWORD, ["808"])
-        ),
-    )
-    gateway = await services.start_gateway(tmp_path / "keys.yaml")
-    dashboard = f"http://127.0.0.1:{dashboard_port}"
-    await serving(dashboard)
+    dashboard, gateway = await whole_stack(services, tmp_path, tmp_path / "keys.yaml")
     child = {"given_name": "Rosalind", "family_name": "Ashby", "date_of_birth": "2016-02-11"}
     await send_notices(
         topics_ready,
@@ -54,7 +38,7 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with_js = await browser.new_page()
-        await sign_in(with_js, gateway)
+        await sign_in_at_gateway(with_js, gateway, "dsl.riverside")
         async with asyncio.timeout(60):
             while True:
                 await with_js.goto(f"{gateway}/encompass")
@@ -66,7 +50,7 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  
         await no_serious_violations(with_js)
 
         page = await (await browser.new_context(java_script_enabled=False)).new_page()
-        await sign_in(page, gateway)
+        await sign_in_at_gateway(page, gateway, "dsl.riverside")
         await page.goto(f"{gateway}/encompass")
         await page.get_by_role("button", name="Acknowledge the notice about Rosalind Ashby").click()
         await page.wait_for_url(f"{gateway}/encompass?acknowledged=*")
@@ -82,11 +66,7 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  
         ] == ["received", "delivered", "acknowledged"]
 
         manager = await browser.new_page()
-        await manager.goto(f"{dashboard}/login")
-        await manager.get_by_label("Username").fill("sam.duty")
-        await manager.get_by_label("Password").fill(PASSWORD)
-        await manager.get_by_role("button", name="Sign in").click()
-        await manager.wait_for_url(f"{dashboard}/queues")
+        await sign_in(manager, dashboard)
         await manager.get_by_role("link", name="Encompass").click()
         row = manager.locator("table.encompass-queue tr[data-notice]", has_text="Perdita")
         await row.wait_for(timeout=30_000)
@@ -97,10 +77,7 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  
         await no_serious_violations(manager)
 
         quiet = await (await browser.new_context(java_script_enabled=False)).new_page()
-        await quiet.goto(f"{dashboard}/login")
-        await quiet.get_by_label("Username").fill("sam.duty")
-        await quiet.get_by_label("Password").fill(PASSWORD)
-        await quiet.get_by_role("button", name="Sign in").click()
+        await sign_in(quiet, dashboard)
         await quiet.goto(f"{dashboard}/encompass?la=808")
         await quiet.get_by_label("What you did about Perdita Ashby").fill(
             "Perdita is home educated: telephoned the family's early help worker."
@@ -112,11 +89,3 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(  
                 await asyncio.sleep(0.5)
                 await quiet.reload()
         await browser.close()
-
-
-async def sign_in(page, gateway: str) -> None:
-    await page.goto(f"{gateway}/refer/sign-in")
-    await page.get_by_label("Username").fill("dsl.riverside")
-    await page.get_by_label("Password").fill("frontdoor-demo")
-    await page.get_by_role("button", name="Sign in").click()
-    await page.wait_for_url(f"{gateway}/refer")

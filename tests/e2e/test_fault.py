@@ -18,9 +18,13 @@ Then, from what is on the broker:
 - partner checks are asked and answered during the chaos (simulated partners answer as their own
   users): every request, reminder and receipt is that of the crash-free pass, every answer got
   exactly one receipt, none was recorded twice;
+- the police force's Operation Encompass notices, sent during the chaos, are each accepted
+  once and relayed as a crash-free relay would (to the school, or to the council), their
+  status events counted with the rest;
 - the records database (its writer SIGKILLed too) equals a crash-free projection, row for row,
-  its checks table included;
-- no log line of any service holds a child's name, date of birth, NHS number or address.
+  its checks and notices tables included;
+- no log line of any service holds a child's name, date of birth, NHS number or address (the
+  notices' children included).
 """
 
 from __future__ import annotations
@@ -37,12 +41,16 @@ import pytest
 from records_check import caught_up, crash_free, snapshot_of_database, snapshot_of_rows
 
 from conftest import read_topics
+from domain.policies import PolicyBook
+from domain.policy import load_policy
+from domain.school_roll import SchoolRoll
 from domain.validation import Accepted, validate_referral
 from expected import place, replay
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.local import LocalBroker, throwaway_broker
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
 from frontdoor.simulator.checks import answer_checks
+from frontdoor.simulator.encompass import EncompassSimulation
 from frontdoor.simulator.stream import Publication, ReferralStream
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
@@ -50,16 +58,19 @@ from runtime.kafka.settings import KafkaSettings
 from runtime.partners import load_registry
 from runtime.records_db.database import make_engine, upgrade
 from schemas.checks import ReceivedAnswer
+from schemas.encompass import AcceptedNotice, Notice, Routing
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.status import Status, StatusEvent, StatusUpdate
 from schemas.triage import Case, Decision, QueueItem
 from services.intake.handler import REJECTION_HEADER
 from services.records.store import RecordsStore
+from services.triage.encompass import EncompassRelay
 from services.triage.engine import Effects
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.fault]
 
 REFERRALS = 3000
+NOTICES = 120  # Operation Encompass notices from the police force, during the same chaos
 KILLS_EACH = 3
 PUBLISH_SECONDS = 40
 
@@ -90,6 +101,35 @@ async def publish(
     finally:
         for producer in producers.values():
             await producer.stop()
+
+
+async def publish_notices(
+    broker: LocalBroker, kafka: KafkaSettings, up: asyncio.Event
+) -> list[bytes]:
+    """The police force's Encompass notices, at an even pace, waiting while the broker is down.
+
+    The notices sent (the simulation's mix of kinds).
+    """
+    simulation = EncompassSimulation(load_registry(), seed=20261205)
+    sent: list[bytes] = []
+    producers = {}
+    try:
+        for _ in range(NOTICES):
+            force, _, value = simulation.next()
+            await up.wait()
+            if force not in producers:
+                settings = broker.credentials.settings(
+                    broker.bootstrap_servers, force, kafka.topic_prefix
+                )
+                producers[force] = make_producer(settings, client_id=f"police-{force}")
+                await producers[force].start()
+            await producers[force].send_and_wait(kafka.topics.encompass_inbound(force), value)
+            sent.append(value)
+            await asyncio.sleep(PUBLISH_SECONDS / NOTICES)
+    finally:
+        for producer in producers.values():
+            await producer.stop()
+    return sent
 
 
 async def chaos(
@@ -157,7 +197,7 @@ def broker() -> Iterator[LocalBroker]:
         yield running
 
 
-async def test_nothing_lost_or_doubled_when_everything_crashes(
+async def test_nothing_lost_or_doubled_when_everything_crashes(  # noqa: PLR0915 - one journey
     broker: LocalBroker, tmp_path: Path
 ) -> None:
     rng = random.Random(7)
@@ -165,7 +205,9 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     admin = broker.client_settings().model_copy(update={"topic_prefix": "fault."})
     registry = load_registry()
     orgs = registry.ids
-    await secure_deployment(admin, broker.credentials, orgs, registry.checking_ids)
+    await secure_deployment(
+        admin, broker.credentials, orgs, registry.checking_ids, registry.police_ids
+    )
 
     def own_env(name: str) -> dict[str, str]:
         return broker.credentials.service_environment(name, admin.topics) | {
@@ -187,6 +229,7 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     up.set()
     try:
         publishing = asyncio.create_task(publish(broker, admin, messages, up))
+        noticing = asyncio.create_task(publish_notices(broker, admin, up))
         churning = asyncio.create_task(records_churn(admin, second_records, up, rng))
         answering_partners = {p.id: p.checks.agency for p in registry.partners if p.checks}
         answered: Counter[str] = Counter()
@@ -202,11 +245,12 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
         )
         kills = await chaos(supervisor, broker, up, rng)
         await publishing
+        notices_sent = await noticing
         churned = await churning
         await asyncio.sleep(15)  # the partners' last answers in time
         answering.cancel()
         await asyncio.gather(answering, return_exceptions=True)
-        totals = await verify(admin, messages)
+        totals = await verify(admin, messages, len(notices_sent))
         # the records database, its writer SIGKILLed as often as the others, equals a
         # crash-free projection of the topics, row for row
         expected, lasts = await crash_free(admin)
@@ -231,7 +275,10 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(
     assert second_records.services[0].starts >= 1
     assert kills == Counter(dict.fromkeys(PIPELINE, KILLS_EACH) | {"broker": 1})
     assert all(starts[name] >= KILLS_EACH + 1 for name in PIPELINE)
-    leaks = scan_logs(tmp_path / "logs", personal_data(messages))
+    secrets = personal_data(messages) | personal_data(
+        [Publication("cleveland-police", "notice", value) for value in notices_sent]
+    )
+    leaks = scan_logs(tmp_path / "logs", secrets)
     assert leaks == [], f"personal data in logs: {leaks[:3]}"
 
 
@@ -242,7 +289,7 @@ def scan_logs(folder: Path, secrets: set[str]) -> list[str]:
     return [line for line in lines if any(secret in line for secret in secrets)]
 
 
-async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str, int]:
+async def verify(kafka: KafkaSettings, messages: list[Publication], notices: int) -> dict[str, int]:
     """Read everything back and check it; return the counts."""
     topics = kafka.topics
     inbound = [topics.inbound(org) for org in load_registry().ids]
@@ -304,15 +351,18 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
     assert set(membership) == accepted_contacts
     assert set(membership.values()) == {1}
 
-    # every status event reached its referrer once, numbered 1, 2, 3... per contact
+    notice_statuses, notice_counts = await verify_notices(kafka, notices)
+
+    # every status event reached its referrer once, numbered 1, 2, 3... per contact (the
+    # police's and the schools' about notices too)
     events = await read_topics(
         kafka,
         [topics.status_events],
-        count=len(sent) + len(expected.statuses),
+        count=len(sent) + len(expected.statuses) + notice_statuses,
         timeout=300,
     )
     statuses = [StatusEvent.model_validate_json(r.value) for r in events]
-    assert len(statuses) == len(sent) + len(expected.statuses)
+    assert len(statuses) == len(sent) + len(expected.statuses) + notice_statuses
     status_topics = [topics.status(org) for org in load_registry().ids]
     updates = await read_topics(kafka, status_topics, count=len(statuses), timeout=300)
     got_updates = [StatusUpdate.model_validate_json(r.value) for r in updates]
@@ -324,18 +374,22 @@ async def verify(kafka: KafkaSettings, messages: list[Publication]) -> dict[str,
     told = Counter((u.contact_id, u.status, u.occurred_at) for u in got_updates)
     assert told == said
     checks = await verify_checks(kafka, expected, sent_answers, received)
-    return checks | {
-        "published": len(sent),
-        "accepted": len(accepted),
-        "rejected": len(rejected),
-        "decisions": len(got),
-        "cases": sum(1 for c in cases.values() if c.merged_into is None),
-        "queue_items": len(got_items),
-        "status_events": len(statuses),
-        "status_updates": len(got_updates),
-        "referrers": len({u.organisation_id for u in got_updates}),
-        "rejected_told": sum(1 for u in got_updates if u.status is Status.REJECTED),
-    }
+    return (
+        checks
+        | notice_counts
+        | {
+            "published": len(sent),
+            "accepted": len(accepted),
+            "rejected": len(rejected),
+            "decisions": len(got),
+            "cases": sum(1 for c in cases.values() if c.merged_into is None),
+            "queue_items": len(got_items),
+            "status_events": len(statuses),
+            "status_updates": len(got_updates),
+            "referrers": len({u.organisation_id for u in got_updates}),
+            "rejected_told": sum(1 for u in got_updates if u.status is Status.REJECTED),
+        }
+    )
 
 
 async def crash_free_pass(
@@ -401,6 +455,48 @@ async def verify_checks(
         "check_requests": sum(m["kind"] == "request" for m in told_partners),
         "check_answers": len(sent_answers),
         "answers_recorded": sum(m["kind"] == "answer-recorded" for m in receipts),
+    }
+
+
+async def verify_notices(kafka: KafkaSettings, notices: int) -> tuple[int, dict[str, int]]:
+    """Each notice accepted once and relayed as a crash-free relay would; the status events
+    that gives (intake's and triage's), and the counts."""
+    topics = kafka.topics
+    police = load_registry().police_ids
+    sent = await read_topics(
+        kafka, [topics.encompass_inbound(org) for org in police], count=notices, settle=0
+    )
+    assert len(sent) == notices
+    accepted = [
+        AcceptedNotice.model_validate_json(r.value)
+        for r in await read_topics(kafka, [topics.encompass_accepted], count=notices, timeout=120)
+    ]
+    assert sorted(place(a.origin) for a in accepted) == sorted(
+        (r.topic, r.partition, r.offset) for r in sent
+    )  # every notice accepted once (the simulation's are all valid)
+    registry = load_registry()
+    relay = EncompassRelay(PolicyBook.single(load_policy()), lambda: registry, SchoolRoll)
+    expected = Effects()
+    for notice in accepted:
+        expected.extend(relay.on_notice(notice, 0))
+    latest: dict[str, Notice] = {}
+    states = await read_topics(
+        kafka, [topics.encompass_notices], count=len(expected.notices), timeout=120, settle=2
+    )
+    for record in states:
+        state = Notice.model_validate_json(record.value)
+        if state.notice_ref not in latest or latest[state.notice_ref].version < state.version:
+            latest[state.notice_ref] = state
+    where = lambda n: (n.routing, n.school_id, n.due_at, n.delivered_at, n.received_at)  # noqa: E731
+    assert {ref: where(n) for ref, n in latest.items()} == {
+        n.notice_ref: where(n) for n, _ in expected.notices
+    }
+    delivered = sum(n.routing is Routing.SCHOOL for n, _ in expected.notices)
+    assert 0 < delivered < notices  # some to schools, some to the council
+    return notices + len(expected.statuses), {
+        "notices": notices,
+        "notices_to_schools": delivered,
+        "notices_to_the_council": notices - delivered,
     }
 
 

@@ -6,25 +6,30 @@ manager's case page shows each check and the checks page counts what is open."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import httpx
 import pytest
-from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, PASSWORD, publish
+from test_dashboard_browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    needs_chromium,
+    publish,
+    sign_in,
+    whole_stack,
+)
 from test_referral_forms_browser import no_serious_violations
 
-from conftest import serving
-from factories import managers_file, recently, referral
-from frontdoor.broker.local import free_port
+from factories import recently, referral
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 EDUCATION = "tees-education-services"
 
 
-async def sign_in_at_gateway(page, gateway: str) -> None:
+async def sign_in_at_gateway(page, gateway: str, username: str = "researcher.police") -> None:
+    """Sign in at the gateway as one of the demo's referrer accounts."""
     await page.goto(f"{gateway}/refer/sign-in")
-    await page.get_by_label("Username").fill("researcher.police")
+    await page.get_by_label("Username").fill(username)
     await page.get_by_label("Password").fill("frontdoor-demo")
     await page.get_by_role("button", name="Sign in").click()
     await page.wait_for_url(f"{gateway}/refer")
@@ -43,26 +48,12 @@ async def open_checks(client: httpx.AsyncClient, key: str, count: int = 1) -> li
 async def test_checks_are_asked_answered_by_api_and_page_and_shown_to_the_duty_manager(  # noqa: PLR0915 - one journey
     topics_ready, services, tmp_path: Path
 ) -> None:
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed (make setup installs it)")
-        pytest.skip("Chromium is not installed")
+    needs_chromium()
     from playwright.async_api import async_playwright  # noqa: PLC0415
 
-    for name in ("intake", "triage", "notifier"):
-        services.start(name)
-    dashboard_port = free_port()
-    services.start_dashboard(
-        dashboard_port,
-        FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(
-            managers_file(tmp_path, "sam.duty", PASSWORD, ["808"])
-        ),
-    )
     keys = tmp_path / "keys.yaml"
     education_key = services.api_key(EDUCATION, keys)
-    gateway = await services.start_gateway(keys)
-    dashboard = f"http://127.0.0.1:{dashboard_port}"
-    await serving(dashboard)
+    dashboard, gateway = await whole_stack(services, tmp_path, keys)
 
     document = referral(
         submitted_at=recently(), child=referral()["child"] | {"given_name": "Ottilie"}
@@ -124,11 +115,7 @@ async def test_checks_are_asked_answered_by_api_and_page_and_shown_to_the_duty_m
 
         # the duty manager's case page: two answers, health's awaited
         manager = await browser.new_page()
-        await manager.goto(f"{dashboard}/login")
-        await manager.get_by_label("Username").fill("sam.duty")
-        await manager.get_by_label("Password").fill(PASSWORD)
-        await manager.get_by_role("button", name="Sign in").click()
-        await manager.wait_for_url(f"{dashboard}/queues")
+        await sign_in(manager, dashboard)
         row = manager.locator("section[data-queue=enquiry-assessment] tr", has_text="Ottilie")
         await row.wait_for(timeout=30_000)
         await row.get_by_role("link", name="Ottilie Smith").click()

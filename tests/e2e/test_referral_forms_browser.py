@@ -6,21 +6,17 @@ guidance follows the ticks without a page load.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
-from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS
+from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
 @pytest.fixture
 async def gateway_url(topics_ready, services, tmp_path: Path) -> str:  # noqa: ARG001 - topics first
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is not installed (make setup installs it)")
-        pytest.skip("Chromium is not installed")
+    needs_chromium()
     return await services.start_gateway(tmp_path / "keys.yaml")
 
 

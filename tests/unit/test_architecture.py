@@ -56,3 +56,10 @@ def test_the_kernel_importing_a_kafka_client_is_caught(tmp_path: Path) -> None:
     result = _lint(tree)
     assert result.returncode != 0
     assert "imports no service, no runtime and no Kafka client BROKEN" in result.stdout
+
+
+def test_no_two_test_modules_share_a_name() -> None:
+    """pytest imports test modules by their base name (tests/ has no packages): two files of one
+    name in unit/ and e2e/ fail collection of the whole run (a clean-clone run found it twice)."""
+    names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
+    assert sorted(name for name in set(names) if names.count(name) > 1) == []

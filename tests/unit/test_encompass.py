@@ -2,7 +2,7 @@
 contract, its due time, finding the school, delivery, acknowledgement and what the police are
 told; fake records in, records to write out.
 
-The real-broker test (tests/e2e/test_encompass.py) is the proof of delivery end to end.
+The real-broker test (tests/e2e/test_encompass_kafka.py) is the proof of delivery end to end.
 """
 
 from __future__ import annotations

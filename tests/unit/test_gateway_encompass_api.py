@@ -1,5 +1,5 @@
 """``/api/v1/encompass``, component-tested: notices written by the real relay and projection, a
-stand-in producer. The whole journey on a real broker is in ``tests/e2e/test_encompass.py``."""
+stand-in producer. The whole journey on a real broker: ``tests/e2e/test_encompass_kafka.py``."""
 
 from __future__ import annotations
 
@@ -88,6 +88,7 @@ async def test_a_school_lists_only_the_notices_delivered_to_it(delivered) -> Non
         False,
     )
     assert listed["acknowledge_url"] == f"/api/v1/encompass/{ref}/acknowledge"
+    assert listed["police_force"] == "Cleveland Police"
     assert other.json() == {"notices": []}  # another school sees none of them
     assert police.json() == {"notices": []}
 
