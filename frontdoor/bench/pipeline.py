@@ -51,6 +51,8 @@ PIPELINE = ("intake", "triage", "notifier")
 # Seconds at the offered rate before latency counts: just-started services are slow for a
 # couple of seconds (measured: up to 1.2 s at first, 40-75 ms at the median after ~3 s).
 WARM_UP_S = 4.0
+# Messages through each bare chain at the least (the run's own repeated): ~8 s of the fair chain
+CHAIN_MIN = 30_000
 Progress = Callable[[str, int, int], None]
 
 
@@ -560,8 +562,14 @@ async def run(
     rate: float,
     progress: Progress,
     broker_pid: int | None = None,
+    *,
+    chain_min: int = CHAIN_MIN,
 ) -> dict[str, Any]:
-    """The whole benchmark; one result document."""
+    """The whole benchmark; one result document.
+
+    The chains get the same messages repeated to at least ``chain_min``: at several thousand a
+    second, the bench's own count would be over in a second or two, too short to be steady.
+    """
     bench = PipelineBench(bootstrap, progress)
     messages = realistic_mix(count, seed=11)
     try:
@@ -578,8 +586,9 @@ async def run(
             traced = await bench.full_speed(
                 messages, phase="tracing on", broker_pid=broker_pid, extra_env=sink.env
             )
-        plain = await bench.bare_chain(messages, broker_pid=broker_pid)
-        fair = await bench.bare_chain(messages, fair_recipe(full), broker_pid=broker_pid)
+        chained = (messages * -(-chain_min // len(messages)))[: max(chain_min, len(messages))]
+        plain = await bench.bare_chain(chained, broker_pid=broker_pid)
+        fair = await bench.bare_chain(chained, fair_recipe(full), broker_pid=broker_pid)
     finally:
         await bench.clean_up()
     return {

@@ -12,7 +12,11 @@ pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 async def test_pipeline_bench_reports_every_figure(kafka) -> None:
     phases: set[str] = set()
     result = await run(
-        kafka.bootstrap_servers, count=150, rate=100, progress=lambda phase, *_: phases.add(phase)
+        kafka.bootstrap_servers,
+        count=150,
+        rate=100,
+        progress=lambda phase, *_: phases.add(phase),
+        chain_min=400,  # the chains' messages: the 150 repeated
     )
     assert result["referrals"] == 150
     assert result["end_to_end_referrals_per_s"] > 0
