@@ -103,15 +103,7 @@ class IntakeHandler(RecordHandler):
                 org,
                 referral_id or f"{record.topic}/{record.partition}/{record.offset}",
             )
-            kept = self.rejected(record, org, contact_id, referral_id, verdict.errors, now)
-            event = StatusEvent(
-                contact_id=contact_id,
-                referral_id=referral_id or "(unreadable)",
-                organisation_id=org,
-                status=Status.REJECTED,
-                errors=verdict.errors,
-                occurred_at=now,
-            )
+            kept, event = self.rejected(record, org, contact_id, referral_id, verdict.errors, now)
         log.info(
             "inbound handled",
             contact_id=contact_id,
@@ -135,8 +127,12 @@ class IntakeHandler(RecordHandler):
         reference: str | None,
         errors: list[FieldError],
         now: datetime,
-    ) -> list[Outgoing]:
-        """A rejected message kept whole (90 days) and its audit record (forever)."""
+        subject: Subject = Subject.REFERRAL,
+    ) -> tuple[list[Outgoing], StatusEvent]:
+        """A rejected message kept whole (90 days) and its audit record (forever).
+
+        And the status event that tells its sender why.
+        """
         raw: bytes = record.value or b""
         origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
         rejection = Rejection(
@@ -150,12 +146,21 @@ class IntakeHandler(RecordHandler):
             errors=errors,
         )
         metadata = rejection.model_dump_json().encode()
+        told = StatusEvent(
+            contact_id=contact_id,
+            referral_id=reference or "(unreadable)",
+            organisation_id=org,
+            status=Status.REJECTED,
+            errors=errors,
+            occurred_at=now,
+            subject=subject,
+        )
         return [
             Outgoing(
                 self.topics.invalid, raw, key=org.encode(), headers=((REJECTION_HEADER, metadata),)
             ),
             Outgoing(self.topics.rejections, metadata, key=org.encode()),
-        ]
+        ], told
 
     def notice(self, record: Record, org: str) -> list[Outgoing]:
         """A police force's Encompass notice: on to triage, keyed by its council; or rejected.
@@ -172,15 +177,8 @@ class IntakeHandler(RecordHandler):
                 org,
                 "encompass:" + (reference or f"{record.topic}/{record.partition}/{record.offset}"),
             )
-            kept = self.rejected(record, org, notice_ref, reference, verdict.errors, now)
-            event = StatusEvent(
-                contact_id=notice_ref,
-                referral_id=reference or "(unreadable)",
-                organisation_id=org,
-                status=Status.REJECTED,
-                errors=verdict.errors,
-                occurred_at=now,
-                subject=Subject.ENCOMPASS_NOTICE,
+            kept, event = self.rejected(
+                record, org, notice_ref, reference, verdict.errors, now, Subject.ENCOMPASS_NOTICE
             )
         else:
             la = verdict.local_authority

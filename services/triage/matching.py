@@ -39,15 +39,16 @@ def _swapped(day: date) -> date | None:
     return date(day.year, day.day, day.month)
 
 
-def _blocked(new: ChildIdentity, known: ChildIdentity) -> str | None:
-    """A fact that proves two descriptions are of different children."""
-    if new.nhs_number and known.nhs_number and new.nhs_number != known.nhs_number:
-        return "different NHS numbers"
-    if new.upn and known.upn and new.upn != known.upn:
-        return "different UPNs"
-    if "U" not in (new.sex, known.sex) and new.sex != known.sex:
-        return "different sex"
-    return None
+def _different_children(new: ChildIdentity, known: ChildIdentity) -> bool:
+    """Whether a fact proves two descriptions are of different children.
+
+    Two NHS numbers, two UPNs, or two recorded sexes.
+    """
+    return bool(
+        (new.nhs_number and known.nhs_number and new.nhs_number != known.nhs_number)
+        or (new.upn and known.upn and new.upn != known.upn)
+        or ("U" not in (new.sex, known.sex) and new.sex != known.sex)
+    )
 
 
 def discrepancies(new: ChildIdentity, known: ChildIdentity) -> tuple[str, ...]:
@@ -86,7 +87,7 @@ def match_child(new: ChildIdentity, known: ChildIdentity) -> IdentityMatch | Non
         new.nhs_number and known.nhs_number and new.nhs_number != known.nhs_number
     ):
         return IdentityMatch(MatchKind.SAME, (identifier, *discrepancies(new, known)))
-    if _blocked(new, known):
+    if _different_children(new, known):
         return None
     if new.date_of_birth and known.date_of_birth:
         return _match_born(new, known)
