@@ -127,14 +127,8 @@ class EncompassApi:
         if isinstance(checked, Response):
             return checked
         notice, body = checked
-        ack = Acknowledgement(
-            notice_ref=notice.notice_ref,
-            organisation_id=caller,
-            acknowledged_by=body.acknowledged_by,
-            acknowledged_at=self.clock(),
-        )
         try:
-            await self.publisher.publish_acknowledgement(notice.local_authority, ack)
+            await self.send(notice, caller, body.acknowledged_by)
         except KafkaError as error:
             log.error("acknowledgement not sent: Kafka", error=type(error).__name__)  # noqa: TRY400 - the type says it
             return problem(503, "not sent: please try again shortly", {"Retry-After": "5"})
@@ -160,6 +154,16 @@ class EncompassApi:
             when = notice.acknowledged_at.isoformat(timespec="seconds")
             return problem(409, f"this notice was acknowledged already, at {when}")
         return notice, body
+
+    async def send(self, notice: NoticeView, school: str, acknowledged_by: str) -> None:
+        """Publish ``school``'s acknowledgement of ``notice``, now (KafkaError if it cannot)."""
+        ack = Acknowledgement(
+            notice_ref=notice.notice_ref,
+            organisation_id=school,
+            acknowledged_by=acknowledged_by,
+            acknowledged_at=self.clock(),
+        )
+        await self.publisher.publish_acknowledgement(notice.local_authority, ack)
 
     def force_name(self, organisation_id: str) -> str:
         """The police force's name as the registry gives it (its id, if it has gone)."""

@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from schemas.encompass import Acknowledgement
 from services.gateway.encompass_api import EncompassApi
 from services.gateway.forms import Forms
 
@@ -70,14 +69,8 @@ class EncompassPages:
             return RedirectResponse("/encompass?refused=expired", status_code=303)
         if notice.acknowledged_at is not None:
             return RedirectResponse("/encompass?refused=already", status_code=303)
-        ack = Acknowledgement(
-            notice_ref=notice.notice_ref,
-            organisation_id=account.organisation_id,
-            acknowledged_by=account.name,
-            acknowledged_at=self.clock(),
-        )
         try:
-            await self.api.publisher.publish_acknowledgement(notice.local_authority, ack)
+            await self.api.send(notice, account.organisation_id, account.name)
         except KafkaError as error:
             log.error("acknowledgement not sent: Kafka", error=type(error).__name__)  # noqa: TRY400 - the type says it
             return RedirectResponse("/encompass?refused=unavailable", status_code=303)

@@ -39,6 +39,11 @@ REJECTION_HEADER = "frontdoor-rejection"
 UNKNOWN_ORGANISATION = "unknown"
 
 
+def origin_of(record: Record) -> Origin:
+    """Where a record was read: its topic, partition and offset."""
+    return Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+
+
 class IntakeHandler(RecordHandler):
     """Validates inbound records against the contract and the partner registry."""
 
@@ -69,7 +74,7 @@ class IntakeHandler(RecordHandler):
         org = self.topics.organisation_of_inbound(record.topic) or UNKNOWN_ORGANISATION
         now = self.clock()
         raw: bytes = record.value or b""
-        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        origin = origin_of(record)
         verdict = validate_referral(
             raw,
             organisation_id=org,
@@ -134,7 +139,7 @@ class IntakeHandler(RecordHandler):
         And the status event that tells its sender why.
         """
         raw: bytes = record.value or b""
-        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        origin = origin_of(record)
         rejection = Rejection(
             contact_id=contact_id,
             organisation_id=org,
@@ -183,7 +188,7 @@ class IntakeHandler(RecordHandler):
         else:
             la = verdict.local_authority
             notice_ref = notice_ref_for(org, verdict.notice_id, la)
-            origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+            origin = origin_of(record)
             accepted = AcceptedNotice(
                 notice_ref=notice_ref,
                 organisation_id=org,
@@ -226,7 +231,7 @@ class IntakeHandler(RecordHandler):
         """
         now = self.clock()
         verdict = validate_answer(record.value or b"", now=now)
-        origin = Origin(topic=record.topic, partition=record.partition, offset=record.offset)
+        origin = origin_of(record)
         if isinstance(verdict, AnswerRejected):
             log.info(
                 "check answer refused",

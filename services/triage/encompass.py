@@ -78,7 +78,7 @@ class EncompassRelay:
         ref, sent = accepted.notice_ref, accepted.notice
         at = accepted.received_at
         if ref in self.notices:
-            fx.statuses.append(self._to_police(accepted, Status.DUPLICATE, at))
+            fx.statuses.append(self._to_police(self.notices[ref], Status.DUPLICATE, at))
             return fx
         urn, found_by = sent.school_urn, FoundBy.NOTICE
         if urn is None:
@@ -105,9 +105,9 @@ class EncompassRelay:
         self._save(notice, partition, fx)
         if school is not None:
             fx.statuses.append(self._to_school(notice, school.id, at))
-            fx.statuses.append(self._to_police(accepted, Status.DELIVERED, at, notice))
+            fx.statuses.append(self._to_police(notice, Status.DELIVERED, at))
         else:
-            fx.statuses.append(self._to_police(accepted, Status.PASSED_TO_COUNCIL, at, notice))
+            fx.statuses.append(self._to_police(notice, Status.PASSED_TO_COUNCIL, at))
         log.info(
             "encompass notice relayed",
             notice_ref=ref,
@@ -144,17 +144,7 @@ class EncompassRelay:
             }
         )
         self._save(acknowledged, partition, fx)
-        fx.statuses.append(
-            StatusEvent(
-                contact_id=notice.notice_ref,
-                referral_id=notice.notice.notice_id,
-                organisation_id=notice.organisation_id,
-                status=Status.ACKNOWLEDGED,
-                occurred_at=ack.acknowledged_at,
-                subject=Subject.ENCOMPASS_NOTICE,
-                school_urn=notice.urn if notice.found_by is FoundBy.NOTICE else None,
-            )
-        )
+        fx.statuses.append(self._to_police(notice, Status.ACKNOWLEDGED, ack.acknowledged_at))
         return fx
 
     def on_council_note(self, action: ManagerAction, partition: int) -> Effects:
@@ -226,17 +216,20 @@ class EncompassRelay:
         )
 
     @staticmethod
-    def _to_police(
-        accepted: AcceptedNotice, status: Status, at: datetime, notice: Notice | None = None
-    ) -> StatusEvent:
-        named = notice is not None and notice.found_by is FoundBy.NOTICE
+    def _to_police(notice: Notice, status: Status, at: datetime) -> StatusEvent:
+        """What the police force is told of its notice, never the child.
+
+        The due time when the notice was placed; the school only if the force named it.
+        """
+        placed = status in {Status.DELIVERED, Status.PASSED_TO_COUNCIL}
+        named = notice.found_by is FoundBy.NOTICE and status is not Status.DUPLICATE
         return StatusEvent(
-            contact_id=accepted.notice_ref,
-            referral_id=accepted.notice.notice_id,
-            organisation_id=accepted.organisation_id,
+            contact_id=notice.notice_ref,
+            referral_id=notice.notice.notice_id,
+            organisation_id=notice.organisation_id,
             status=status,
-            decision_due=notice.due_at if notice else None,
+            decision_due=notice.due_at if placed else None,
             occurred_at=at,
             subject=Subject.ENCOMPASS_NOTICE,
-            school_urn=notice.urn if named and notice else None,
+            school_urn=notice.urn if named else None,
         )
