@@ -9,7 +9,7 @@ carries the rule ids and the policy version.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
@@ -149,6 +149,28 @@ class Rule(_PolicyModel):
     level: Level = Field(description="The level it gives.")
     description: str = Field(description="What it means, for people.")
     when: Condition | None = Field(default=None, description="Its condition (none: always).")
+
+    @model_validator(mode="after")
+    def _counts_lower_levels_only(self) -> Self:
+        # Counting factors at a level runs that level's rules: at the rule's own level or above,
+        # deciding one contact would never end (a rule at 2 counting 2 asks itself forever).
+        for counted in _counts(self.when):
+            if counted.level >= self.level:
+                raise ValueError(
+                    f"rule {self.id} (level {self.level}) counts factors at level "
+                    f"{counted.level}: a rule can count only factors at a level below its own"
+                )
+        return self
+
+
+def _counts(condition: Condition | None) -> Iterator[FactorsAtLevel]:
+    """Every count of factors at a level in ``condition``, however deeply nested."""
+    if condition is None:
+        return
+    if condition.factors_at_level is not None:
+        yield condition.factors_at_level
+    for part in [*(condition.all_of or ()), *(condition.any_of or ()), condition.none_of]:
+        yield from _counts(part)
 
 
 class ConsentOverride(_PolicyModel):

@@ -1,7 +1,8 @@
 """The referral forms in headless Chromium: a whole referral made, axe-core on every page.
 
 No page may have a serious or critical axe violation; with JavaScript the threshold
-guidance follows the ticks without a page load.
+guidance follows the ticks without a page load. The public form is also used without
+JavaScript and by keyboard alone, each with a test of its own.
 """
 
 from __future__ import annotations
@@ -132,4 +133,70 @@ async def test_the_public_form_without_javascript_and_the_pages_after_errors_wit
         await page.get_by_role("button", name="Save and continue").click()  # nothing answered
         await page.wait_for_selector("[data-error-summary]")
         await no_serious_violations(page)
+        await browser.close()
+
+
+async def tab_to(page, selector: str, presses: int = 80) -> None:
+    """Press Tab until ``selector`` has focus (a keyboard user's only way), then check it shows."""
+    for _ in range(presses):
+        await page.keyboard.press("Tab")
+        if await page.evaluate("s => document.activeElement.matches(s)", selector):
+            outline = await page.evaluate(
+                "() => { const s = getComputedStyle(document.activeElement);"
+                " return [s.outlineStyle, s.outlineColor, s.backgroundColor]; }"
+            )
+            style, colour, background = outline
+            yellow = "rgb(255, 221, 0)"
+            shown = (style != "none" and colour == yellow) or background == yellow
+            assert shown, f"{selector} has focus but does not show it: {outline}"
+            return
+    pytest.fail(f"{selector} is not reached by Tab within {presses} presses")
+
+
+async def test_the_public_form_by_keyboard_alone(gateway_url: str) -> None:
+    """No mouse: Tab reaches every control in order with a visible focus, Space ticks and
+    chooses, typing fills, Enter sends; the error summary's links take the keyboard to the
+    field in error."""
+    from playwright.async_api import async_playwright  # noqa: PLC0415
+
+    base = gateway_url
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = await browser.new_page()
+        await page.goto(f"{base}/refer/public")
+        await tab_to(page, "a.skip")  # the first stop: skip the banner
+        await page.keyboard.press("Enter")
+        await tab_to(page, "#local_authority")
+        await page.keyboard.type("Stockton")
+        assert await page.locator("#local_authority").input_value() == "808"
+        await tab_to(page, "input[name=relationship]")
+        await page.keyboard.press("Space")
+        assert await page.locator("input[name=relationship]:checked").count() == 1
+        await tab_to(page, "input[name=given_name]")
+        await page.keyboard.type("Ben")
+        await tab_to(page, "input[name=family_name]")
+        await page.keyboard.type("Brown")
+        await tab_to(page, "input[name=age]")
+        await page.keyboard.type("6")
+        await tab_to(page, "input[name=factors][value='16A']")
+        await page.keyboard.press("Space")
+        assert await page.locator("input[name=factors][value='16A']").is_checked()
+        await page.locator("#guidance").get_by_text("Level 3: complex").wait_for()
+        await tab_to(page, "textarea[name=summary]")
+        await page.keyboard.type("Often outside alone late at night.")
+        await tab_to(page, "button.button")
+        await page.keyboard.press("Enter")
+        await page.wait_for_url(f"{base}/refer/public/sent/*")
+        assert "Thank you" in await page.content()
+
+        await page.goto(f"{base}/refer/public")
+        await tab_to(page, "button.button")
+        await page.keyboard.press("Enter")  # nothing answered
+        await page.wait_for_selector("[data-error-summary]")
+        assert await page.evaluate("document.activeElement.hasAttribute('data-error-summary')")
+        await tab_to(page, "[data-error-summary] a", presses=1)  # the first error is next
+        target = (await page.evaluate("document.activeElement.getAttribute('href')")).lstrip("#")
+        await page.keyboard.press("Enter")
+        assert target
+        assert await page.evaluate("document.activeElement.id") == target  # the field, focused
         await browser.close()

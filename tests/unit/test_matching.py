@@ -226,3 +226,17 @@ def test_index_candidates_are_a_few_of_many_cases() -> None:
         )
     found = index.candidates(child(date_of_birth=date(2010, 6, 1), postcode="TS18 1AB"))
     assert 0 < len(found) < 40  # a handful of blocks, not a scan of 20,000
+
+
+def test_index_forgets_only_the_case_removed() -> None:
+    index = CaseIndex()
+    index.add("first", child())
+    index.add("twin", child(given_name="Olivia"))  # the same blocks: birthday and place
+    index.remove("never-indexed")  # a case closed before it was indexed: nothing to forget
+    assert index.candidates(child()) == {"first", "twin"}
+    index.remove("first")
+    assert index.candidates(child()) == {"twin"}
+    assert len(index) == 1
+    index.remove("twin")
+    assert index.candidates(child()) == set()
+    assert len(index) == 0

@@ -34,6 +34,7 @@ def unborn(expected: date) -> ChildIdentity:
 
 
 SAME, POSSIBLE = MatchKind.SAME, MatchKind.POSSIBLE
+BY_NAMES = (SAME, (*NAMES, "same postcode"))
 CASES = [
     # an identifier decides, and what else differs is said (field names, never values)
     ("same NHS", child(nhs_number=NHS), child(nhs_number=NHS), (SAME, ("same NHS number",))),
@@ -168,6 +169,93 @@ CASES = [
         (POSSIBLE, ("born near the expected date of an unborn case", "same postcode")),
     ),
     ("born long after", child(date_of_birth=date(2026, 8, 1)), unborn(date(2026, 6, 1)), None),
+    # each boundary of the unborn rules, on both sides of it (DOMAIN.md B's days, inclusive)
+    (
+        "two unborn, due exactly 14 days apart",
+        unborn(date(2026, 6, 1)),
+        unborn(date(2026, 6, 15)),
+        (SAME, ("unborn, expected within two weeks", "same family name", "same postcode")),
+    ),
+    (
+        "two unborn, due 15 days apart",
+        unborn(date(2026, 6, 16)),
+        unborn(date(2026, 6, 1)),
+        (POSSIBLE, ("unborn, expected within two months", "same postcode")),
+    ),
+    (
+        "two unborn, due exactly 60 days apart",
+        unborn(date(2026, 6, 1)),
+        unborn(date(2026, 7, 31)),
+        (POSSIBLE, ("unborn, expected within two months", "same postcode")),
+    ),
+    ("two unborn, due 61 days apart", unborn(date(2026, 6, 1)), unborn(date(2026, 8, 1)), None),
+    (
+        "two unborn, one without a family name",
+        unborn(date(2026, 6, 1)),
+        unborn(date(2026, 6, 1)).model_copy(update={"family_name": None}),
+        (POSSIBLE, ("unborn, expected within two months", "same postcode")),
+    ),
+    (
+        "born exactly 30 days after the due date",
+        child(date_of_birth=date(2026, 7, 1), given_name="Noah"),
+        unborn(date(2026, 6, 1)),
+        (POSSIBLE, ("born near the expected date of an unborn case", "same postcode")),
+    ),
+    (
+        "born 31 days after the due date",
+        child(date_of_birth=date(2026, 7, 2), given_name="Noah"),
+        unborn(date(2026, 6, 1)),
+        None,
+    ),
+    (
+        "an unborn case 30 days before a birth recorded",
+        unborn(date(2026, 6, 1)),
+        child(date_of_birth=date(2026, 7, 1), given_name="Noah"),
+        (POSSIBLE, ("born near the expected date of an unborn case", "same postcode")),
+    ),
+    (
+        "an unborn case 31 days before a birth recorded",
+        unborn(date(2026, 6, 1)),
+        child(date_of_birth=date(2026, 7, 2), given_name="Noah"),
+        None,
+    ),
+    (
+        "born exactly 60 days early",
+        child(date_of_birth=date(2026, 4, 2), given_name="Noah"),
+        unborn(date(2026, 6, 1)),
+        (POSSIBLE, ("born near the expected date of an unborn case", "same postcode")),
+    ),
+    (
+        "born 61 days early",
+        child(date_of_birth=date(2026, 4, 1), given_name="Noah"),
+        unborn(date(2026, 6, 1)),
+        None,
+    ),
+    (
+        "an unborn case due 61 days after a birth recorded",
+        unborn(date(2026, 6, 1)),
+        child(date_of_birth=date(2026, 4, 1), given_name="Noah"),
+        None,
+    ),
+    (
+        "unborn, the new contact without a postcode",
+        unborn(date(2026, 6, 1)).model_copy(update={"postcode": None}),
+        unborn(date(2026, 6, 1)),
+        None,
+    ),
+    # an identifier on one side only proves nothing either way: the names decide
+    ("UPN on one side only", child(upn=UPN), child(), BY_NAMES),
+    ("UPN on the other side only", child(), child(upn=UPN), BY_NAMES),
+    ("NHS on one side only", child(nhs_number=NHS), child(), BY_NAMES),
+    ("NHS on the other side only", child(), child(nhs_number=NHS), BY_NAMES),
+    ("sex unknown on the other side", child(), child(sex="U"), BY_NAMES),
+    ("sex unknown on both sides", child(sex="U"), child(sex="U"), BY_NAMES),
+    (
+        "same UPN, sex unknown on one side: not a discrepancy",
+        child(upn=UPN, sex="U"),
+        child(upn=UPN, sex="F"),
+        (SAME, ("same UPN",)),
+    ),
     (
         "unborn elsewhere",
         unborn(date(2026, 6, 1)),

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import pytest
 import yaml
+from pydantic import ValidationError
 
 from domain.policy import DEFAULT_POLICY, ContactFacts, Policy, decide, load_policy
 from schemas.codes import ConsentStatus, DashRisk, Factor
@@ -19,7 +21,9 @@ TUESDAY_NOON = datetime(2026, 11, 17, 12, 0, tzinfo=UTC)
 SATURDAY_NOON = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
 
-def facts(*factors: str, dash: str | None = None, age: int | None = 8) -> ContactFacts:
+def facts(
+    *factors: str, dash: str | None = None, age: int | None = 8, prior: int = 0
+) -> ContactFacts:
     return ContactFacts(
         factors=frozenset(Factor(f) for f in factors),
         immediate_risk=False,
@@ -27,7 +31,7 @@ def facts(*factors: str, dash: str | None = None, age: int | None = 8) -> Contac
         dash_risk=DashRisk(dash) if dash else None,
         age_years=age,
         consent=ConsentStatus("given"),
-        prior_contacts=0,
+        prior_contacts=prior,
     )
 
 
@@ -65,6 +69,64 @@ def test_factors_each_at_a_level_alone_are_counted_distinctly() -> None:
     assert decide(policy, facts("1A", "5A")).level == Level.ADDITIONAL  # two are not three
     # a level-3 factor does not count as a level-2 one: 1A, 5A and 16A reach 3 by 16A alone
     assert decide(policy, facts("1A", "5A", "16A")).rules == ("L3-NEGLECT",)
+
+
+def test_a_factor_counts_at_a_level_by_itself_not_by_the_childs_history() -> None:
+    # A council's rule making one earlier contact "additional" must not turn every factor of a
+    # repeat contact into a level-2 factor: each is counted alone, with no history.
+    policy = policy_with_rules(
+        {
+            "id": "T-SEEN-BEFORE",
+            "level": 2,
+            "description": "seen",
+            "when": {"prior_contacts_at_least": 1},
+        }
+    )
+    assert decide(policy, facts("21", prior=1)).rules == ("T-SEEN-BEFORE",)
+    # under five, 1B, 2B and 4B are each level 3 alone, never level 2: no accumulation
+    assert decide(policy, facts("1B", "2B", "4B", age=3, prior=1)).rules == ("L3-PARENT-UNDER5",)
+    assert decide(policy, facts("1A", "5A", "14A", prior=1)).rules == ("L3-ACCUMULATION",)
+
+
+def test_a_count_of_factors_nested_in_all_any_and_not_reads_the_same_policy() -> None:
+    two_at_level_2 = {"factors_at_level": {"level": 2, "at_least": 2}}
+    policy = policy_with_rules(
+        {
+            "id": "T-ALL",
+            "level": 4,
+            "description": "all",
+            "when": {"all": [{"factor_in": ["7A"]}, two_at_level_2]},
+        },
+        {
+            "id": "T-ANY",
+            "level": 3,
+            "description": "any",
+            "when": {"any": [{"immediate_risk": True}, two_at_level_2]},
+        },
+        {
+            "id": "T-NOT",
+            "level": 3,
+            "description": "not",
+            "when": {"all": [{"factor_in": ["21"]}, {"not": two_at_level_2}]},
+        },
+    )
+    assert decide(policy, facts("7A", "1A")).rules == ("T-ALL",)
+    assert decide(policy, facts("7A")).rules == ("L2-CHILD",)  # one level-2 factor: not two
+    assert decide(policy, facts("1A", "5A")).rules == ("T-ANY",)
+    assert decide(policy, facts("21")).rules == ("T-NOT",)
+    assert decide(policy, facts("21", "1A", "5A")).rules == ("T-ANY",)
+
+
+@pytest.mark.parametrize("counted", [2, 3])
+def test_a_rule_counting_factors_at_its_own_level_or_above_is_refused(counted: int) -> None:
+    # Found by writing the test above: such a rule asked itself forever (RecursionError on
+    # every contact), so a council's edit could stop triage. Now the policy is refused.
+    nested = {"not": {"factors_at_level": {"level": counted, "at_least": 2}}}
+    rule = {"id": "T-LOOP", "level": 2, "description": "loop", "when": {"all": [nested]}}
+    with pytest.raises(
+        ValidationError, match=f"rule T-LOOP \\(level 2\\) counts factors at level {counted}"
+    ):
+        policy_with_rules(rule)
 
 
 def test_a_rule_without_a_condition_always_holds() -> None:
