@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from importlib import resources
 from pathlib import Path
-from typing import Self
+from typing import Self, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
@@ -139,6 +139,10 @@ class Condition(_PolicyModel):
             raise ValueError(
                 f"a condition has exactly one test; got {sorted(self.model_fields_set)}"
             )
+        (test,) = self.model_fields_set
+        if getattr(self, test) is None:
+            name = type(self).model_fields[test].alias or test
+            raise ValueError(f"the test {name!r} is empty: give it a value")
         return self
 
 
@@ -401,9 +405,7 @@ def _factor_in(c: Condition, _: Policy) -> Predicate:
 
 
 def _at_level(c: Condition, p: Policy) -> Predicate:
-    test = c.factors_at_level
-    if test is None:
-        return lambda _: False
+    test = cast("FactorsAtLevel", c.factors_at_level)  # set: a condition's test is never empty
     return lambda f: _factors_at_level(test, f, p)
 
 

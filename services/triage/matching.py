@@ -68,6 +68,7 @@ def discrepancies(new: ChildIdentity, known: ChildIdentity) -> tuple[str, ...]:
 
 
 def _same_identifier(new: ChildIdentity, known: ChildIdentity) -> str | None:
+    """The identifier both carry and share: NHS numbers first (two of them decide alone)."""
     if new.nhs_number and known.nhs_number:
         return "same NHS number" if new.nhs_number == known.nhs_number else None
     if new.upn and known.upn:
@@ -83,9 +84,7 @@ def match_child(new: ChildIdentity, known: ChildIdentity) -> IdentityMatch | Non
     manager to see. Two different NHS numbers (or UPNs) are two different children.
     """
     identifier = _same_identifier(new, known)
-    if identifier is not None and not (
-        new.nhs_number and known.nhs_number and new.nhs_number != known.nhs_number
-    ):
+    if identifier is not None:
         return IdentityMatch(MatchKind.SAME, (identifier, *discrepancies(new, known)))
     if _different_children(new, known):
         return None

@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 
 from domain.policies import PolicyBook
 from domain.policy import load_policy
-from factories import NOW, accepted, referral
+from domain.school_roll import SchoolRoll
+from factories import NOW, accepted, encode, notice, referral
 from fakes import FakeRecord
+from runtime.partners import load_registry
 from runtime.records_db import tables
 from runtime.records_db.database import (
     SchemaBehindError,
@@ -22,11 +24,13 @@ from runtime.records_db.database import (
     require_current_schema,
     upgrade,
 )
-from schemas.intake import Rejection
+from schemas.encompass import AcceptedNotice, EncompassNotice, notice_ref_for
+from schemas.intake import Origin, Rejection
 from schemas.status import FieldError, Status, StatusUpdate
 from schemas.topics import Topics
-from services.records.projection import Projection
+from services.records.projection import Projection, Row, Rows
 from services.records.store import RecordsStore
+from services.triage.encompass import EncompassRelay
 from services.triage.engine import Effects, TriageEngine
 
 TOPICS = Topics()
@@ -130,6 +134,71 @@ def test_an_older_version_of_a_case_never_replaces_a_newer_one(store: RecordsSto
     with Session(store.engine) as session:
         versions = session.scalars(select(tables.Case.version)).all()
     assert sorted(versions) == [1, 2]  # Jayden's case stays at 2; Zara's is 1
+
+
+def notice_rows() -> Rows:
+    """One police notice as triage relays it (version 1: delivered to the school)."""
+    registry = load_registry()
+    relay = EncompassRelay(PolicyBook.single(load_policy()), lambda: registry, SchoolRoll)
+    fx = relay.on_notice(
+        AcceptedNotice(
+            notice_ref=notice_ref_for("cleveland-police", "ENC-1", "808"),
+            organisation_id="cleveland-police",
+            received_at=NOW,
+            origin=Origin(topic="encompass.inbound.cleveland-police", partition=0, offset=1),
+            notice=EncompassNotice.model_validate_json(encode(notice(notice_id="ENC-1"))),
+        ),
+        0,
+    )
+    records = [
+        FakeRecord(TOPICS.encompass_notices, n.model_dump_json().encode()) for n, _ in fx.notices
+    ]
+    return Projection(TOPICS).rows(records)[0]
+
+
+def read_row(store: RecordsStore, table: type[tables.Base]) -> dict[str, object]:
+    with Session(store.engine) as session:
+        found = session.scalars(select(table)).one()
+        return {column.key: getattr(found, column.key) for column in table.__table__.columns}
+
+
+def test_each_table_takes_a_newer_row_whole_and_never_an_older_one(store: RecordsStore) -> None:
+    """Cases by version, children by when last recorded, notices by version, offsets by position:
+    a newer row replaces every column, an older one (a replay, a slower writer) changes nothing."""
+    effects = history()
+    rows = Projection(TOPICS).rows(records_of(Effects(cases=[effects.cases[0]])))[0]
+    ((case_id, case),) = rows.cases.items()
+    ((child_id, child),) = rows.children.items()
+    ((ref, notice_row),) = notice_rows().notices.items()
+    topic = TOPICS.cases
+    later = child["updated_at"] + timedelta(hours=1)
+
+    def write(**tables_rows: dict[str, Row]) -> None:
+        store.write(Rows(**tables_rows), {})
+
+    write(cases={case_id: case}, children={child_id: child}, notices={ref: notice_row})
+    store.write(Rows(), {(topic, 0): 10})
+    # newer: every column replaced
+    write(
+        cases={case_id: case | {"version": 2, "state": "closed"}},
+        children={child_id: child | {"updated_at": later, "ethnicity": "WIRI"}},
+        notices={ref: notice_row | {"version": 2, "acknowledged_by": "Ms Key"}},
+    )
+    store.write(Rows(), {(topic, 0): 12})
+    # older: nothing changes
+    write(
+        cases={case_id: case | {"state": "open"}},
+        children={child_id: child | {"ethnicity": "WBRI"}},
+        notices={ref: notice_row | {"acknowledged_by": "Someone else"}},
+    )
+    store.write(Rows(), {(topic, 0): 11})
+
+    assert read_row(store, tables.Case)["version"] == 2
+    assert read_row(store, tables.Case)["state"] == "closed"
+    assert read_row(store, tables.Child)["ethnicity"] == "WIRI"
+    assert read_row(store, tables.EncompassNotice)["version"] == 2
+    assert read_row(store, tables.EncompassNotice)["acknowledged_by"] == "Ms Key"
+    assert store.next_offsets() == {(topic, 0): 12}
 
 
 def test_a_rejection_keeps_its_metadata_and_never_its_content(store: RecordsStore) -> None:

@@ -240,3 +240,14 @@ def test_index_forgets_only_the_case_removed() -> None:
     index.remove("twin")
     assert index.candidates(child()) == set()
     assert len(index) == 0
+
+
+def test_an_unborn_case_recorded_without_a_family_name_is_found_by_a_named_contact() -> None:
+    index = CaseIndex()
+    expected = date(2027, 2, 1)
+    nameless = child(given_name=None, family_name=None, date_of_birth=None, sex="U")
+    index.add("unborn", nameless.model_copy(update={"expected_date_of_birth": expected}))
+    named = nameless.model_copy(update={"family_name": "Smith", "expected_date_of_birth": expected})
+    assert index.candidates(named) == {"unborn"}
+    assert index.candidates(nameless) == {"unborn"}
+    assert index.candidates(named.model_copy(update={"postcode": "TS24 7AA"})) == set()

@@ -243,6 +243,18 @@ CASES = [
         unborn(date(2026, 6, 1)),
         None,
     ),
+    (
+        "no date at all (a public referral's guessed age) beside an unborn case",
+        child(date_of_birth=None),
+        unborn(date(2026, 6, 1)),
+        None,
+    ),
+    (
+        "an unborn case beside one with no date at all",
+        unborn(date(2026, 6, 1)),
+        child(date_of_birth=None),
+        None,
+    ),
     # an identifier on one side only proves nothing either way: the names decide
     ("UPN on one side only", child(upn=UPN), child(), BY_NAMES),
     ("UPN on the other side only", child(), child(upn=UPN), BY_NAMES),

@@ -129,6 +129,22 @@ def test_a_rule_counting_factors_at_its_own_level_or_above_is_refused(counted: i
         policy_with_rules(rule)
 
 
+@pytest.mark.parametrize(
+    ("when", "said"),
+    [
+        ({"factors_at_level": None}, "the test 'factors_at_level' is empty"),
+        ({"all": None}, "the test 'all' is empty"),
+        ({"factor_in": ["3A"], "born": True}, "a condition has exactly one test"),
+    ],
+)
+def test_a_condition_without_exactly_one_test_is_refused(
+    when: dict[str, object], said: str
+) -> None:
+    rule = {"id": "T-EMPTY", "level": 3, "description": "empty", "when": when}
+    with pytest.raises(ValidationError, match=said):
+        policy_with_rules(rule)
+
+
 def test_a_rule_without_a_condition_always_holds() -> None:
     policy = policy_with_rules({"id": "T-ALWAYS", "level": 2, "description": "every contact"})
     assert decide(policy, facts("21")).rules == ("T-ALWAYS",)
