@@ -314,8 +314,14 @@ class TransactionalProcessor:
 
 
 async def _send_all(producer: AIOKafkaProducer, outputs: list[Outgoing]) -> None:
-    """Queue every output on the producer; the transaction's commit waits for them all."""
-    for out in outputs:
+    """Send every output and wait until the broker has taken each one.
+
+    A record the broker refuses (too large, say) fails only its own delivery future: the
+    transaction's commit would not notice and would commit the batch without it. So every
+    delivery is awaited here, inside the transaction, and the first failure raises: the
+    transaction aborts, no offset is committed and the batch is read again on restart.
+    """
+    deliveries = [
         await producer.send(
             out.topic,
             out.value,
@@ -323,3 +329,17 @@ async def _send_all(producer: AIOKafkaProducer, outputs: list[Outgoing]) -> None
             headers=list(out.headers),
             partition=out.partition,
         )
+        for out in outputs
+    ]
+    if not deliveries:
+        return
+    results = await asyncio.gather(*deliveries, return_exceptions=True)
+    failures = [result for result in results if isinstance(result, BaseException)]
+    if failures:
+        log.error(
+            "records refused by the broker; the transaction is aborted",
+            refused=len(failures),
+            outputs=len(outputs),
+            error=type(failures[0]).__name__,
+        )
+        raise failures[0]

@@ -182,6 +182,11 @@ class FoundBy(StrEnum):
     NONE = "none"
 
 
+# A notice's state travels whole in one record on ``encompass.notices``: its notes are capped so
+# that it stays under the broker's 1 MB limit (tests/unit/test_case_bounds.py checks the largest).
+MAX_COUNCIL_NOTES = 50
+
+
 class CouncilNote(BaseModel):
     """What a person at the council did about a notice on its Encompass queue."""
 

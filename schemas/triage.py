@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.checks import (
     CheckAnswer,
@@ -20,10 +20,23 @@ from schemas.checks import (
 )
 from schemas.codes import Factor, ReferralSource
 from schemas.intake import Origin
+from schemas.referral import refuse_control_characters
 from schemas.status import Outcome
 
 # Internal models carry children's details: ValidationErrors never repeat their input.
 INTERNAL = ConfigDict(extra="forbid", frozen=True, hide_input_in_errors=True)
+
+# A case travels whole in one Kafka record (``triage.cases`` and every queue item), and the
+# broker refuses a record over 1 MB: so a case is bounded by design, whatever partners send.
+# Each contact keeps the start of the referrer's account (the whole referral is kept by the
+# records service, from ``referrals.accepted``); a full case takes no more contacts (the next
+# one opens a case of its own, shown as a possible match); checks and matches are capped.
+# tests/unit/test_case_bounds.py builds the largest case these allow and checks it fits.
+SUMMARY_KEPT_CHARS = 1000
+MAX_CONTACTS_PER_CASE = 50
+MAX_CHECKS_PER_CASE = 10
+MAX_POSSIBLE_MATCHES = 20
+CASE_RECORD_MAX_BYTES = 1_000_000  # the topics' max.message.bytes is 1,048,588: room for headers
 
 
 class Level(IntEnum):
@@ -99,7 +112,13 @@ class ContactRecord(BaseModel):
     source: ReferralSource = Field(description="CIN referral source code.")
     received_at: datetime = Field(description="When intake received it.")
     content_hash: str = Field(description="Hash of its content (resubmissions compare equal).")
-    summary: str = Field(description="The referrer's account.")
+    summary: str = Field(
+        description=f"The start of the referrer's account (its first {SUMMARY_KEPT_CHARS} "
+        "characters; the records keep the whole referral)."
+    )
+    summary_cut: bool = Field(
+        default=False, description="Whether the account is longer than what is kept here."
+    )
     factors: list[Factor] = Field(description="The concerns' factor codes.")
     level: Level = Field(description="Level the policy gave this contact on its own.")
     outcome: Outcome = Field(description="Outcome the policy gave this contact on its own.")
@@ -284,6 +303,11 @@ class Case(BaseModel):
         ),
     )
 
+    @property
+    def full(self) -> bool:
+        """Whether it holds as many contacts as a case may (the next opens a case of its own)."""
+        return len(self.contacts) >= MAX_CONTACTS_PER_CASE
+
     def contact(self, contact_id: str) -> ContactRecord | None:
         """The contact with this id on this case, if any."""
         return next((c for c in self.contacts if c.contact_id == contact_id), None)
@@ -399,3 +423,8 @@ class ManagerAction(BaseModel):
     level: Level | None = Field(default=None, description="Override: the new level.")
     match_case_id: str | None = Field(default=None, description="Confirm or reject: which match.")
     submitted_at: datetime = Field(description="When the manager acted.")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return refuse_control_characters(value)

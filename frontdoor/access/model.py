@@ -159,6 +159,7 @@ def service_grants(service: str, topics: Topics) -> list[Grant]:
             *_topic(topics.decisions, read),
             *_topic(topics.rejections, read),
             *_topic(topics.encompass_notices, read),
+            *_topic(topics.accepted, read),  # the whole referral, for the case page
             *_topic(status_prefix, read, prefixed=True),
             *_topic(topics.dead_letter, write),  # what it cannot read
         ],

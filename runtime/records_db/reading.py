@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from domain.cases import QUEUES, RAG_ORDER
 from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from runtime.records_db import tables
+from schemas.referral import Referral
 from schemas.status import Outcome, Status, StatusUpdate
 from schemas.triage import Case, CaseState, Decision, DecisionKind, Level, Rag
 
@@ -109,6 +110,18 @@ class RecordsReader:
             ):
                 found[row.case_id or ""].append(_decision(row))
         return found
+
+    def referrals(self, contact_ids: list[str]) -> dict[str, Referral]:
+        """Each contact's referral whole, as intake accepted it (its newest version)."""
+        if not contact_ids:
+            return {}
+        with Session(self.engine) as session:
+            rows = session.execute(
+                select(tables.Referral.contact_id, tables.Referral.document).where(
+                    tables.Referral.contact_id.in_(contact_ids)
+                )
+            )
+            return {contact_id: Referral.model_validate_json(doc) for contact_id, doc in rows}
 
     def updates(self, contact_ids: list[str]) -> dict[str, list[StatusUpdate]]:
         """What each contact's referrer was told, in order."""

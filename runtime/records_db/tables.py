@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ID = String(64)
 CODE = String(40)
+DECIDED_BY_CHARS = 400  # `policy:<version>`, a manager, or a partner's name (100) and role (200)
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -139,6 +140,22 @@ class Contact(Base):
     summary: Mapped[str] = mapped_column(Text)
 
 
+class Referral(Base):
+    """A referral whole, as intake accepted it (from ``referrals.accepted``), by contact.
+
+    A case keeps only the start of each account (it travels whole in one Kafka record); the
+    case page shows the whole of it from here. An amendment's newer version replaces it.
+    """
+
+    __tablename__ = "referrals"
+
+    contact_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    local_authority: Mapped[str] = mapped_column(String(3), index=True)
+    organisation_id: Mapped[str] = mapped_column(String(63))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    document: Mapped[str] = mapped_column(Text)
+
+
 class Decision(Base):
     """One entry of the audit trail."""
 
@@ -149,7 +166,7 @@ class Decision(Base):
     case_id: Mapped[str | None] = mapped_column(ID)
     local_authority: Mapped[str] = mapped_column(String(3))
     kind: Mapped[str] = mapped_column(CODE)
-    decided_by: Mapped[str] = mapped_column(String(120))
+    decided_by: Mapped[str] = mapped_column(String(DECIDED_BY_CHARS))
     decided_at: Mapped[datetime] = mapped_column(UtcDateTime())
     contact_id: Mapped[str | None] = mapped_column(ID, index=True)
     action_id: Mapped[str | None] = mapped_column(ID)

@@ -227,6 +227,8 @@ class Dashboard:
             return self._page(request, "missing.html", manager, status_code=404)
         trail = self.view.reader.decisions([case.case_id]).get(case.case_id, [])
         told = self.view.reader.updates([c.contact_id for c in case.contacts])
+        # the case keeps the start of each account; the records keep the whole referral
+        whole = self.view.reader.referrals([c.contact_id for c in case.contacts if c.summary_cut])
         earlier = await asyncio.to_thread(self.search_in.earlier_cases, case)
         context: dict[str, Any] = {
             "case": case,
@@ -234,6 +236,12 @@ class Dashboard:
             "la": case.local_authority,
             "decisions": sorted(trail, key=lambda d: d.decided_at, reverse=True),
             "updates": {c.contact_id: told.get(c.contact_id, []) for c in case.contacts},
+            "accounts": {
+                c.contact_id: whole[c.contact_id].summary
+                if c.contact_id in whole
+                else c.summary + (" …" if c.summary_cut else "")
+                for c in case.contacts
+            },
             "hours_left": self.view.hours_left(case, datetime.now(UTC)),
             "now": datetime.now(UTC),
             "sent": request.query_params.get("sent"),

@@ -15,6 +15,7 @@ from typing import Protocol
 
 from domain.cases import RAG_ORDER
 from domain.policies import PolicyBook
+from schemas.referral import Referral
 from schemas.status import Outcome, StatusUpdate
 from schemas.triage import Case, CaseState, Decision
 
@@ -46,6 +47,10 @@ class Reader(Protocol):
 
     def updates(self, contact_ids: list[str]) -> dict[str, list[StatusUpdate]]:
         """What each contact's referrer was told."""
+        ...
+
+    def referrals(self, contact_ids: list[str]) -> dict[str, Referral]:
+        """Each contact's referral whole."""
         ...
 
     def queue_depth(self, la: str, moments: list[datetime]) -> list[tuple[datetime, int, int]]:

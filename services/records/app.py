@@ -43,6 +43,7 @@ def recorded_pattern(topics: Topics) -> str:
         topics.decisions,
         topics.rejections,
         topics.encompass_notices,
+        topics.accepted,  # the whole referral: a case keeps only the start of its account
     )
     return "^(?:" + "|".join(re.escape(name) for name in fixed) + ")$|" + topics.status_pattern
 

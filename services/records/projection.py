@@ -17,7 +17,7 @@ from domain.cases import known_child
 from domain.names import sound, tokens
 from runtime.records import Record
 from schemas.encompass import Notice
-from schemas.intake import Rejection
+from schemas.intake import AcceptedReferral, Rejection
 from schemas.status import StatusUpdate
 from schemas.topics import Topics
 from schemas.triage import Case, CaseState, Check, Decision
@@ -39,6 +39,7 @@ class Rows:
     allocations: dict[tuple[str, str | None], Row] = field(default_factory=dict)
     checks: dict[str, Row] = field(default_factory=dict)
     notices: dict[str, Row] = field(default_factory=dict)
+    referrals: dict[str, Row] = field(default_factory=dict)
 
     def count(self) -> int:
         """How many rows in all."""
@@ -236,6 +237,20 @@ def add_update(rows: Rows, update: StatusUpdate) -> None:
     }
 
 
+def add_referral(rows: Rows, accepted: AcceptedReferral) -> None:
+    """A referral whole, by contact: the newest version (an amendment) wins."""
+    known = rows.referrals.get(accepted.contact_id)
+    if known is not None and known["received_at"] > accepted.received_at:
+        return
+    rows.referrals[accepted.contact_id] = {
+        "contact_id": accepted.contact_id,
+        "local_authority": accepted.referral.local_authority,
+        "organisation_id": accepted.organisation_id,
+        "received_at": accepted.received_at,
+        "document": accepted.referral.model_dump_json(),
+    }
+
+
 def add_rejection(rows: Rows, rejection: Rejection) -> None:
     """A rejection's metadata: where, when, from whom, how large, its hash, the error places."""
     origin = rejection.origin
@@ -289,5 +304,7 @@ class Projection:
             add_rejection(rows, Rejection.model_validate_json(value))
         elif record.topic == self.topics.encompass_notices:
             add_notice(rows, Notice.model_validate_json(value))
+        elif record.topic == self.topics.accepted:
+            add_referral(rows, AcceptedReferral.model_validate_json(value))
         else:
             add_update(rows, StatusUpdate.model_validate_json(value))

@@ -3,8 +3,10 @@
 The consumer's own committed offsets are never used: on every assignment each partition is
 moved to the offset stored in the database with the last rows written from it, so a restart
 reads only what is new and a crash at any moment neither loses nor doubles a row. A record
-that cannot be read goes to the dead letters (and is counted as read). While the database is
-unreachable the batch is retried with backoff and ``/health`` says not ready; nothing is skipped.
+that cannot be read goes to the dead letters (and is counted as read), and so does one whose
+data the database refuses (found record by record, with the kind of error). While the database
+is unreachable the batch is retried with backoff and ``/health`` says not ready; nothing is
+skipped.
 """
 
 from __future__ import annotations
@@ -12,10 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from enum import Enum
 
 import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from runtime import metrics, tracing
 from runtime.health import Health
@@ -27,6 +30,16 @@ from services.records.store import RecordsStore, TopicPartitionKey
 
 log = structlog.get_logger(__name__)
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 10.0
+# What the database says of the data itself, not of being reachable: retrying cannot help.
+REFUSED_DATA = (DataError, IntegrityError)
+
+
+class Written(Enum):
+    """What came of writing a batch."""
+
+    DONE = "done"
+    STOPPED = "stopped"  # the service stopped while the database was unreachable
+    REFUSED = "refused"  # the database refused the data
 
 
 class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -70,6 +83,7 @@ class RecordsSink:
         self.lock = asyncio.Lock()
         self.generation = 0
         self.consumer: AIOKafkaConsumer | None = None
+        self.refusal = ""  # the kind of the database's last refusal of data
 
     async def run(self, stop: asyncio.Event) -> None:
         """Write batches until ``stop`` is set, then finish the one in hand."""
@@ -135,18 +149,17 @@ class RecordsSink:
         records = [record for partition in batch.values() for record in partition]
         rows, unreadable = self.projection.rows(records)
         for record in unreadable:
-            await producer.send_and_wait(
-                self.kafka.topics.dead_letter,
-                record.value,
-                key=record.key,
-                headers=[("frontdoor-reason", b"records: unreadable record")],
-            )
-            self.health.count("records_dead_lettered")
+            await self._dead_letter(producer, record, "records: unreadable record")
         offsets: dict[TopicPartitionKey, int] = {
             (tp.topic, tp.partition): recs[-1].offset + 1 for tp, recs in batch.items() if recs
         }
         writing = time.perf_counter()
-        if not await self._write(rows, offsets, stop):
+        written = await self._write(rows, offsets, stop)
+        if written is Written.REFUSED:
+            # Something in the batch is data the database will not take: find it record by
+            # record, set it aside with the reason, and write the rest. Never retried forever.
+            written = await self._record_one_by_one(batch, producer, stop)
+        if written is Written.STOPPED:
             return  # stopping: the batch is read again on the next start
         done = time.perf_counter()
         tracing.recorded(records, started_ns)
@@ -162,17 +175,61 @@ class RecordsSink:
         self.health.count("batches")
         log.debug("batch recorded", records=len(records), rows=rows.count())
 
+    async def _record_one_by_one(
+        self,
+        batch: dict[TopicPartition, list[Record]],
+        producer: AIOKafkaProducer,
+        stop: asyncio.Event,
+    ) -> Written:
+        """Write each record of a refused batch on its own, with its offset.
+
+        Those the database refuses go to the dead letters with the kind of error; the rest are
+        written.
+        """
+        for tp, records in batch.items():
+            for record in records:
+                rows, _unreadable = self.projection.rows([record])  # already set aside
+                offset = {(tp.topic, tp.partition): record.offset + 1}
+                written = await self._write(rows, offset, stop)
+                if written is Written.STOPPED:
+                    return written
+                if written is Written.REFUSED:
+                    await self._dead_letter(
+                        producer, record, f"records: the database refused it ({self.refusal})"
+                    )
+                    if await self._write(Rows(), offset, stop) is not Written.DONE:
+                        return Written.STOPPED  # the offset alone cannot be refused
+        return Written.DONE
+
+    async def _dead_letter(self, producer: AIOKafkaProducer, record: Record, reason: str) -> None:
+        await producer.send_and_wait(
+            self.kafka.topics.dead_letter,
+            record.value,
+            key=record.key,
+            headers=[("frontdoor-reason", reason.encode())],
+        )
+        log.warning(
+            "record set aside", topic=record.topic, partition=record.partition, reason=reason
+        )
+        self.health.count("records_dead_lettered")
+
     async def _write(
         self, rows: Rows, offsets: dict[TopicPartitionKey, int], stop: asyncio.Event
-    ) -> bool:
-        """Write, retrying with backoff while the database is unreachable; never skip.
+    ) -> Written:
+        """Write, retrying with backoff while the database is unreachable.
 
-        False if the service stopped before the batch could be written.
+        DONE once written; STOPPED if the service stopped first; REFUSED if the database
+        refused the data itself (a NUL in text, a value too long, a broken constraint): that
+        is not retried, since it would be refused for ever.
         """
         wait = RETRY_FIRST_S
         while True:
             try:
                 await asyncio.to_thread(self.store.write, rows, offsets)
+            except REFUSED_DATA as error:
+                self.refusal = type(error.orig or error).__name__
+                log.error("the database refused a batch's data", error=self.refusal)  # noqa: TRY400
+                return Written.REFUSED
             except (OperationalError, DBAPIError) as error:
                 self.health.ready = False
                 self.health.count("database_retries")
@@ -182,8 +239,8 @@ class RecordsSink:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), wait)
                 if stop.is_set():
-                    return False
+                    return Written.STOPPED
                 wait = min(RETRY_MAX_S, wait * 2)
             else:
                 self.health.ready = True
-                return True
+                return Written.DONE

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from runtime.records_db import tables
 from services.records.projection import Row, Rows
 
 TopicPartitionKey = tuple[str, int]
+log = structlog.get_logger(__name__)
 
 
 class RecordsStore:
@@ -48,6 +50,7 @@ class RecordsStore:
             self._keep_first(session, tables.Allocation, rows.allocations.values())
             self._upsert(session, tables.PartnerCheck, rows.checks.values(), newer="case_version")
             self._upsert(session, tables.EncompassNotice, rows.notices.values(), newer="version")
+            self._upsert(session, tables.Referral, rows.referrals.values(), newer="received_at")
             self._upsert(
                 session,
                 tables.ConsumedOffset,
@@ -58,7 +61,7 @@ class RecordsStore:
     def _upsert(
         self, session: Session, table: type[tables.Base], rows: Iterable[Row], newer: str = ""
     ) -> None:
-        batch = list(rows)
+        batch = fitted(table, rows)
         if not batch:
             return
         keys = [column.name for column in inspect(table).primary_key]
@@ -71,6 +74,36 @@ class RecordsStore:
         )
 
     def _keep_first(self, session: Session, table: type[tables.Base], rows: Iterable[Row]) -> None:
-        batch = list(rows)
+        batch = fitted(table, rows)
         if batch:
             session.execute(self._insert(table).on_conflict_do_nothing(), batch)
+
+
+def fitted(table: type[tables.Base], rows: Iterable[Row]) -> list[Row]:
+    """``rows`` with every string cut to its column's length (PostgreSQL refuses a longer one).
+
+    The contracts keep what they carry within the columns; this is the last guard, so that one
+    value never stops the records. Each cut is logged by table and column, never its value.
+    """
+    limits = _lengths(table)
+    out = []
+    for row in rows:
+        long = [
+            name
+            for name, most in limits.items()
+            if isinstance(value := row.get(name), str) and len(value) > most
+        ]
+        if long:
+            log.warning("value cut to its column", table=table.__tablename__, columns=long)
+            row = row | {name: row[name][: limits[name]] for name in long}  # noqa: PLW2901
+        out.append(row)
+    return out
+
+
+def _lengths(table: type[tables.Base]) -> dict[str, int]:
+    """Each of ``table``'s columns with a length, and that length."""
+    return {
+        column.name: length
+        for column in inspect(table).columns
+        if isinstance(length := getattr(column.type, "length", None), int)
+    }

@@ -10,7 +10,16 @@ from __future__ import annotations
 
 from domain.cases import is_live, needs_reason
 from schemas.status import Outcome, Status
-from schemas.triage import ActionKind, Case, CaseState, Decision, DecisionKind, ManagerAction
+from schemas.triage import (
+    MAX_CHECKS_PER_CASE,
+    MAX_CONTACTS_PER_CASE,
+    ActionKind,
+    Case,
+    CaseState,
+    Decision,
+    DecisionKind,
+    ManagerAction,
+)
 from services.triage.engine import Effects, TriageEngine, _id
 
 RECENT_ACTIONS_KEPT = 20
@@ -239,9 +248,15 @@ def _confirm_match(
     engine: TriageEngine, case: Case, action: ManagerAction, partition: int
 ) -> Effects:
     """Merge this case's contacts into the matched case, which carries on; this one closes."""
-    fx = Effects()
     target = engine.cases[action.match_case_id or ""]
     merged_contacts = sorted([*target.contacts, *case.contacts], key=lambda c: c.received_at)
+    if len(merged_contacts) > MAX_CONTACTS_PER_CASE:
+        return _refuse(
+            action,
+            f"the two cases hold {len(merged_contacts)} contacts between them, more than the "
+            f"{MAX_CONTACTS_PER_CASE} a case may hold: they stay apart",
+        )
+    fx = Effects()
     revived = target.state is CaseState.CLOSED and is_live(case)
     combined = target.model_copy(
         update={
@@ -293,6 +308,12 @@ def _ask_checks(engine: TriageEngine, case: Case, action: ManagerAction, partiti
     """A duty manager asks the council's check partners what they know, at any level."""
     changes = engine.ask_checks(case, action.submitted_at, action.actor)
     if not changes.asked:
+        if len(case.checks) >= MAX_CHECKS_PER_CASE:
+            return _refuse(
+                action,
+                f"the case has had {len(case.checks)} checks, as many as a case may hold: ask "
+                "the partners directly and record what they say",
+            )
         return _refuse(
             action, "every partner that answers this council's checks has an open check already"
         )

@@ -13,7 +13,7 @@ from domain.policy import ContactFacts, Policy, decide
 from schemas.intake import AcceptedReferral
 from schemas.referral import Child, age_on
 from schemas.status import Outcome
-from schemas.triage import Case, ChildIdentity, ContactRecord, Level, Rag
+from schemas.triage import SUMMARY_KEPT_CHARS, Case, ChildIdentity, ContactRecord, Level, Rag
 
 
 def child_identity(child: Child) -> ChildIdentity:
@@ -57,7 +57,8 @@ def contact_record(
         source=referral.referrer.source,
         received_at=accepted.received_at,
         content_hash=accepted.content_hash,
-        summary=referral.summary,
+        summary=referral.summary[:SUMMARY_KEPT_CHARS],
+        summary_cut=len(referral.summary) > SUMMARY_KEPT_CHARS,
         factors=sorted({concern.factor for concern in referral.concerns}),
         level=decision.level,
         outcome=decision.outcome,

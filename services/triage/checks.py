@@ -23,7 +23,7 @@ from domain.policy import Policy
 from schemas.checks import LAWFUL_BASIS, CheckAnswer, CheckMessageKind
 from schemas.contact import uuid5_hex
 from schemas.partners import PartnerRegistry
-from schemas.triage import Case, Check, CheckRequest, Level, RecordedAnswer
+from schemas.triage import MAX_CHECKS_PER_CASE, Case, Check, CheckRequest, Level, RecordedAnswer
 
 NAMESPACE = uuid.UUID("6f1d3c52-9a0e-4b8e-8f57-2c4a9d1e7b33")
 REMIND_AT = 0.75  # of the time between asking and the due time
@@ -196,6 +196,8 @@ def asked_by_manager(
 
 
 def _asked(changes: CheckChanges, case: Case, check: Check, at: datetime) -> None:
+    if len(changes.checks) >= MAX_CHECKS_PER_CASE:
+        return  # a case is bounded (schemas.triage): no more rounds of checks on this one
     changes.checks.append(check)
     changes.asked.append(check)
     changes.messages.append(

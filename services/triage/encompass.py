@@ -22,6 +22,7 @@ import structlog
 from domain.policies import PolicyBook
 from domain.school_roll import SchoolRoll
 from schemas.encompass import (
+    MAX_COUNCIL_NOTES,
     AcceptedNotice,
     Acknowledgement,
     CouncilNote,
@@ -156,6 +157,11 @@ class EncompassRelay:
             return fx
         if any(n.action_id == action.action_id for n in notice.council_notes):
             return fx  # the same note sent twice: recorded once
+        if len(notice.council_notes) >= MAX_COUNCIL_NOTES:
+            log.warning(
+                "council note refused: the notice's notes are full", action_id=action.action_id
+            )
+            return fx
         note = CouncilNote(
             action_id=action.action_id,
             by=action.actor,

@@ -28,6 +28,8 @@ from schemas.encompass import Notice
 from schemas.intake import AcceptedReferral, Origin
 from schemas.status import FieldError, Outcome, Status, StatusEvent
 from schemas.triage import (
+    MAX_CONTACTS_PER_CASE,
+    MAX_POSSIBLE_MATCHES,
     Case,
     CaseState,
     Check,
@@ -47,6 +49,10 @@ from services.triage.checks import AnswerRefusedError, CheckChanges, CheckPartne
 from services.triage.matching import IdentityMatch, match_child
 from services.triage.working_set import Brief, WorkingSet
 
+FULL_CASE = (
+    f"the same child: their open case holds {MAX_CONTACTS_PER_CASE} contacts, as many as a case "
+    "may, so this contact opened a case of its own"
+)
 ID_NAMESPACE = uuid.UUID("0b7c5a8e-2f4d-4e7a-9c1b-6d3e8f2a1c40")
 # How long after it settles a case is retired: room for a referral accepted before then but
 # triaged after (a backlog), so retiring never gets ahead of the decisions that ignore it.
@@ -187,10 +193,15 @@ class TriageEngine:
             accepted.referral.local_authority, matches.same_any, accepted.received_at
         )
         contact = contact_record(self.policy(accepted.referral.local_authority), accepted, prior)
-        if matches.same_open:
-            target = max(matches.same_open, key=lambda c: c.opened_at)
+        takes = [case for case in matches.same_open if not case.full]
+        if takes:
+            target = max(takes, key=lambda c: c.opened_at)
             differs = matches.differences.get(target.case_id, ())
             return self._link(target, contact, accepted.origin, partition, differs)
+        # The child's open cases are full: a case of its own, shown beside them for a person
+        # to see (a case travels whole in one record and must stay under the broker's limit).
+        full = [(case, IdentityMatch(MatchKind.SAME, (FULL_CASE,))) for case in matches.same_open]
+        matches = _Matches([], matches.same_any, [*full, *matches.possible], matches.differences)
         return self._open(
             contact,
             matches,
@@ -355,7 +366,7 @@ class TriageEngine:
             contacts=[contact],
             possible_matches=[
                 PossibleMatch(case_id=case.case_id, reasons=list(match.reasons))
-                for case, match in matches.possible
+                for case, match in matches.possible[:MAX_POSSIBLE_MATCHES]
             ],
         )
         case = self.reassess(draft, at, fx, partition, opening=True)

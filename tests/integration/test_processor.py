@@ -229,3 +229,42 @@ async def test_paced_transactions_take_no_batch_sooner_than_the_interval_and_los
     assert batches <= elapsed / 0.5 + 1  # at most one commit per interval, the first at once
     out = await reader([sink], count=40)
     assert sorted(r.value for r in out) == sorted(v.upper() for v in values)  # each once
+
+
+class OneTooLarge(Upper):
+    """Upper, plus one record per batch larger than the output topic takes, in the middle."""
+
+    def __init__(self, out_topic: str, big: int) -> None:
+        super().__init__(out_topic)
+        self.big = big
+
+    async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
+        outputs = await super().__call__(records)
+        middle = len(outputs) // 2
+        return [*outputs[:middle], Outgoing(self.out_topic, b"x" * self.big), *outputs[middle:]]
+
+
+async def test_a_record_the_broker_refuses_aborts_the_whole_transaction(kafka, reader) -> None:
+    """Third review, item 1: every send is awaited before the commit, so a refused record
+    aborts its batch (nothing written, no offset committed) instead of committing without it."""
+    source, sink = kafka.topic_prefix + "in", kafka.topic_prefix + "small-out"
+    await ensure_topics(
+        kafka,
+        [
+            (source, TopicSpec("x", 1, -1, Cleanup.DELETE, "test")),
+            (sink, TopicSpec("x", 1, -1, Cleanup.DELETE, "test", max_message_bytes=10_000)),
+        ],
+    )
+    await _publish(kafka, source, [b"a", b"b", b"c"])
+
+    # the producer would send it (under its own limit); the topic's limit refuses it
+    refusing = _processor(kafka, source, OneTooLarge(sink, big=50_000))
+    with pytest.raises(Exception, match=r"(?i)too ?large"):
+        await _run_until(refusing, lambda: False)
+
+    healthy = _processor(kafka, source, Upper(sink))
+    await _run_until(healthy, lambda: healthy.health.counters.get("records_in", 0) >= 3)
+    out = await reader([sink], count=3)
+    # the aborted batch's a, b, c never became visible: each is there once, from the healthy run
+    assert sorted(r.value for r in out) == [b"A", b"B", b"C"]
+    assert healthy.health.counters["records_in"] == 3

@@ -322,3 +322,25 @@ def test_partner_checks_are_kept_with_their_answers_and_read_per_partner_and_ove
         assert row.information == "Two domestic incidents attended this year."
         assert (row.answered_by_role, row.asked_by) == ("MASH researcher", "policy:default-2026.2")
         assert "6(1)(e)" in row.lawful_basis
+
+
+def test_the_whole_referral_is_kept_by_contact_and_an_amendment_replaces_it(
+    store: RecordsStore,
+) -> None:
+    """A case keeps the start of each account (it must fit one Kafka record); the records keep
+    the whole referral from ``referrals.accepted``, so the case page can show all of it."""
+    from runtime.records_db.reading import RecordsReader  # noqa: PLC0415
+
+    long = "The child told her teacher " + "y" * 19_000
+    first = accepted(referral(summary=long), at=NOW)
+    amended = accepted(referral(summary=long + " More."), at=NOW + timedelta(hours=1), offset=1)
+    projection = Projection(TOPICS)
+    for version in (amended, first):  # the newer read first: the older never replaces it
+        rows, unreadable = projection.rows(
+            [FakeRecord(TOPICS.accepted, version.model_dump_json().encode())]
+        )
+        assert unreadable == []
+        store.write(rows, {})
+    whole = RecordsReader(store.engine).referrals([first.contact_id, "contact-unknown"])
+    assert list(whole) == [first.contact_id]
+    assert whole[first.contact_id].summary == long + " More."

@@ -52,7 +52,7 @@ async def test_a_batch_is_retried_until_the_database_is_back(monkeypatch) -> Non
     store.write = watching  # type: ignore[method-assign]
     health.ready = True
     written = await sink_with(store, health)._write(Rows(), {("t", 0): 5}, asyncio.Event())
-    assert written
+    assert written is sink_module.Written.DONE
     assert store.written == [{("t", 0): 5}]  # written once, after three refusals
     assert readiness == [True, False, False, False]  # not ready while the database was down
     assert health.ready
@@ -64,7 +64,7 @@ async def test_stopping_while_the_database_is_down_leaves_the_batch_to_be_read_a
     stop = asyncio.Event()
     stop.set()
     written = await sink_with(store, health)._write(Rows(), {("t", 0): 5}, stop)
-    assert written is False
+    assert written is sink_module.Written.STOPPED
     assert store.written == []
     assert not health.ready
 
@@ -72,5 +72,6 @@ async def test_stopping_while_the_database_is_down_leaves_the_batch_to_be_read_a
 @pytest.mark.parametrize("failures", [0])
 async def test_a_healthy_database_is_written_at_once(failures: int) -> None:
     store, health = FlakyStore(failures), Health("records")
-    assert await sink_with(store, health)._write(Rows(), {}, asyncio.Event())
+    written = await sink_with(store, health)._write(Rows(), {}, asyncio.Event())
+    assert written is sink_module.Written.DONE
     assert health.ready

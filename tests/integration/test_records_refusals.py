@@ -1,0 +1,140 @@
+"""Data the database refuses never stops the records (third review, item 2).
+
+On PostgreSQL a NUL in text is refused, and so is a string longer than its column; the records
+service used to take either for "database unavailable" and retry the batch forever, so nothing
+new reached the dashboard for any council. Now a refused record goes to the dead letters with
+the kind of error and the rest of its batch is written; an over-long value is cut to its column.
+Run on SQLite and on a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiokafka import TopicPartition
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.policies import PolicyBook
+from domain.policy import load_policy
+from factories import NOW, accepted, referral
+from fakes import FakeRecord
+from runtime.health import Health
+from runtime.kafka.settings import KafkaSettings
+from runtime.records_db import tables
+from runtime.records_db.database import make_engine, upgrade
+from schemas.topics import Topics
+from services.records.projection import Projection
+from services.records.sink import RecordsSink
+from services.records.store import RecordsStore
+from services.triage.engine import TriageEngine
+
+TOPICS = Topics()
+
+
+class DeadLetters:
+    """Stands in for the sink's producer: keeps what it is asked to set aside."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, bytes | None, dict[str, bytes]]] = []
+
+    async def send_and_wait(self, topic: str, value: bytes | None, **kwargs: Any) -> None:
+        self.sent.append((topic, value, dict(kwargs.get("headers") or [])))
+
+
+@pytest.fixture
+def store(database_url: str) -> Iterator[RecordsStore]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield RecordsStore(engine)
+    engine.dispose()
+
+
+def two_cases() -> tuple[bytes, bytes]:
+    """Two cases as triage writes them, about two children."""
+    engine = TriageEngine(PolicyBook.single(load_policy()))
+    first = engine.on_referral(accepted(referral(referral_id="R-1")), 0).case_json
+    other_child = referral(
+        referral_id="R-2",
+        child=referral()["child"]
+        | {"given_name": "Ava", "family_name": "Stone", "date_of_birth": "2015-01-02"}
+        | {"nhs_number": None, "upn": None},
+    )
+    second = engine.on_referral(accepted(other_child, offset=1), 0).case_json
+    return next(iter(first.values())), next(iter(second.values()))
+
+
+def with_nul(case_json: bytes) -> bytes:
+    """The case with a NUL in its first contact's summary (which no contract now lets in)."""
+    document = json.loads(case_json)
+    document["contacts"][0]["summary"] = "before\u0000after"
+    return json.dumps(document).encode()
+
+
+async def record(store: RecordsStore, records: list[FakeRecord]) -> DeadLetters:
+    sink = RecordsSink(
+        kafka=KafkaSettings(),
+        pattern="^x$",
+        store=store,
+        projection=Projection(TOPICS),
+        health=Health("records"),
+    )
+    dead = DeadLetters()
+    by_partition: dict[Any, list[FakeRecord]] = {}
+    for r in records:
+        by_partition.setdefault((r.topic, r.partition), []).append(r)
+    batch = {TopicPartition(*tp): recs for tp, recs in by_partition.items()}
+    await asyncio.wait_for(sink._record(batch, dead, asyncio.Event()), 30)  # type: ignore[arg-type]
+    return dead
+
+
+def test_a_nul_in_text_sets_that_record_aside_and_the_rest_of_the_batch_is_written(
+    store: RecordsStore, database_url: str
+) -> None:
+    first, second = two_cases()
+    poisoned = FakeRecord(TOPICS.cases, with_nul(first), partition=0)
+    after = FakeRecord(TOPICS.cases, second, partition=0)
+    dead = asyncio.run(record(store, [poisoned, after]))
+
+    with Session(store.engine) as session:
+        cases = set(session.scalars(select(tables.Case.case_id)))
+    assert json.loads(second)["case_id"] in cases  # the record after it was not held up
+    assert store.next_offsets()[TOPICS.cases, 0] == after.offset + 1  # read past both
+    if database_url.startswith("postgresql"):
+        ((topic, value, headers),) = dead.sent
+        assert (topic, value) == (TOPICS.dead_letter, poisoned.value)
+        assert headers["frontdoor-reason"] == b"records: the database refused it (DataError)"
+        assert json.loads(first)["case_id"] not in cases
+    else:  # SQLite keeps a NUL: nothing to set aside
+        assert dead.sent == []
+        assert json.loads(first)["case_id"] in cases
+
+
+def test_a_value_longer_than_its_column_is_cut_to_it_and_written(store: RecordsStore) -> None:
+    """A partner's name and role (up to 300 characters) fit decided_by whole; anything longer
+    is cut to the column, never a reason to stop."""
+    _, second = two_cases()
+    decision = {
+        "decision_id": "d-1",
+        "case_id": json.loads(second)["case_id"],
+        "local_authority": "808",
+        "kind": "check-answered",
+        "decided_by": "cleveland-police: " + "r" * 200,
+        "decided_at": NOW.isoformat(),
+        "reason": "answered",
+    }
+    longer = decision | {"decision_id": "d-2", "decided_by": "x" * 1000}
+    records = [
+        FakeRecord(TOPICS.decisions, json.dumps(d).encode(), partition=1)
+        for d in (decision, longer)
+    ]
+    dead = asyncio.run(record(store, records))
+    assert dead.sent == []
+    with Session(store.engine) as session:
+        found = session.execute(select(tables.Decision.decision_id, tables.Decision.decided_by))
+        stored = {row.decision_id: row.decided_by for row in found.all()}
+    assert stored == {"d-1": decision["decided_by"], "d-2": "x" * tables.DECIDED_BY_CHARS}
