@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from datetime import date
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from domain.names import NameLikeness, family_likeness, name_likeness
 from schemas.identifiers import normalise_upn
 from schemas.yaml_files import ConfigFileError
 
+SIX_DIGITS = re.compile(r"[0-9]{6}")
 COLUMNS = ("upn", "given_name", "family_name", "date_of_birth", "urn")
 
 
@@ -77,9 +79,12 @@ def parse_roll(text: str, source: str = "school roll") -> SchoolRoll:
     if reader.fieldnames is None or set(COLUMNS) - set(reader.fieldnames):
         missing = sorted(set(COLUMNS) - set(reader.fieldnames or ()))
         raise ConfigFileError(f"{source}: line 1: missing columns {', '.join(missing)}")
-    pupils = []
-    for number, row in enumerate(reader, start=2):
-        pupils.append(_pupil(row, f"{source}: line {number}"))
+    pupils: list[Pupil] = []
+    try:
+        pupils.extend(_pupil(row, f"{source}: line {reader.line_num}") for row in reader)
+    except csv.Error as error:  # a field over csv's limit (128 KiB), a NUL, a broken quote
+        why = "a field is too long" if "larger than field limit" in str(error) else "not CSV"
+        raise ConfigFileError(f"{source}: line {reader.line_num + 1}: {why}") from None
     return SchoolRoll(pupils=tuple(pupils))
 
 
@@ -95,7 +100,7 @@ def _pupil(row: dict[str, str], where: str) -> Pupil:
     except ValueError:
         raise ConfigFileError(f"{where}: date_of_birth is not a date (YYYY-MM-DD)") from None
     urn = cell("urn")
-    if not (len(urn) == 6 and urn.isdigit()):  # noqa: PLR2004 - a URN has six digits
+    if not SIX_DIGITS.fullmatch(urn):  # not str.isdigit: "12345²" is digits to it
         raise ConfigFileError(f"{where}: urn is not a six-digit URN")
     upn = None
     if cell("upn"):
@@ -103,13 +108,17 @@ def _pupil(row: dict[str, str], where: str) -> Pupil:
             upn = normalise_upn(cell("upn"))
         except ValueError:
             raise ConfigFileError(f"{where}: upn is not a UPN") from None
-    return Pupil(
-        upn=upn,
-        given_name=cell("given_name"),
-        family_name=cell("family_name"),
-        date_of_birth=born,
-        urn=urn,
-    )
+    try:
+        return Pupil(
+            upn=upn,
+            given_name=cell("given_name"),
+            family_name=cell("family_name"),
+            date_of_birth=born,
+            urn=urn,
+        )
+    except ValidationError as error:  # whatever else a pupil must be: named, never repeated
+        fields = ", ".join(sorted({str(e["loc"][0]) for e in error.errors() if e["loc"]}))
+        raise ConfigFileError(f"{where}: {fields or 'the row'} is not valid") from None
 
 
 def load_roll(path: Path, _model: type[SchoolRoll] = SchoolRoll) -> SchoolRoll:

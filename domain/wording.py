@@ -115,6 +115,9 @@ def notice_sentence(event: StatusEvent) -> str:
     if status is Status.RECEIVED:
         told = f" by {when(event.decision_due)}" if event.decision_due else ""
         return f"Received — the child's school will be told{told}, before the school day starts."
+    if status is Status.DUPLICATE:
+        first = f", received {when(event.held_since)}" if event.held_since else ""
+        return f"Already held{first}: this copy changes nothing and nothing was sent again."
     school = f" (URN {event.school_urn})" if event.school_urn else ""
     return _NOTICE_SENTENCES.get(status, "Update on your notice.").format(school=school)
 

@@ -61,6 +61,32 @@ def health_app(health: Health) -> Starlette:
     return Starlette(routes=[Route("/health", endpoint), Route("/metrics", metrics_endpoint)])
 
 
+def metrics_app() -> Starlette:
+    """An ASGI app answering only ``GET /metrics`` (a page server's health port)."""
+    return Starlette(routes=[Route("/metrics", metrics_endpoint)])
+
+
+Lifespan = Callable[[Starlette], contextlib.AbstractAsyncContextManager[None]]
+
+
+def with_metrics_port(lifespan: Lifespan, port: int | None) -> Lifespan:
+    """``lifespan``, also serving ``/metrics`` on 127.0.0.1:``port`` (if set) meanwhile.
+
+    A page server's public port never answers ``/metrics`` (request counts, lockouts: nothing a
+    stranger needs); Prometheus scrapes this port instead, as it does every service's.
+    """
+
+    @contextlib.asynccontextmanager
+    async def both(app: Starlette) -> AsyncIterator[None]:
+        async with contextlib.AsyncExitStack() as stack:
+            if port is not None:
+                await stack.enter_async_context(serve_asgi(metrics_app(), port))
+            await stack.enter_async_context(lifespan(app))
+            yield
+
+    return both
+
+
 async def metrics_endpoint(_request: Request) -> Response:
     """``GET /metrics``: the process's Prometheus metrics."""
     body, content_type = metrics.exposition()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from runtime import tracing
 
@@ -44,13 +44,20 @@ class BatchHandler(Protocol):
 
 
 class RecordHandler(ABC):
-    """A batch handler that handles each record on its own, in order."""
+    """A batch handler that handles each record on its own, in order.
+
+    ``partner_input``: it reads what partners write, whose trace headers are not trusted (each
+    record starts a trace of its own, linked to the one it says).
+    """
+
+    partner_input: ClassVar[bool] = False
 
     async def __call__(self, records: Sequence[Record]) -> list[Outgoing]:
         """Outputs for a batch, in input order."""
         outputs: list[Outgoing] = []
         for record in records:
-            with tracing.consuming(record):  # what it writes continues the record's trace
+            # what it writes continues the record's trace (or a new one, linked to a partner's)
+            with tracing.consuming(record, from_partner=self.partner_input):
                 outputs.extend(tracing.stamped(self.handle(record)))
         return outputs
 

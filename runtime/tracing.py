@@ -1,12 +1,13 @@
 """Traces: one referral's path from partner to queue to referrer is one OpenTelemetry trace.
 
-The W3C ``traceparent`` travels in each Kafka record's headers (and comes in on a partner's
-HTTP request): every service continues the trace of the record it handles and stamps what it
-writes with its own span. Off by default; spans are exported by OTLP (HTTP) when
-``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`` is set, with the
-SDK's other ``OTEL_*`` variables as documented by OpenTelemetry. When off, a ``traceparent``
-that came in is still passed on unchanged, so a partner's trace is not cut by a service that
-does not export.
+The W3C ``traceparent`` travels in each Kafka record's headers: every service continues the
+trace of the record it handles and stamps what it writes with its own span. What a partner or
+an anonymous caller sends is not trusted: their request (or the record they publish) starts a
+new trace of Front Door's own, *linked* to theirs, so a caller neither forces nor suppresses
+sampling, and their ``tracestate`` never travels on (to another organisation's status records
+and webhooks, say); Front Door writes ``traceparent`` only. Off by default; spans are exported
+by OTLP (HTTP) when ``OTEL_EXPORTER_OTLP_ENDPOINT`` or ``OTEL_EXPORTER_OTLP_TRACES_ENDPOINT``
+is set, with the SDK's other ``OTEL_*`` variables as documented by OpenTelemetry.
 
 Spans carry topics, partitions, offsets and route templates: never a name, a reference or
 anything a referral says.
@@ -32,6 +33,8 @@ if TYPE_CHECKING:  # runtime.records wraps its handlers in these spans
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 TRACE_HEADERS = frozenset({"traceparent", "tracestate"})
+WRITTEN = "traceparent"  # what Front Door writes on: never a caller's tracestate
+NEW_TRACE = otel_context.Context()  # no parent: a root span
 PROPAGATOR = TraceContextTextMapPropagator()
 TRACER = trace.get_tracer("frontdoor")
 
@@ -101,10 +104,20 @@ def http_context(headers: Iterable[tuple[bytes, bytes]]) -> otel_context.Context
 
 
 def current_headers() -> tuple[tuple[str, bytes], ...]:
-    """The current span as Kafka headers (``traceparent``, and ``tracestate`` if any)."""
+    """The current span as Kafka headers: its ``traceparent`` only (none if not recording)."""
     carrier: dict[str, str] = {}
     PROPAGATOR.inject(carrier)
-    return tuple((name, value.encode("latin-1")) for name, value in carrier.items())
+    return tuple(
+        (name, value.encode("latin-1")) for name, value in carrier.items() if name == WRITTEN
+    )
+
+
+def _linked(caller: otel_context.Context | None) -> list[trace.Link]:
+    """A link to the caller's span, if they sent a valid one."""
+    if caller is None:
+        return []
+    span = trace.get_current_span(caller).get_span_context()
+    return [trace.Link(span)] if span.is_valid else []
 
 
 def stamped(outputs: list[Outgoing]) -> list[Outgoing]:
@@ -133,11 +146,16 @@ def _processing(record: Record) -> dict[str, str | int]:
 
 
 @contextmanager
-def consuming(record: Record) -> Iterator[None]:
-    """A span for handling one record, in the trace the record carries (a new one if none)."""
+def consuming(record: Record, *, from_partner: bool = False) -> Iterator[None]:
+    """A span for handling one record, in the trace the record carries (a new one if none).
+
+    A record a partner wrote (``from_partner``) starts a new trace, linked to the one it says.
+    """
+    said = record_context(record)
     with TRACER.start_as_current_span(
         f"process {record.topic}",
-        context=record_context(record),
+        context=NEW_TRACE if from_partner else said,
+        links=_linked(said) if from_partner else None,
         kind=SpanKind.CONSUMER,
         attributes=_processing(record),
     ):
@@ -176,10 +194,14 @@ def producing(topic: str) -> Iterator[tuple[tuple[str, bytes], ...]]:
 def serving(
     method: str, route: str, headers: Iterable[tuple[bytes, bytes]]
 ) -> Iterator[trace.Span]:
-    """A span for one HTTP request, continuing the caller's trace if it sent a ``traceparent``."""
+    """A span for one HTTP request: a new trace, linked to the caller's if it sent one.
+
+    The caller is not trusted with Front Door's sampling, nor its ``tracestate`` carried on.
+    """
     with TRACER.start_as_current_span(
         f"{method} {route}",
-        context=http_context(headers),
+        context=NEW_TRACE,
+        links=_linked(http_context(headers)),
         kind=SpanKind.SERVER,
         attributes={"http.request.method": method, "http.route": route},
     ) as span:

@@ -71,9 +71,8 @@ class WatchedFile(Generic[Model]):
         if time.monotonic() - self._checked >= self.recheck_s:
             self._checked = time.monotonic()
             mtime = self._stat()
-            if mtime != self._mtime:
-                self._mtime = mtime
-                self._reload()
+            if mtime != self._mtime and self._reload():
+                self._mtime = mtime  # only after a good read: a bad one is looked at again
         return self._value
 
     @property
@@ -85,25 +84,36 @@ class WatchedFile(Generic[Model]):
     def _load(self) -> Model:
         if self.closed is not None and not self.path.exists():
             raise ConfigFileError(f"{self.path}: missing")
-        value = self.parse(self.path, self.model)
+        try:
+            value = self.parse(self.path, self.model)
+        except ConfigFileError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a parser's own fault never ends the process
+            kind = type(error).__name__
+            raise ConfigFileError(f"{self.path}: cannot be read ({kind})") from None
         if self.refuse is not None and (reason := self.refuse(value)):
             raise ConfigFileError(f"{self.path}: {reason}")
         return value
 
-    def _reload(self) -> None:
+    def _reload(self) -> bool:
+        """Read the file again; whether it was good (a bad edit is said once, not every look)."""
         try:
             self._value = self._load()
         except ConfigFileError as error:
             if self.closed is not None:
                 self._value = self.closed
-                self._problem = f"{self.what} unusable, nobody is let in until mended: {error}"
-                log.error(f"{self.what} unusable; letting nobody in", reason=str(error))  # noqa: G004, TRY400
-                return
-            self._problem = f"{self.what} unusable, the last good one is in use: {error}"
-            # The reason names the file, line and field, never a value: no traceback needed.
-            log.error(f"{self.what} unusable; keeping the last good one", reason=str(error))  # noqa: G004, TRY400
-            return
+                problem = f"{self.what} unusable, nobody is let in until mended: {error}"
+                said = f"{self.what} unusable; letting nobody in"
+            else:
+                problem = f"{self.what} unusable, the last good one is in use: {error}"
+                said = f"{self.what} unusable; keeping the last good one"
+            if problem != self._problem:
+                # The reason names the file, line and field, never a value: no traceback needed.
+                log.error(said, reason=str(error))  # noqa: TRY400
+            self._problem = problem
+            return False
         if self._problem is not None:
             log.info(f"{self.what} usable again")  # noqa: G004 - as above
         self._problem = None
         log.info(f"{self.what} reloaded")  # noqa: G004 - as above
+        return True

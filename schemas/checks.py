@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from pydantic.config import JsonDict
 
 from schemas.intake import Origin
-from schemas.referral import NOT_BLANK_TEXT, PartnerModel, Text, about
+from schemas.referral import NOT_BLANK_TEXT, PartnerModel, Text, about, text_patterns_and
 from schemas.status import FieldError
 
 MAX_INFORMATION_CHARS = 10_000
@@ -104,32 +104,34 @@ class CheckAnswer(PartnerModel):
 
     # What the validator checks across fields, said in the published schema too.
     model_config = ConfigDict(
-        json_schema_extra={
-            "allOf": [
-                _when(
-                    CheckResult.INFORMATION,
-                    {
-                        "required": ["information"],
-                        "properties": {"information": {"type": "string"}},
-                    },
-                ),
-                _when(
-                    CheckResult.NO_TRACE,
-                    {"properties": {"information": NOTHING, "flags": {"maxItems": 0}}},
-                ),
-                _when(
-                    CheckResult.DECLINED,
-                    {
-                        "required": ["reason"],
-                        "properties": {
-                            "information": NOTHING,
-                            "flags": {"maxItems": 0},
-                            "reason": {"type": "string"},
+        json_schema_extra=text_patterns_and(
+            {
+                "allOf": [
+                    _when(
+                        CheckResult.INFORMATION,
+                        {
+                            "required": ["information"],
+                            "properties": {"information": {"type": "string"}},
                         },
-                    },
-                ),
-            ]
-        }
+                    ),
+                    _when(
+                        CheckResult.NO_TRACE,
+                        {"properties": {"information": NOTHING, "flags": {"maxItems": 0}}},
+                    ),
+                    _when(
+                        CheckResult.DECLINED,
+                        {
+                            "required": ["reason"],
+                            "properties": {
+                                "information": NOTHING,
+                                "flags": {"maxItems": 0},
+                                "reason": {"type": "string"},
+                            },
+                        },
+                    ),
+                ]
+            }
+        )
     )
 
     request_id: RequestId

@@ -8,9 +8,9 @@ numbers) and normalised, and the dates have to make sense on the day the message
 from __future__ import annotations
 
 import re
-from collections.abc import ValuesView
+from collections.abc import Callable, ValuesView
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -156,15 +156,56 @@ def _first_control(value: object) -> str | None:
     return None
 
 
+# The same in the published JSON Schema (ECMA regex), so a partner's generated validator agrees.
+TEXT_CHARACTER = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+TEXT_PATTERN = f"^{TEXT_CHARACTER}*$"
+NOT_BLANK_TEXT_PATTERN = rf"^{TEXT_CHARACTER}*[^\s\x00-\x1f\x7f-\x9f]{TEXT_CHARACTER}*$"
+
+
+def _published_text_patterns(schema: dict[str, Any], _model: type[BaseModel]) -> None:
+    """Give every free-text string of a model's JSON Schema the control-character rule."""
+    for field in schema.get("properties", {}).values():
+        _text_pattern(field)
+
+
+def text_patterns_and(extra: dict[str, Any]) -> Callable[[dict[str, Any], type[BaseModel]], None]:
+    """A model's own JSON Schema additions (``extra``), and the control-character rule."""
+
+    def add(schema: dict[str, Any], model: type[BaseModel]) -> None:
+        _published_text_patterns(schema, model)
+        schema.update(extra)
+
+    return add
+
+
+def _text_pattern(node: dict[str, Any]) -> None:
+    for option in node.get("anyOf", []):
+        _text_pattern(option)
+    if isinstance(node.get("items"), dict):
+        _text_pattern(node["items"])
+    if node.get("type") != "string" or "format" in node or "enum" in node or "const" in node:
+        return
+    if node.get("pattern") == NOT_BLANK:
+        node["pattern"] = NOT_BLANK_TEXT_PATTERN
+    elif "pattern" not in node:
+        node["pattern"] = TEXT_PATTERN
+
+
 class PartnerModel(BaseModel):
     """Base of every part of partner input: strict types, no unknown fields, immutable.
 
     No text holds a control character (but tab, new line and carriage return): refused with
-    the field named.
+    the field named, and said so in the published JSON Schema.
     """
 
     # hide_input_in_errors: a ValidationError's text never repeats the child's details.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, hide_input_in_errors=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        frozen=True,
+        hide_input_in_errors=True,
+        json_schema_extra=_published_text_patterns,
+    )
 
     @field_validator("*", mode="after")
     @classmethod
@@ -185,28 +226,30 @@ class Child(PartnerModel):
     """The child the referral is about (or the unborn child)."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "oneOf": [
-                {
-                    "title": "born: a date of birth, both names and sex",
-                    "required": ["date_of_birth", "given_name", "family_name", "sex"],
-                    "properties": {
-                        "date_of_birth": {"type": "string"},
-                        "given_name": {"type": "string"},
-                        "family_name": {"type": "string"},
-                        "expected_date_of_birth": {"type": "null"},
+        json_schema_extra=text_patterns_and(
+            {
+                "oneOf": [
+                    {
+                        "title": "born: a date of birth, both names and sex",
+                        "required": ["date_of_birth", "given_name", "family_name", "sex"],
+                        "properties": {
+                            "date_of_birth": {"type": "string"},
+                            "given_name": {"type": "string"},
+                            "family_name": {"type": "string"},
+                            "expected_date_of_birth": {"type": "null"},
+                        },
                     },
-                },
-                {
-                    "title": "unborn: an expected date of birth",
-                    "required": ["expected_date_of_birth"],
-                    "properties": {
-                        "expected_date_of_birth": {"type": "string"},
-                        "date_of_birth": {"type": "null"},
+                    {
+                        "title": "unborn: an expected date of birth",
+                        "required": ["expected_date_of_birth"],
+                        "properties": {
+                            "expected_date_of_birth": {"type": "string"},
+                            "date_of_birth": {"type": "null"},
+                        },
                     },
-                },
-            ]
-        }
+                ]
+            }
+        )
     )
 
     given_name: Name | None = Field(default=None, description="Given name; required once born.")
@@ -298,13 +341,15 @@ class Consent(PartnerModel):
     """Whether the family consented, and why not when it was not sought."""
 
     model_config = ConfigDict(
-        json_schema_extra={
-            "if": {"properties": {"status": {"const": "not_sought"}}, "required": ["status"]},
-            "then": {
-                "required": ["reason"],
-                "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}},
-            },
-        }
+        json_schema_extra=text_patterns_and(
+            {
+                "if": {"properties": {"status": {"const": "not_sought"}}, "required": ["status"]},
+                "then": {
+                    "required": ["reason"],
+                    "properties": {"reason": {"type": "string", "pattern": NOT_BLANK}},
+                },
+            }
+        )
     )
 
     status: ConsentStatus = Field(description="given, refused or not_sought.")

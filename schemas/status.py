@@ -95,6 +95,10 @@ class StatusEvent(BaseModel):
         default=False, description="The emergency duty team has it (red, out of office hours)."
     )
     subject: Subject = Field(default=Subject.REFERRAL, description="What it is about.")
+    held_since: datetime | None = Field(
+        default=None,
+        description="A resent Encompass notice (`duplicate`): when the first copy was received.",
+    )
     school_urn: str | None = Field(
         default=None, description="Encompass: the school told, only if the police named it."
     )

@@ -110,7 +110,13 @@ def accepted(document: dict[str, Any] | None = None, *, at: datetime = NOW, offs
 
 
 def managers_file(
-    folder: Any, username: str, password: str, local_authorities: list[str], name: str = ""
+    folder: Any,
+    username: str,
+    password: str,
+    local_authorities: list[str],
+    name: str = "",
+    *,
+    role: str = "duty",
 ) -> Any:
     """A duty managers file with one manager, written in ``folder``; its path."""
     import yaml  # noqa: PLC0415
@@ -122,6 +128,7 @@ def managers_file(
         "name": name or username.replace(".", " ").title(),
         "password_hash": hash_password(password),
         "local_authorities": local_authorities,
+        "role": role,
     }
     path = folder / "managers.yaml"
     path.write_text(yaml.safe_dump({"managers": [manager]}))

@@ -7,6 +7,8 @@ import contextlib
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import time
 from collections import Counter
@@ -105,17 +107,56 @@ async def _publish(
 # show requests, answers, reminders and overdue checks; every other rule is the default policy's.
 DEMO_CHECKS_DUE_HOURS = {4: 0.02, 3: 0.03, 2: 0.05}
 DEMO_TICK_S = "5"  # how often triage's clock looks for overdue cases and checks in the demo
-# /health and /metrics of each pipeline service (deploy/prometheus/prometheus.yml scrapes these)
-METRICS_PORTS = {"intake": 9101, "triage": 9102, "notifier": 9103, "records": 9104}
+# /metrics of every process, on its health port (deploy/prometheus/prometheus.yml scrapes these;
+# the dashboard and the gateway never serve it on their public ports)
+METRICS_PORTS = {
+    "intake": 9101,
+    "triage": 9102,
+    "notifier": 9103,
+    "records": 9104,
+    "dashboard": 9105,
+    "gateway": 9106,
+}
 PROMETHEUS_PORT = 9090
 
 
-def metrics_ports() -> dict[str, int]:
-    """Each pipeline service's health port: FRONTDOOR_<SERVICE>_HEALTH_PORT, else the default."""
+def metrics_ports(web: tuple[str, ...] = ("dashboard", "gateway")) -> dict[str, int]:
+    """Each service's health port: FRONTDOOR_<SERVICE>_HEALTH_PORT, else the default.
+
+    The page servers' only if they run (``web``).
+    """
     return {
         name: int(os.environ.get(f"FRONTDOOR_{name.upper()}_HEALTH_PORT", port))
         for name, port in METRICS_PORTS.items()
+        if name in PIPELINE or name in web
     }
+
+
+def port_taken(port: int) -> bool:
+    """Whether something already listens on 127.0.0.1:``port``."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def ports_in_use(dashboard_port: int, gateway_port: int) -> list[str]:
+    """Each port this stack would listen on that is taken, with the setting that moves it.
+
+    Said before anything starts: a second stack on the machine would otherwise crash-loop its
+    services with "address already in use".
+    """
+    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
+    wanted = {
+        f"{name}'s metrics (FRONTDOOR_{name.upper()}_HEALTH_PORT)": port
+        for name, port in metrics_ports(web).items()
+    }
+    wanted |= {"the dashboard (--dashboard-port)": dashboard_port} if dashboard_port else {}
+    wanted |= {"the gateway (--gateway-port)": gateway_port} if gateway_port else {}
+    return [f"port {port}, {what}" for what, port in wanted.items() if port_taken(port)]
 
 
 def start_prometheus(folder: Path, targets: dict[str, int]) -> subprocess.Popen[bytes] | None:
@@ -240,6 +281,7 @@ def _environment(
         ),
         "KAFKA_BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         **{f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(p) for name, p in metrics_ports().items()},
+        # (a page server's health port serves only /metrics; unused when it does not run)
         "FRONTDOOR_DASHBOARD_PORT": str(dashboard_port),
         "FRONTDOOR_GATEWAY_PORT": str(gateway_port),
         "FRONTDOOR_GATEWAY_ENVIRONMENT": "development",
@@ -254,11 +296,8 @@ def _announce(
 ) -> subprocess.Popen[bytes] | None:
     """Say where everything is; start Prometheus if asked (and installed)."""
     console.print(f"Service logs in {log_dir}/")
-    targets = metrics_ports() | {
-        name: port
-        for name, port in (("dashboard", dashboard_port), ("gateway", gateway_port))
-        if port
-    }
+    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
+    targets = metrics_ports(web)
     console.print(
         "Metrics: " + ", ".join(f"{n} http://127.0.0.1:{p}/metrics" for n, p in targets.items())
     )
@@ -283,6 +322,37 @@ def _announce(
     return prometheus
 
 
+def _records_database() -> str:
+    """The records database's URL, its schema brought up to date before anything starts."""
+    database = DatabaseSettings().url
+    engine = make_engine(database)
+    revision = upgrade(engine)
+    engine.dispose()
+    console.print(f"Records database {make_url(database).render_as_string()} at schema {revision}")
+    return database
+
+
+def _partners(
+    kafka: KafkaSettings,
+    who: Identities,
+    *,
+    rate: float,
+    sent: Counter[str],
+    encompass: EncompassSimulation,
+    serious_share: float,
+) -> list[asyncio.Task[None]]:
+    """The simulated partners: referrals, answers to checks, police notices."""
+    registry = load_registry()
+    answering = {p.id: p.checks.agency for p in registry.partners if p.checks is not None}
+    return [
+        asyncio.create_task(
+            _publish(kafka, rate, None, sent, who.partner, serious_share=serious_share)
+        ),
+        asyncio.create_task(answer_checks(kafka, answering, sent, who.partner)),
+        asyncio.create_task(send_notices(kafka, encompass, sent, who.partner)),
+    ]
+
+
 async def _up(
     rate: float,
     simulate_partners: bool,
@@ -294,6 +364,8 @@ async def _up(
     serious_share: float = SERIOUS_SHARE,
     with_prometheus: bool = False,
 ) -> None:
+    stopping = asyncio.Event()  # SIGTERM (systemd, a container runtime) stops all, as Ctrl-C
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     broker: LocalBroker | None = None
     who = Identities(KafkaSettings(), None)
     registry = load_registry()
@@ -316,11 +388,7 @@ async def _up(
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
     web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
     names = (*PIPELINE, *web)
-    database = DatabaseSettings().url
-    engine = make_engine(database)
-    revision = upgrade(engine)  # the records database is brought up to date before anything
-    engine.dispose()
-    console.print(f"Records database {make_url(database).render_as_string()} at schema {revision}")
+    database = _records_database()
     encompass = EncompassSimulation(registry, seed=int(time.time()))
     supervisor = Supervisor(
         names,
@@ -334,20 +402,16 @@ async def _up(
     seen: Counter[str] = Counter()
     tasks = [asyncio.create_task(_watch(kafka, orgs, seen))]
     if simulate_partners:
-        answering = {p.id: p.checks.agency for p in registry.partners if p.checks is not None}
-        tasks += [
-            asyncio.create_task(
-                _publish(kafka, rate, None, sent, who.partner, serious_share=serious_share)
-            ),
-            asyncio.create_task(answer_checks(kafka, answering, sent, who.partner)),
-            asyncio.create_task(send_notices(kafka, encompass, sent, who.partner)),
-        ]
+        tasks += _partners(
+            kafka, who, rate=rate, sent=sent, encompass=encompass, serious_share=serious_share
+        )
     prometheus = _announce(log_dir, dashboard_port, gateway_port, with_prometheus=with_prometheus)
     deadline = None if duration is None else time.monotonic() + duration
     try:
         with Live(_table(sent, seen, supervisor), console=console, refresh_per_second=2) as live:
-            while deadline is None or time.monotonic() < deadline:
-                await asyncio.sleep(0.5)
+            while not stopping.is_set() and (deadline is None or time.monotonic() < deadline):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), 0.5)
                 live.update(_table(sent, seen, supervisor))
     finally:
         for task in tasks:
@@ -386,9 +450,16 @@ def up(  # noqa: PLR0917 - a command's options
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
-    Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker. Ctrl-C stops it all.
+    Uses KAFKA_BOOTSTRAP_SERVERS when set, else starts the local broker. Ctrl-C (or SIGTERM)
+    stops it all.
     """
     configure_logging("up", level="WARNING")
+    taken = ports_in_use(dashboard_port, gateway_port)
+    if taken:
+        console.print(
+            "[red]Cannot start: in use already (another stack?): " + "; ".join(taken) + "[/red]"
+        )
+        raise typer.Exit(2)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
             _up(

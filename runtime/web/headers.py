@@ -1,6 +1,7 @@
 """Security headers on every response: nothing loads from elsewhere, nothing frames the pages.
 
-The pages show children's details, so they load scripts, styles and images from this origin
+The pages show children's details, so nothing but the static files may be stored by a browser
+or a proxy (``Cache-Control: no-store``); they load scripts, styles and images from this origin
 only (the charts are inline SVG without scripts; their styles are inline, hence
 ``style-src 'unsafe-inline'`` and no more), may not be framed, and send no referrer. Over
 TLS, browsers are told to keep to HTTPS.
@@ -26,6 +27,10 @@ HEADERS = (
     (b"referrer-policy", b"no-referrer"),
 )
 HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+# Pages and API answers show children's details: no browser or proxy keeps a copy. Only the
+# static files (styles, scripts, the logo) may be cached.
+NO_STORE = (b"cache-control", b"no-store")
+STATIC = "/static/"
 # A page's form is a few KB; 300 KiB leaves room for long free text and bounds what a request
 # may make the server read (starlette parses a whole form before any CSRF check).
 FORM_BODY_LIMIT = 300 * 1024
@@ -46,6 +51,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = [*HEADERS, HSTS] if scope.get("scheme") == "https" else list(HEADERS)
+        if not scope["path"].startswith(STATIC):
+            extra.append(NO_STORE)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -104,6 +104,10 @@ class SignInThrottle:
         return len(self._failures) + len(self._locked_until)
 
 
+MAX_SESSIONS = 10_000  # every person's together
+MAX_SESSIONS_EACH = 10  # one person's: browsers and devices
+
+
 @dataclass
 class Sessions:
     """Signed-in sessions by random id, each with its manager and expiry."""
@@ -112,10 +116,28 @@ class Sessions:
     _sessions: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     def start(self, username: str) -> str:
-        """A new session for ``username``; its id."""
+        """A new session for ``username``; its id.
+
+        Expired sessions are pruned first; a person keeps at most :data:`MAX_SESSIONS_EACH`
+        (their oldest ends) and the server at most :data:`MAX_SESSIONS` (the oldest end), so
+        sign-ins never grow the memory without bound.
+        """
+        now = self.clock()
+        for old, (_, expires) in list(self._sessions.items()):
+            if expires < now:
+                del self._sessions[old]
+        theirs = [sid for sid, (user, _) in self._sessions.items() if user == username]
+        for old in theirs[: max(0, len(theirs) - MAX_SESSIONS_EACH + 1)]:
+            del self._sessions[old]
+        while len(self._sessions) >= MAX_SESSIONS:  # oldest first: a dict keeps its order
+            del self._sessions[next(iter(self._sessions))]
         session_id = secrets.token_urlsafe(32)
-        self._sessions[session_id] = (username, self.clock() + SESSION_HOURS * 3600)
+        self._sessions[session_id] = (username, now + SESSION_HOURS * 3600)
         return session_id
+
+    def __len__(self) -> int:
+        """How many sessions are held."""
+        return len(self._sessions)
 
     def username(self, session_id: object) -> str | None:
         """Whose session this is, if it is live."""

@@ -14,13 +14,14 @@ from pathlib import Path
 
 import structlog
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_MANAGERS_FILE
-from runtime.health import metrics_endpoint
+from runtime.health import with_metrics_port
 from runtime.kafka.clients import make_producer
 from runtime.records_db.checks import ChecksReader
 from runtime.records_db.database import make_engine, require_current_schema
@@ -115,8 +116,12 @@ def create_app(settings: DashboardSettings) -> Starlette:
         "frontdoor_session",
         https_only=not settings.development,
     )
-    routes.append(Route("/metrics", metrics_endpoint))
     middleware.insert(0, Middleware(Measured, service="dashboard", routes=routes))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=with_metrics_port(lifespan, settings.health_port),
+        exception_handlers={HTTPException: dashboard.refused},
+    )
     app.state.engine = engine  # the lifespan disposes of it; so may whoever runs without one
     return app

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from runtime.demo import DEMO_MANAGERS_FILE
 from runtime.web.passwords import hash_password, holds_demo_sign_in, password_matches
+from schemas.triage import ActionKind, Case, Rag
 
 __all__ = ["Manager", "Managers", "hash_password", "holds_demo_account", "load_managers"]
 
@@ -31,8 +32,29 @@ class Manager(BaseModel):
     role: Literal["duty", "edt"] = Field(
         default="duty",
         description="duty: every queue of their councils; edt: an emergency duty team "
-        "manager, who sees only the emergency duty queue (and acts on its cases).",
+        "manager, who sees only the emergency duty queue and red cases (and hands them over, "
+        "allocates them or asks partners' checks).",
     )
+
+    def may_use(self, page: str) -> bool:
+        """Whether this manager may open ``page`` (a dashboard handler's name) at all."""
+        return self.role != "edt" or page in EDT_PAGES
+
+    def may_open(self, case: Case) -> bool:
+        """Whether this manager may see ``case``: its council's, and red for the EDT."""
+        return case.local_authority in self.local_authorities and (
+            self.role != "edt" or case.rag is Rag.RED
+        )
+
+    def may_do(self, kind: ActionKind) -> bool:
+        """Whether this manager may take an action of ``kind``."""
+        return self.role != "edt" or kind in EDT_ACTIONS
+
+
+# The emergency duty team works out of hours on red cases only (DOMAIN.md B): its queue, those
+# cases, and what it records of them. Every other page and action is refused to it (403).
+EDT_PAGES = frozenset({"home", "login_form", "login", "logout", "queues", "case", "act", "events"})
+EDT_ACTIONS = frozenset({ActionKind.HAND_TO_DAY_TEAM, ActionKind.ALLOCATE, ActionKind.ASK_CHECKS})
 
 
 class Managers(BaseModel):

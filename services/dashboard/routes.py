@@ -17,8 +17,9 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
 from domain.cases import REASON_REQUIRED
@@ -44,6 +45,8 @@ from services.dashboard.sign_in import ManagersFile
 from services.dashboard.view import DashboardView
 
 log = structlog.get_logger(__name__)
+NOT_FOR_ROLE = "Your role does not give you this page or action."
+ACTION_KINDS = {kind.value for kind in ActionKind}
 # The charts look at the last 90 days' cases, and at the queues over the last 14 days.
 CHART_WINDOW = timedelta(days=90)
 MAX_NOTE_CHARS = 2000  # a manager action's reason
@@ -60,6 +63,15 @@ def _hours(value: float) -> str:
 def _local(moment: datetime | None) -> str:
     """A time as every page writes one: ``16:30 on Friday 4 December``, UK time."""
     return "" if moment is None else when(moment)
+
+
+def _refusal(manager: Manager, kind: str, reason: str) -> tuple[str, int] | None:
+    """Why an action of ``kind`` is refused before it is sent, and the status; None if not."""
+    if kind in ACTION_KINDS and not manager.may_do(ActionKind(kind)):
+        return NOT_FOR_ROLE, 403
+    if kind in {k.value for k in REASON_REQUIRED} and not reason:
+        return "A reason is required.", 400
+    return None
 
 
 class Dashboard:
@@ -92,7 +104,13 @@ class Dashboard:
         self.producer: AIOKafkaProducer | None = None  # set while the app runs
 
     def _manager(self, request: Request) -> Manager | None:
-        return self.managers.get(self.sessions.username(request.session.get("sid")))
+        """The signed-in manager (None: not signed in); 403 if their role may not use the page."""
+        manager = self.managers.get(self.sessions.username(request.session.get("sid")))
+        page = getattr(request.scope.get("endpoint"), "__name__", "")
+        if manager is not None and not manager.may_use(page):
+            log.warning("page refused to the role", role=manager.role, page=page)
+            raise HTTPException(403, NOT_FOR_ROLE)
+        return manager
 
     def _csrf(self, request: Request) -> str:
         token = request.session.get("csrf")
@@ -181,6 +199,14 @@ class Dashboard:
 
     # --- pages -------------------------------------------------------------------------------
 
+    async def refused(self, request: Request, error: Exception) -> Response:
+        """A page refused to the signed-in person's role (403), said on a page of its own."""
+        assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException
+        if error.status_code != 403:  # noqa: PLR2004 - only refusals are ours to word
+            return PlainTextResponse(error.detail, status_code=error.status_code)
+        manager = self.managers.get(self.sessions.username(request.session.get("sid")))
+        return self._page(request, "refused.html", manager, why=error.detail, status_code=403)
+
     async def home(self, _request: Request) -> Response:
         """Straight to the queues."""
         return RedirectResponse("/queues", status_code=303)
@@ -223,7 +249,7 @@ class Dashboard:
         if manager is None:
             return RedirectResponse("/login", status_code=303)
         case = self.view.reader.case(request.path_params["case_id"])
-        if case is None or case.local_authority not in manager.local_authorities:
+        if case is None or not manager.may_open(case):
             return self._page(request, "missing.html", manager, status_code=404)
         trail = self.view.reader.decisions([case.case_id]).get(case.case_id, [])
         told = self.view.reader.updates([c.contact_id for c in case.contacts])
@@ -267,17 +293,14 @@ class Dashboard:
                 status_code=403,
             )
         case = self.view.reader.case(request.path_params["case_id"])
-        if case is None or case.local_authority not in manager.local_authorities:
+        if case is None or not manager.may_open(case):
             return self._page(request, "missing.html", manager, status_code=404)
         reason = str(form.get("reason", "")).strip()
-        if form.get("kind") in {kind.value for kind in REASON_REQUIRED} and not reason:
+        refusal = _refusal(manager, str(form.get("kind", "")), reason)
+        if refusal is not None:
+            why, status = refusal
             return self._page(
-                request,
-                "refused.html",
-                manager,
-                why="A reason is required.",
-                case=case,
-                status_code=400,
+                request, "refused.html", manager, why=why, case=case, status_code=status
             )
         try:
             kind = ActionKind(str(form.get("kind", "")))

@@ -18,7 +18,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from runtime.demo import DEMO_REFERRERS_FILE
-from runtime.health import metrics_endpoint
+from runtime.health import with_metrics_port
 from runtime.kafka.admin import ensure_topics
 from runtime.kafka.clients import make_producer
 from runtime.partners import PartnerDirectory
@@ -170,9 +170,12 @@ def create_app(settings: GatewaySettings) -> Starlette:
         "frontdoor_refer",
         https_only=not settings.development,
     )
-    routes.append(Route("/metrics", metrics_endpoint))
     middleware.insert(0, Middleware(Measured, service="gateway", routes=routes))
-    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(
+        routes=routes,
+        middleware=middleware,
+        lifespan=with_metrics_port(lifespan, settings.health_port),
+    )
     app.state.engine = engine
     app.state.publisher = publisher  # a test may stand a fake producer in
     app.state.keys = keys

@@ -47,6 +47,8 @@ def origin_of(record: Record) -> Origin:
 class IntakeHandler(RecordHandler):
     """Validates inbound records against the contract and the partner registry."""
 
+    partner_input = True  # partners write its topics: their trace headers are not trusted
+
     def __init__(
         self,
         topics: Topics,
@@ -196,26 +198,18 @@ class IntakeHandler(RecordHandler):
                 origin=origin,
                 notice=verdict,
             )
-            kept = [
+            # the force hears "received" from triage, which alone knows whether it is a resend
+            log.info("encompass notice accepted", notice_ref=notice_ref, offset=record.offset)
+            return [
                 Outgoing(
                     self.topics.encompass_accepted,
                     accepted.model_dump_json().encode(),
                     key=la.encode(),
                 )
             ]
-            event = StatusEvent(
-                contact_id=notice_ref,
-                referral_id=verdict.notice_id,
-                organisation_id=org,
-                status=Status.RECEIVED,
-                decision_due=self.policies.for_la(la).notice_due(now),
-                occurred_at=now,
-                subject=Subject.ENCOMPASS_NOTICE,
-            )
         log.info(
-            "encompass notice handled",
+            "encompass notice refused",
             notice_ref=notice_ref,
-            status=event.status.value,
             partition=record.partition,
             offset=record.offset,
         )

@@ -78,7 +78,7 @@ class EncompassRelay:
         fx = Effects()
         ref, sent = accepted.notice_ref, accepted.notice
         at = accepted.received_at
-        if ref in self.notices:
+        if ref in self.notices:  # a resend: one update, saying the first copy is held
             fx.statuses.append(self._to_police(self.notices[ref], Status.DUPLICATE, at))
             return fx
         urn, found_by = sent.school_urn, FoundBy.NOTICE
@@ -104,6 +104,7 @@ class EncompassRelay:
             notice=sent,
         )
         self._save(notice, partition, fx)
+        fx.statuses.append(self._to_police(notice, Status.RECEIVED, at))
         if school is not None:
             fx.statuses.append(self._to_school(notice, school.id, at))
             fx.statuses.append(self._to_police(notice, Status.DELIVERED, at))
@@ -227,8 +228,11 @@ class EncompassRelay:
 
         The due time when the notice was placed; the school only if the force named it.
         """
-        placed = status in {Status.DELIVERED, Status.PASSED_TO_COUNCIL}
-        named = notice.found_by is FoundBy.NOTICE and status is not Status.DUPLICATE
+        placed = status in {Status.RECEIVED, Status.DELIVERED, Status.PASSED_TO_COUNCIL}
+        named = notice.found_by is FoundBy.NOTICE and status not in {
+            Status.DUPLICATE,
+            Status.RECEIVED,
+        }
         return StatusEvent(
             contact_id=notice.notice_ref,
             referral_id=notice.notice.notice_id,
@@ -238,4 +242,5 @@ class EncompassRelay:
             occurred_at=at,
             subject=Subject.ENCOMPASS_NOTICE,
             school_urn=notice.urn if named else None,
+            held_since=notice.received_at if status is Status.DUPLICATE else None,
         )

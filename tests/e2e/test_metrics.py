@@ -95,16 +95,19 @@ async def test_every_process_serves_metrics_whose_labels_are_all_from_closed_set
             **{f"FRONTDOOR_{name.upper()}_HEALTH_PORT": str(ports[name])},
             FRONTDOOR_TRIAGE_OVERDUE_CHECK_S="1",  # the gauges are set on triage's clock tick
         )
-    dashboard_port = free_port()
+    dashboard_port, web_ports = free_port(), {"dashboard": free_port(), "gateway": free_port()}
     services.start(
         "dashboard",
         "dashboard",
         FRONTDOOR_DASHBOARD_PORT=str(dashboard_port),
+        FRONTDOOR_DASHBOARD_HEALTH_PORT=str(web_ports["dashboard"]),
         FRONTDOOR_DASHBOARD_MANAGERS_FILE=str(
             managers_file(tmp_path, "sam.duty", PASSWORD, ["808"])
         ),
     )
-    gateway = await services.start_gateway(tmp_path / "keys.yaml")
+    gateway = await services.start_gateway(
+        tmp_path / "keys.yaml", FRONTDOOR_GATEWAY_HEALTH_PORT=str(web_ports["gateway"])
+    )
     dashboard = f"http://127.0.0.1:{dashboard_port}"
     await serving(dashboard)
     child = referral()["child"] | {"given_name": "Philippa", "family_name": "Quennell"}
@@ -133,8 +136,13 @@ async def test_every_process_serves_metrics_whose_labels_are_all_from_closed_set
     allowed = closed_sets(kafka.topic_prefix)
     samples = []
     async with httpx.AsyncClient() as client:
-        urls = [f"http://127.0.0.1:{port}/metrics" for port in ports.values()]
-        urls += [f"{gateway}/metrics", f"{dashboard}/metrics"]
+        # the page servers' public ports never answer /metrics (third review, item 5): their
+        # health ports do, on 127.0.0.1, as every service's
+        for public in (gateway, dashboard):
+            assert (await client.get(f"{public}/metrics")).status_code == 404
+        urls = [
+            f"http://127.0.0.1:{port}/metrics" for port in [*ports.values(), *web_ports.values()]
+        ]
         for url in urls:
             samples += [s for family in await scrape(client, url) for s in family.samples]
     bad = [

@@ -1,6 +1,9 @@
-"""One referral is one trace, across the real processes: a partner's ``traceparent`` on its
-HTTP request is continued by the gateway, carried in Kafka headers through intake, triage,
-the notifier and the records service, and is on the referrer's status updates.
+"""One referral is one trace through the pipeline, across the real processes, linked to the
+request that brought it: a caller is not trusted with Front Door's traces (third review, item
+6), so the gateway's request span starts a trace of its own (linked to the partner's, if it
+sent a ``traceparent``), and intake, reading a partner's topic, starts the pipeline's trace
+linked to the record's; that trace is carried in Kafka headers through triage, the notifier and
+the records service, and is on the referrer's status updates.
 
 Every process exports by OTLP (``OTEL_EXPORTER_OTLP_ENDPOINT``) to a collector in the test,
 which decodes what the SDK sends with OpenTelemetry's own protobuf definitions.
@@ -72,6 +75,15 @@ class Collector:
         with self.lock:
             return {service for service, traced, _ in self.spans if traced == trace_id}
 
+    def linked_to(self, trace_id: str) -> list[str]:
+        """Trace ids of the spans linked to a span of ``trace_id``."""
+        with self.lock:
+            return [
+                traced
+                for _, traced, span in self.spans
+                if any(link.trace_id.hex() == trace_id for link in span.links)  # type: ignore[attr-defined]
+            ]
+
     def started(self, service: str, name: str) -> list[str]:
         """Trace ids of ``service``'s spans called ``name`` that have no parent: traces it
         started."""
@@ -93,7 +105,7 @@ def collector() -> Iterator[Collector]:
     receiver.server.server_close()
 
 
-async def test_one_referral_is_one_trace_from_the_gateway_to_the_referrers_status(
+async def test_one_referral_is_one_trace_through_the_pipeline_linked_to_its_request(
     topics_ready, services, collector: Collector, reader, tmp_path: Path
 ) -> None:
     exporting = {
@@ -109,7 +121,8 @@ async def test_one_referral_is_one_trace_from_the_gateway_to_the_referrers_statu
         partner = await client.post(  # the partner's own system started the trace
             "/api/v1/referrals",
             content=encode(referral(referral_id="CP-TRACE-1", submitted_at=recently())),
-            headers=auth | {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"},
+            headers=auth
+            | {"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01", "tracestate": "v=secret"},
         )
         ours = await client.post(  # no traceparent: the gateway starts one
             "/api/v1/referrals",
@@ -118,26 +131,33 @@ async def test_one_referral_is_one_trace_from_the_gateway_to_the_referrers_statu
         )
     assert (partner.status_code, ours.status_code) == (202, 202)
 
-    everyone = {f"frontdoor-{name}" for name in (*PIPELINE, "gateway")}
+    pipeline = {f"frontdoor-{name}" for name in PIPELINE}
     async with asyncio.timeout(90):
-        while collector.services_in(TRACE_ID) != everyone:
+        while len(collector.started("frontdoor-gateway", SUBMIT)) < 2:
             await asyncio.sleep(0.5)
-        while not collector.started("frontdoor-gateway", SUBMIT):
-            await asyncio.sleep(0.5)
-    (started,) = collector.started("frontdoor-gateway", SUBMIT)  # the partner's had a parent
-    async with asyncio.timeout(60):
-        while collector.services_in(started) != everyone:
-            await asyncio.sleep(0.5)
-    assert started != TRACE_ID
+    requests = collector.started("frontdoor-gateway", SUBMIT)  # both: ours, never the partner's
+    assert TRACE_ID not in requests
+    (partners_request,) = collector.linked_to(TRACE_ID)  # their trace: a link, not the parent
+    (plain_request,) = set(requests) - {partners_request}
+    referrals = {}
+    async with asyncio.timeout(90):
+        for request in (partners_request, plain_request):
+            while not collector.linked_to(request):  # intake's trace, linked to the request
+                await asyncio.sleep(0.5)
+            (referrals[request],) = collector.linked_to(request)
+            while collector.services_in(referrals[request]) != pipeline:
+                await asyncio.sleep(0.5)
+    assert collector.services_in(TRACE_ID) == set()  # no span of ours is in the partner's trace
 
-    # the referrer's status updates carry each referral's own trace
+    # the referrer's status updates carry each referral's own trace, and never a tracestate
     updates = await reader([topics_ready.topics.status(POLICE)], count=4)
     traces: dict[str, set[str]] = {}
     for record in updates:
         contact = StatusUpdate.model_validate_json(record.value).contact_id
+        assert [k for k, _ in record.headers if k == "tracestate"] == []
         (traceparent,) = [v.decode() for k, v in record.headers if k == "traceparent"]
         traces.setdefault(contact, set()).add(traceparent.split("-")[1])
     assert traces == {
-        contact_id_for(POLICE, "CP-TRACE-1"): {TRACE_ID},
-        contact_id_for(POLICE, "CP-TRACE-2"): {started},
+        contact_id_for(POLICE, "CP-TRACE-1"): {referrals[partners_request]},
+        contact_id_for(POLICE, "CP-TRACE-2"): {referrals[plain_request]},
     }

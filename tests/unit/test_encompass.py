@@ -188,22 +188,26 @@ def intake(tmp_path: Path) -> IntakeHandler:
     return IntakeHandler(TOPICS, partners(tmp_path), book(), clock=lambda: NOW)
 
 
-def test_intake_passes_a_police_notice_to_triage_by_council_and_tells_the_force(
-    tmp_path: Path,
-) -> None:
-    accepted, received = intake(tmp_path).handle(
+def test_intake_passes_a_police_notice_to_triage_by_council(tmp_path: Path) -> None:
+    (accepted,) = intake(tmp_path).handle(  # triage tells the force: it knows a resend
         FakeRecord(TOPICS.encompass_inbound(POLICE), encode(notice()))
     )
     assert (accepted.topic, accepted.key) == (TOPICS.encompass_accepted, b"808")
     ref = AcceptedNotice.model_validate_json(accepted.value).notice_ref
     assert ref == notice_ref_for(POLICE, "CLE-ENC-0001", "808")
-    event = StatusEvent.model_validate_json(received.value)
-    assert (event.status, event.subject, event.contact_id) == (
-        Status.RECEIVED,
-        Subject.ENCOMPASS_NOTICE,
-        ref,
-    )
-    assert event.decision_due == at("2026-11-18T08:30:00+00:00")  # Tuesday 09:30: Wednesday
+
+
+def test_the_force_hears_received_once_with_the_due_time_then_where_it_went(
+    tmp_path: Path,
+) -> None:
+    fx = relay(tmp_path).on_notice(accepted_notice(), 0)
+    told = [e for e in fx.statuses if e.organisation_id == POLICE]
+    assert [(e.status, e.subject) for e in told] == [
+        (Status.RECEIVED, Subject.ENCOMPASS_NOTICE),
+        (Status.DELIVERED, Subject.ENCOMPASS_NOTICE),
+    ]
+    assert told[0].decision_due == at("2026-11-18T08:30:00+00:00")  # Tuesday 09:30: Wednesday
+    assert told[0].school_urn is None
 
 
 def test_intake_rejects_a_notice_on_a_topic_that_is_not_a_police_forces(tmp_path: Path) -> None:
@@ -286,16 +290,26 @@ def test_a_notice_without_a_registered_school_goes_to_the_council(
     ((state, _),) = fx.notices
     assert (state.routing, state.school_id, state.with_council) == (routing, None, True)
     assert [(e.organisation_id, e.status) for e in fx.statuses] == [
-        (POLICE, Status.PASSED_TO_COUNCIL)
+        (POLICE, Status.RECEIVED),
+        (POLICE, Status.PASSED_TO_COUNCIL),
     ]
 
 
-def test_a_resent_notice_changes_nothing(tmp_path: Path) -> None:
+def test_a_resent_notice_changes_nothing_and_the_force_hears_it_once(tmp_path: Path) -> None:
+    """Third review, item 12: a resend got "received" again, then "Update on your notice."."""
     relaying = relay(tmp_path)
     relaying.on_notice(accepted_notice(), 0)
-    again = relaying.on_notice(accepted_notice(), 0)
+    resent = accepted_notice().model_copy(update={"received_at": NOW + timedelta(hours=2)})
+    again = relaying.on_notice(resent, 0)
     assert again.notices == []
-    assert [e.status for e in again.statuses] == [Status.DUPLICATE]
+    (event,) = again.statuses
+    assert (event.status, event.held_since) == (Status.DUPLICATE, NOW)
+    from domain.wording import sentence  # noqa: PLC0415
+
+    assert sentence(event, public=False) == (
+        "Already held, received 09:30 on Tuesday 17 November: this copy changes nothing and "
+        "nothing was sent again."
+    )
 
 
 def ack(ref: str, school: str = SCHOOL) -> Acknowledgement:
@@ -379,7 +393,8 @@ def test_the_school_gets_the_notice_and_the_police_never_the_childs_details(
     assert topic == TOPICS.status(POLICE)
     assert police.message == "Delivered to the child's school (URN 149001)."
     assert "Hartley" not in police.model_dump_json()
-    assert police.sequence == school.sequence == 1  # numbered apart: no gaps for either
+    # numbered apart, no gaps for either: the police heard "received" (1), then this (2)
+    assert (police.sequence, school.sequence) == (2, 1)
 
 
 def test_what_a_person_did_about_a_council_notice_is_recorded_once_and_it_is_not_overdue(

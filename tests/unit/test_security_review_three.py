@@ -96,3 +96,198 @@ def test_a_managers_action_refuses_control_characters() -> None:
             reason="closed\u0000",
             submitted_at=NOW,
         )
+
+
+# 3. The emergency duty role is enforced on every route and action, not on the queue page only.
+
+EDT_PASSWORD = "an edt password"  # noqa: S105 - a test account's
+
+
+@pytest.fixture
+async def edt_dashboard(tmp_path, records_url: str, monkeypatch):
+    """A dashboard over records holding one red and one green case of 808, an EDT signed in."""
+    import httpx  # noqa: PLC0415
+
+    from conftest import sign_in_over_http  # noqa: PLC0415
+    from domain.policies import PolicyBook  # noqa: PLC0415
+    from domain.policy import load_policy  # noqa: PLC0415
+    from factories import accepted, managers_file  # noqa: PLC0415
+    from fakes import FakeRecord  # noqa: PLC0415
+    from runtime.records_db.database import make_engine  # noqa: PLC0415
+    from schemas.topics import Topics  # noqa: PLC0415
+    from services.dashboard.app import create_app  # noqa: PLC0415
+    from services.dashboard.settings import DashboardSettings  # noqa: PLC0415
+    from services.records.projection import Projection  # noqa: PLC0415
+    from services.records.store import RecordsStore  # noqa: PLC0415
+    from services.triage.engine import TriageEngine  # noqa: PLC0415
+
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", records_url)
+    engine = TriageEngine(PolicyBook.single(load_policy()))
+    risk = {"immediate_risk": True, "injury_observed": True, "dash_risk": "high"}
+    red = engine.on_referral(accepted(referral(risk=risk)), 0)
+    green_child = referral()["child"] | {"given_name": "Ava", "nhs_number": None, "upn": None}
+    green = engine.on_referral(
+        accepted(
+            referral(
+                referral_id="SRA-1",
+                child=green_child,
+                referrer={"organisation_id": "stockton-riverside-academy", "source": "2A"},
+                concerns=[{"factor": "14A", "detail": "Behaviour in class."}],
+                risk={"immediate_risk": False, "injury_observed": False},
+                consent={"status": "given"},
+            ),
+            offset=1,
+        ),
+        0,
+    )
+    topics = Topics()
+    records = [FakeRecord(topics.cases, json) for json in [*red.case_json.values()]]
+    records += [FakeRecord(topics.cases, json) for json in [*green.case_json.values()]]
+    rows, _ = Projection(topics).rows(records)
+    store_engine = make_engine(records_url)
+    RecordsStore(store_engine).write(rows, {})
+    store_engine.dispose()
+    cases = {"red": red.cases[-1][0], "green": green.cases[-1][0]}
+    assert (cases["red"].rag.value, cases["green"].rag.value) == ("red", "green")
+
+    managers = managers_file(tmp_path, "eve.edt", EDT_PASSWORD, ["808"], role="edt")
+    app = create_app(DashboardSettings(environment="development", managers_file=managers))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 5000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+        assert (await sign_in_over_http(client, "eve.edt", EDT_PASSWORD)).status_code == 303
+        yield client, app, cases
+
+
+async def test_an_edt_account_is_refused_every_page_but_its_queue_and_red_cases(
+    edt_dashboard,
+) -> None:
+    from starlette.routing import Route  # noqa: PLC0415
+
+    client, app, cases = edt_dashboard
+    red, green = cases["red"].case_id, cases["green"].case_id
+    params = {"case_id": red, "notice_ref": "enc-808-x", "child_id": cases["red"].child_id}
+    allowed = {"/", "/login", "/logout", "/queues", "/cases/{case_id}", "/events", "/health"}
+    allowed |= {"/cases/{case_id}/actions"}  # actions: by kind, below
+    walked = []
+    for route in app.routes:
+        if not isinstance(route, Route) or route.path in allowed:
+            continue
+        for method in sorted(route.methods - {"HEAD"}):
+            answer = await client.request(method, route.path.format(**params))
+            walked.append(route.path)
+            assert answer.status_code == 403, (method, route.path, answer.status_code)
+            assert "Your role does not give you this page" in answer.text
+    assert set(walked) >= {"/search", "/returns/annex-a", "/children/{child_id}", "/checks"}
+
+    assert (await client.get(f"/cases/{red}")).status_code == 200
+    assert (await client.get(f"/cases/{green}")).status_code == 404  # not red: not theirs
+    page = (await client.get(f"/cases/{red}")).text
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    for kind in ("close", "override", "confirm-match", "reject-match"):
+        refused = await client.post(
+            f"/cases/{red}/actions",
+            data={"kind": kind, "reason": "closing it", "csrf_token": token, "outcome": "nfa"},
+        )
+        assert refused.status_code == 403, kind
+    refused = await client.post(
+        f"/cases/{green}/actions",
+        data={"kind": "hand-to-day-team", "reason": "x", "csrf_token": token},
+    )
+    assert refused.status_code == 404
+
+
+# 4. A malformed school roll never stops triage: the last good roll is kept and /health warns.
+
+GOOD_ROLL = "upn,given_name,family_name,date_of_birth,urn\n,Jayden,Smith,2016-03-04,149001\n"
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (GOOD_ROLL.replace("149001", "12345\u00b2"), "line 2: urn is not a six-digit URN"),
+        (GOOD_ROLL + ',"' + "x" * (129 * 1024) + '",Smith,2016-03-04,149001\n', "line 3: a field"),
+        (GOOD_ROLL + ",Ava,Smith,2016-03-04,149001\x00\n", "line 3"),
+    ],
+    ids=["superscript-digit", "field-over-128KiB", "nul"],
+)
+def test_a_malformed_roll_keeps_the_last_good_one_and_warns_until_mended(
+    tmp_path, edit: str, says: str
+) -> None:
+    import os  # noqa: PLC0415
+    from datetime import date  # noqa: PLC0415
+
+    from domain.school_roll import SchoolRoll, load_roll  # noqa: PLC0415
+    from runtime.watched_file import WatchedFile  # noqa: PLC0415
+
+    path = tmp_path / "roll.csv"
+    path.write_text(GOOD_ROLL)
+    watched = WatchedFile(path, SchoolRoll, "school roll", recheck_s=0, parse=load_roll)
+    path.write_text(edit)
+    os.utime(path, ns=(1, 10**18))  # a change the file's time shows, however fast the edit
+    for _ in range(2):  # looked at again and again: the warning stays, nothing raises
+        assert watched.current.school_of("Jayden", "Smith", date(2016, 3, 4)) == "149001"
+        assert says in (watched.problem or ""), watched.problem
+    assert "x" * 20 not in (watched.problem or "")  # never the file's content
+    path.write_text(GOOD_ROLL.replace("Jayden", "Jaden"))
+    os.utime(path, ns=(1, 2 * 10**18))
+    assert watched.problem is None
+    assert watched.current.school_of("Jaden", "Smith", date(2016, 3, 4)) == "149001"
+
+
+def test_a_roll_that_cannot_be_parsed_at_start_is_refused_in_one_line(tmp_path) -> None:
+    from domain.school_roll import SchoolRoll, load_roll  # noqa: PLC0415
+    from runtime.watched_file import WatchedFile  # noqa: PLC0415
+    from schemas.yaml_files import ConfigFileError  # noqa: PLC0415
+
+    path = tmp_path / "roll.csv"
+    path.write_text(GOOD_ROLL.replace("149001", "12345\u00b2"))
+    with pytest.raises(ConfigFileError, match="line 2: urn"):
+        WatchedFile(path, SchoolRoll, "school roll", recheck_s=0, parse=load_roll)
+
+
+# 7. The demo files hold only the documented demo accounts (an account `x.y` / `p` from a test
+# run had been committed into the demo managers file).
+
+DOCUMENTED = {"managers": {"duty.manager"}, "referrers": {"dsl.riverside", "researcher.police"}}
+
+
+def test_the_demo_files_hold_only_the_accounts_the_readme_documents() -> None:
+    import yaml  # noqa: PLC0415
+
+    from conftest import ROOT  # noqa: PLC0415
+    from runtime.demo import DEMO_MANAGERS_FILE, DEMO_REFERRERS_FILE  # noqa: PLC0415
+
+    readme = (ROOT / "README.md").read_text()
+    for kind, path in (("managers", DEMO_MANAGERS_FILE), ("referrers", DEMO_REFERRERS_FILE)):
+        held = {account["username"] for account in yaml.safe_load(path.read_text())[kind]}
+        assert held == DOCUMENTED[kind], path.name
+        for username in held:
+            assert f"`{username}` / `frontdoor-demo`" in readme, username
+
+
+# 9 is tested in tests/unit/test_web_headers.py (Cache-Control: no-store but on static files).
+
+# 10. Server-side sessions are pruned when expired and capped, per person and in all.
+
+
+def test_sessions_are_pruned_when_expired_and_capped_per_person_and_in_all(monkeypatch) -> None:
+    from runtime.web import sign_in  # noqa: PLC0415
+
+    now = [0.0]
+    sessions = sign_in.Sessions(clock=lambda: now[0])
+    first = sessions.start("kim.duty")
+    many = [sessions.start("kim.duty") for _ in range(sign_in.MAX_SESSIONS_EACH)]
+    assert len(sessions) == sign_in.MAX_SESSIONS_EACH  # the oldest ended
+    assert sessions.username(first) is None
+    assert sessions.username(many[-1]) == "kim.duty"
+    assert sessions.username(many[0]) == "kim.duty"
+
+    now[0] += sign_in.SESSION_HOURS * 3600 + 1  # all expired: gone at the next sign-in
+    sessions.start("sam.duty")
+    assert len(sessions) == 1
+
+    monkeypatch.setattr(sign_in, "MAX_SESSIONS", 5)
+    people = [sessions.start(f"person.{n}") for n in range(7)]
+    assert len(sessions) == 5
+    assert [sessions.username(sid) for sid in people[:2]] == [None, None]
+    assert sessions.username(people[-1]) == "person.6"

@@ -1,6 +1,7 @@
 """Traces at the seams: a handler continues the trace its record carries and stamps what it
-writes; a request's span continues the caller's ``traceparent`` under the route's template;
-with tracing off a partner's ``traceparent`` passes through unchanged.
+writes; a partner's record or request starts a trace of Front Door's own, linked to the
+caller's, under the route's template; a caller's sampling flag and ``tracestate`` never travel
+on (third review, item 6).
 
 The spans go to the SDK's in-memory exporter; the end-to-end test follows one referral's trace
 across the real processes.
@@ -57,22 +58,30 @@ def inbound(**headers: str) -> FakeRecord:
     )
 
 
-async def test_what_intake_writes_continues_the_trace_its_record_carries(
+async def test_what_intake_writes_starts_a_trace_linked_to_the_one_a_partners_record_says(
     tmp_path: Path, spans: InMemorySpanExporter
 ) -> None:
-    outputs = await intake(tmp_path)([inbound(traceparent=PARENT)])
+    said = f"00-{TRACE_ID}-00f067aa0ba902b7-00"  # not sampled: the partner's say, not ours
+    outputs = await intake(tmp_path)([inbound(traceparent=said, tracestate="vendor=secret")])
 
     (span,) = spans.get_finished_spans()
     assert span.name == f"process {TOPICS.inbound(POLICE)}"
     assert span.kind is trace.SpanKind.CONSUMER
-    assert f"{span.context.trace_id:032x}" == TRACE_ID
-    assert span.parent is not None
-    assert f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
-    child = f"00-{TRACE_ID}-{span.context.span_id:016x}-01"
-    assert [trace_headers(out) for out in outputs] == [{"traceparent": child}] * len(outputs)
+    assert span.parent is None  # a trace of our own...
+    assert f"{span.context.trace_id:032x}" != TRACE_ID
+    (link,) = span.links  # ...linked to the partner's
+    assert (f"{link.context.trace_id:032x}", f"{link.context.span_id:016x}") == (
+        TRACE_ID,
+        "00f067aa0ba902b7",
+    )
+    assert span.context.trace_flags.sampled  # sampled as we decide, not as they asked
+    flags = f"{int(span.context.trace_flags):02x}"
+    ours = f"00-{span.context.trace_id:032x}-{span.context.span_id:016x}-{flags}"
+    # only our traceparent goes on: never the partner's tracestate
+    assert [trace_headers(out) for out in outputs] == [{"traceparent": ours}] * len(outputs)
     # where the record was, never what it said
-    said = " ".join(str(value) for value in (span.attributes or {}).values())
-    assert referral()["child"]["family_name"] not in said
+    said_attributes = " ".join(str(value) for value in (span.attributes or {}).values())
+    assert referral()["child"]["family_name"] not in said_attributes
     assert set(span.attributes or {}) == {
         "messaging.system",
         "messaging.operation.type",
@@ -80,6 +89,20 @@ async def test_what_intake_writes_continues_the_trace_its_record_carries(
         "messaging.destination.partition.id",
         "messaging.kafka.offset",
     }
+
+
+async def test_a_service_reading_a_services_record_continues_its_trace(
+    spans: InMemorySpanExporter,
+) -> None:
+    with tracing.consuming(
+        FakeRecord("referrals.accepted", b"", headers=(("traceparent", PARENT.encode()),))
+    ):
+        (out,) = tracing.stamped([Outgoing("t", b"")])
+    (span,) = spans.get_finished_spans()
+    assert f"{span.context.trace_id:032x}" == TRACE_ID
+    assert span.parent is not None
+    assert f"{span.parent.span_id:016x}" == "00f067aa0ba902b7"
+    assert trace_headers(out)["traceparent"].split("-")[1] == TRACE_ID
 
 
 async def test_a_record_without_a_trace_starts_one(
@@ -93,15 +116,15 @@ async def test_a_record_without_a_trace_starts_one(
     assert len({trace_headers(out)["traceparent"] for out in outputs}) == 2
 
 
-async def test_with_tracing_off_a_partners_traceparent_passes_through_unchanged(
+async def test_with_tracing_off_nothing_of_a_partners_trace_travels_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(tracing, "TRACER", trace.NoOpTracer())
 
-    traced = await intake(tmp_path)([inbound(traceparent=PARENT)])
+    traced = await intake(tmp_path)([inbound(traceparent=PARENT, tracestate="vendor=secret")])
     untraced = await intake(tmp_path)([inbound()])
 
-    assert [trace_headers(out) for out in traced] == [{"traceparent": PARENT}] * len(traced)
+    assert [trace_headers(out) for out in traced] == [{}] * len(traced)
     assert [trace_headers(out) for out in untraced] == [{}] * len(untraced)
 
 
@@ -115,7 +138,7 @@ def test_stamping_replaces_the_trace_headers_an_output_had(spans: InMemorySpanEx
     assert len(spans.get_finished_spans()) == 1
 
 
-async def test_a_request_continues_the_callers_trace_under_the_routes_template(
+async def test_a_request_starts_a_trace_linked_to_the_callers_under_the_routes_template(
     spans: InMemorySpanExporter,
 ) -> None:
     sent: list[tuple[tuple[str, bytes], ...]] = []
@@ -129,23 +152,32 @@ async def test_a_request_continues_the_callers_trace_under_the_routes_template(
     app = Starlette(
         routes=routes, middleware=[Middleware(Measured, service="gateway", routes=routes)]
     )
+    unsampled = f"00-{TRACE_ID}-00f067aa0ba902b7-00"  # an anonymous caller asking not to be
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://gateway"
     ) as client:
-        answer = await client.post("/referrals/CP-SECRET-1", headers={"traceparent": PARENT})
+        answer = await client.post(
+            "/referrals/CP-SECRET-1",
+            headers={"traceparent": unsampled, "tracestate": "vendor=secret"},
+        )
 
     assert answer.status_code == 202
-    producer, server = spans.get_finished_spans()
+    producer, server = spans.get_finished_spans()  # exported: the caller cannot suppress it
     assert server.name == "POST /referrals/{reference}"  # the template: no reference in it
     assert server.kind is trace.SpanKind.SERVER
     assert (server.attributes or {})["http.response.status_code"] == 202
-    assert f"{server.context.trace_id:032x}" == TRACE_ID
+    assert server.parent is None
+    assert f"{server.context.trace_id:032x}" != TRACE_ID
+    assert [f"{link.context.trace_id:032x}" for link in server.links] == [TRACE_ID]
     assert producer.parent is not None
     assert producer.parent.span_id == server.context.span_id
-    ((name, value),) = sent[0]
+    ((name, value),) = sent[0]  # our traceparent only: no tracestate
     assert (name, value.decode()) == (
         "traceparent",
-        f"00-{TRACE_ID}-{producer.context.span_id:016x}-01",
+        (
+            f"00-{server.context.trace_id:032x}-{producer.context.span_id:016x}-"
+            f"{int(producer.context.trace_flags):02x}"
+        ),
     )
 
 

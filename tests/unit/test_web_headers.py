@@ -31,6 +31,7 @@ EXPECTED = {
     "x-frame-options": "DENY",
     "x-content-type-options": "nosniff",
     "referrer-policy": "no-referrer",
+    "cache-control": "no-store",  # third review, item 9: pages and answers hold children's data
 }
 
 
@@ -50,6 +51,7 @@ def app(**middleware: Any) -> Starlette:
         Route("/api/v1/referrals", echo, methods=["POST"]),
         Route("/session", session),
     ]
+    routes.append(Route("/static/site.css", session))
     return Starlette(
         routes=routes,
         middleware=page_middleware("s" * MIN_SECRET_CHARS, "fd_session", **middleware),
@@ -73,6 +75,16 @@ async def test_every_response_has_the_headers_once_and_hsts_only_over_tls() -> N
         secure = await tls.get("/session")
     assert secure.headers["strict-transport-security"] == "max-age=31536000; includeSubDomains"
     assert secure.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+async def test_only_the_static_files_may_be_stored() -> None:
+    async with client(app(https_only=False)) as plain:
+        api = await plain.post("/api/v1/referrals", content=b"{}")
+        page = await plain.get("/session")
+        static = await plain.get("/static/site.css")
+    assert api.headers.get_list("cache-control") == ["no-store"]
+    assert page.headers.get_list("cache-control") == ["no-store"]
+    assert "cache-control" not in static.headers
 
 
 async def test_other_traffic_passes_through_untouched() -> None:
