@@ -137,7 +137,9 @@ def referral_sentence(event: StatusEvent, *, public: bool) -> str:  # noqa: PLR0
         problems = "1 problem needs" if count == 1 else f"{count} problems need"
         return f"Not accepted — {problems} correcting before it is sent again (see errors)."
     if status is Status.RECEIVED:
-        due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""
+        # triage may shorten the time (an urgent contact): promise only the latest it can be
+        latest = when(event.decision_due) if event.decision_due else None
+        due = f" — a decision is due by {latest} at the latest, sooner if urgent" if latest else ""
         return f"Received{due}."
     if status is Status.DUPLICATE:
         return "Already received — this copy changes nothing."

@@ -10,9 +10,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
@@ -30,7 +31,7 @@ from runtime.watched_file import WatchedFile
 from runtime.web.headers import page_middleware
 from runtime.web.measured import Measured
 from runtime.web.passwords import holds_demo_sign_in
-from services.gateway.api import PREFIX, Api
+from services.gateway.api import PREFIX, Api, problem
 from services.gateway.checks_api import ChecksApi
 from services.gateway.checks_pages import CheckPages
 from services.gateway.encompass_api import EncompassApi
@@ -54,6 +55,22 @@ def _demo_account_refused(accounts: ReferrerAccounts) -> str | None:
     if holds_demo_sign_in(hashes, DEMO_REFERRERS_FILE):
         return "holds the demo referrer, whose password is published: remove it in production"
     return None
+
+
+API_ERRORS = {404: "no such path in the API", 405: "this path does not take that method"}
+
+
+async def api_errors_as_json(request: Request, error: Exception) -> Response:
+    """Starlette's own refusals (no route, wrong method), in the API's words.
+
+    Under the API: JSON in the documented shape (``{"error": ...}``), as every API answer is;
+    elsewhere Starlette's plain text.
+    """
+    assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException
+    if request.url.path.startswith(PREFIX + "/") or request.url.path == PREFIX:
+        said = API_ERRORS.get(error.status_code, error.detail)
+        return problem(error.status_code, said, headers=dict(error.headers or {}))
+    return PlainTextResponse(error.detail, status_code=error.status_code, headers=error.headers)
 
 
 def create_app(settings: GatewaySettings) -> Starlette:
@@ -175,6 +192,7 @@ def create_app(settings: GatewaySettings) -> Starlette:
         routes=routes,
         middleware=middleware,
         lifespan=with_metrics_port(lifespan, settings.health_port),
+        exception_handlers={HTTPException: api_errors_as_json},
     )
     app.state.engine = engine
     app.state.publisher = publisher  # a test may stand a fake producer in

@@ -33,7 +33,7 @@ from runtime.kafka.clients import make_consumer, make_producer, safe_client_id
 from runtime.kafka.settings import KafkaSettings
 from runtime.partners import PartnerDirectory
 from runtime.records import Record
-from schemas.partners import Partner
+from schemas.partners import Partner, WebhookSecrets
 from schemas.status import StatusUpdate
 from services.notifier.webhook_rules import (
     Endpoint,
@@ -303,6 +303,16 @@ class PartnerDelivery:
         return True
 
 
+NO_KEY = (
+    "the webhook has no signing key: add it to the notifier's secrets file "
+    "(FRONTDOOR_NOTIFIER_WEBHOOK_SECRETS_FILE)"
+)
+KEY_IN_REGISTRY = (
+    "the webhook's signing key is in the partner registry, which every service reads: move it "
+    "to the notifier's secrets file (FRONTDOOR_NOTIFIER_WEBHOOK_SECRETS_FILE)"
+)
+
+
 class WebhookDispatcher:
     """Runs one :class:`PartnerDelivery` per partner with a webhook; picks up new ones."""
 
@@ -314,28 +324,46 @@ class WebhookDispatcher:
         health: Health,
         *,
         production: bool = True,
+        secrets: Callable[[], WebhookSecrets] = WebhookSecrets,
     ) -> None:
-        """Deliver for the webhook partners of ``partners``.
+        """Deliver for the webhook partners of ``partners``, signed with ``secrets()``' keys.
 
-        In production, only to the endpoints :func:`webhook_problem` allows.
+        In production, only to the endpoints :func:`webhook_problem` allows, and only with a
+        key from the notifier's own secrets file (never one from the registry every service
+        reads).
         """
         self.kafka = kafka
         self.partners = partners
         self.policy = policy
         self.health = health
         self.production = production
+        self.secrets = secrets
         self._verdicts: dict[tuple[str, str, str], str | None] = {}
 
     def allowed(self, partner_id: str) -> Partner | None:
-        """The partner's entry now, if its webhook may be called (checked once per URL/secret)."""
+        """The partner's entry now, if its webhook may be called (checked once per URL/secret).
+
+        Its signing key is the secrets file's (else, outside production, the registry's).
+        """
         partner = self.partners.registry.get(partner_id)
         if partner is None or partner.webhook is None:
             return None
+        own = self.secrets().secrets.get(partner.id)
+        in_registry = own is None and partner.webhook_secret is not None
+        partner = partner.model_copy(update={"webhook_secret": own or partner.webhook_secret})
         secret = partner.webhook_secret.get_secret_value() if partner.webhook_secret else ""
         fingerprint = hashlib.sha256(secret.encode()).hexdigest()
         key = (partner.id, str(partner.webhook), fingerprint)
         if key not in self._verdicts:
-            problem = webhook_shape_problem(partner) if self.production else None
+            problem = (
+                NO_KEY
+                if not secret
+                else KEY_IN_REGISTRY
+                if self.production and in_registry
+                else webhook_shape_problem(partner)
+                if self.production
+                else None
+            )
             self._verdicts[key] = problem
             if problem is not None:
                 self.health.count("webhooks_refused")

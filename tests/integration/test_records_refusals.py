@@ -138,3 +138,46 @@ def test_a_value_longer_than_its_column_is_cut_to_it_and_written(store: RecordsS
         found = session.execute(select(tables.Decision.decision_id, tables.Decision.decided_by))
         stored = {row.decision_id: row.decided_by for row in found.all()}
     assert stored == {"d-1": decision["decided_by"], "d-2": "x" * tables.DECIDED_BY_CHARS}
+
+
+def test_the_read_only_role_reads_every_table_and_writes_none(database_url: str) -> None:
+    """Third review, item 8: the gateway and the dashboard connect as the role the manifests'
+    reader.sql makes (run, as on a first start, before the migrations make the tables)."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("roles are PostgreSQL's")
+    import yaml  # noqa: PLC0415
+    from sqlalchemy import text  # noqa: PLC0415
+    from sqlalchemy.engine import make_url  # noqa: PLC0415
+    from sqlalchemy.exc import ProgrammingError  # noqa: PLC0415
+
+    from conftest import ROOT  # noqa: PLC0415
+
+    manifest = yaml.safe_load_all((ROOT / "deploy/kubernetes/records-db.yaml").read_text())
+    (init,) = [d for d in manifest if d and d["metadata"]["name"] == "records-db-init"]
+    name = make_url(database_url).database
+    sql = (
+        init["data"]["reader.sql"]
+        .replace(":'reader_password'", "'a test password'")
+        .replace("DATABASE records", f'DATABASE "{name}"')
+    )
+    owner = make_engine(database_url)
+    with owner.begin() as connection:
+        connection.exec_driver_sql("DROP ROLE IF EXISTS frontdoor_reader")
+        for statement in filter(str.strip, sql.split(";")):
+            connection.exec_driver_sql(statement)
+    upgrade(owner)  # the migrations, as the owner, after the role exists
+    owner.dispose()
+
+    reader = make_engine(
+        make_url(database_url)
+        .set(username="frontdoor_reader")
+        .render_as_string(hide_password=False)
+    )
+    try:
+        with reader.connect() as connection:
+            for table in ("cases", "contacts", "referrals", "decisions", "consumed_offsets"):
+                connection.execute(text(f"SELECT count(*) FROM {table}"))  # noqa: S608
+        with pytest.raises(ProgrammingError, match="permission denied"), reader.begin() as writing:
+            writing.execute(text("DELETE FROM cases"))
+    finally:
+        reader.dispose()

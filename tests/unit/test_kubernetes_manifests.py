@@ -121,3 +121,43 @@ def test_every_workload_reads_the_councils_own_partner_registry_not_the_demo_one
         volume = mounts[str(path.parent)]
         (source,) = [v for v in spec["volumes"] if v["name"] == volume]
         assert source["configMap"]["name"] == "frontdoor-partners", workload["metadata"]["name"]
+
+
+def _workloads() -> dict[str, dict[str, Any]]:
+    return {
+        w["metadata"]["name"]: w["spec"]["template"]["spec"]
+        for w in of_kind("Deployment") + of_kind("StatefulSet")
+        if w["spec"]["template"]["spec"]["containers"][0]["image"].startswith("frontdoor:")
+    }
+
+
+def test_only_the_notifier_mounts_the_webhook_keys_and_the_registry_holds_none() -> None:
+    """Third review, item 8: the keys were in the partner registry's ConfigMap, mounted into all
+    six workloads, the internet-facing gateway included."""
+    holders = {
+        name
+        for name, spec in _workloads().items()
+        for volume in spec["volumes"]
+        if volume.get("secret", {}).get("secretName") == "frontdoor-webhook-secrets"
+    }
+    assert holders == {"notifier"}
+    (notifier,) = _workloads()["notifier"]["containers"]
+    env = {e["name"]: e.get("value") for e in notifier["env"]}
+    mounts = {m["name"]: m["mountPath"] for m in notifier["volumeMounts"]}
+    assert env["FRONTDOOR_NOTIFIER_WEBHOOK_SECRETS_FILE"].startswith(mounts["webhook-secrets"])
+    registries = [c for c in of_kind("ConfigMap") if c["metadata"]["name"] == "frontdoor-partners"]
+    assert all("webhook_secret" not in str(c) for c in registries)
+
+
+def test_the_page_servers_read_the_records_as_the_read_only_role() -> None:
+    urls = {}
+    for name, spec in _workloads().items():
+        (container,) = spec["containers"]
+        for variable in container["env"]:
+            if variable["name"] == "FRONTDOOR_DATABASE_URL":
+                urls[name] = variable["valueFrom"]["secretKeyRef"]["name"]
+    assert urls == {
+        "dashboard": "frontdoor-records-db-reader",
+        "gateway": "frontdoor-records-db-reader",
+        "records": "frontdoor-records-db",
+    }

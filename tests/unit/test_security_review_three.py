@@ -291,3 +291,90 @@ def test_sessions_are_pruned_when_expired_and_capped_per_person_and_in_all(monke
     assert len(sessions) == 5
     assert [sessions.username(sid) for sid in people[:2]] == [None, None]
     assert sessions.username(people[-1]) == "person.6"
+
+
+# 13 is tested in tests/unit/test_wording.py (a decision due "at the latest, sooner if urgent").
+
+# 14. Every API answer is JSON in the documented shape, also for a path or method it lacks.
+
+
+async def test_an_api_path_or_method_that_does_not_exist_answers_json(tmp_path) -> None:
+    import httpx  # noqa: PLC0415
+    from gateway_app import gateway  # noqa: PLC0415
+
+    running = gateway(tmp_path)
+    transport = httpx.ASGITransport(app=running.app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://gateway") as client:
+        missing = await client.get("/api/v1/no/such/path")
+        wrong = await client.delete("/api/v1/referrals")
+        page = await client.get("/no/such/page")
+    assert (missing.status_code, missing.json()) == (404, {"error": "no such path in the API"})
+    assert missing.headers["content-type"] == "application/json"
+    assert (wrong.status_code, wrong.json()) == (
+        405,
+        {"error": "this path does not take that method"},
+    )
+    assert "allow" in wrong.headers
+    assert (page.status_code, page.headers["content-type"].split(";")[0]) == (404, "text/plain")
+
+
+# 8. Webhook keys live in the notifier's own secrets file, never the registry every workload
+# (the internet-facing gateway included) mounts; the page servers read the database read-only.
+
+KEY = "k" * 40
+
+
+def dispatcher(tmp_path, *, production: bool, registry_key: str | None, file_key: str | None):
+    from test_handlers import partners  # noqa: PLC0415
+
+    from runtime.health import Health  # noqa: PLC0415
+    from runtime.kafka.settings import KafkaSettings  # noqa: PLC0415
+    from schemas.partners import WebhookSecrets  # noqa: PLC0415
+    from services.notifier.webhooks import RetryPolicy, WebhookDispatcher  # noqa: PLC0415
+
+    partner = {
+        "id": "hooked-academy",
+        "name": "Hooked Academy",
+        "source": "2A",
+        "local_authorities": ["808"],
+        "webhook": "https://hooks.example.org/frontdoor",
+    } | ({"webhook_secret": registry_key} if registry_key else {})
+    secrets = WebhookSecrets.model_validate(
+        {"secrets": {"hooked-academy": file_key}} if file_key else {}
+    )
+    health = Health("notifier")
+    running = WebhookDispatcher(
+        KafkaSettings(),
+        partners(tmp_path, partner),
+        RetryPolicy(max_attempts=1, initial_backoff_s=0.1, max_backoff_s=0.1, timeout_s=1),
+        health,
+        production=production,
+        secrets=lambda: secrets,
+    )
+    return running, health
+
+
+@pytest.mark.parametrize(
+    ("production", "registry_key", "file_key", "signed_with"),
+    [
+        (True, None, KEY, KEY),  # the notifier's own file: used
+        (True, KEY, None, None),  # in the registry every service reads: refused in production
+        (True, "r" * 40, KEY, KEY),  # the file's wins
+        (False, KEY, None, KEY),  # a demo or a test may keep it in the registry
+        (False, None, None, None),  # no key anywhere: never delivered unsigned
+    ],
+)
+def test_a_webhook_is_signed_only_with_a_key_from_the_notifiers_own_file_in_production(
+    tmp_path, production: bool, registry_key: str | None, file_key: str | None, signed_with
+) -> None:
+    running, health = dispatcher(
+        tmp_path, production=production, registry_key=registry_key, file_key=file_key
+    )
+    partner = running.allowed("hooked-academy")
+    if signed_with is None:
+        assert partner is None
+        assert health.counters["webhooks_refused"] == 1
+    else:
+        assert partner is not None
+        assert partner.webhook_secret is not None
+        assert partner.webhook_secret.get_secret_value() == signed_with
