@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PYTHON ?= python3
 PYTEST_WORKERS ?= 2
 
-.PHONY: setup system-packages demo test lint typecheck pytest mutate clean
+.PHONY: setup system-packages demo test lint typecheck pytest mutate screenshots clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ mutate: $(BIN)/.installed
 	rm -rf mutants
 	$(BIN)/mutmut run || true
 	$(BIN)/mutmut results
+
+## screenshots: retake the README's pictures (docs/img) with the browser tests that walk those pages
+screenshots: setup
+	FRONTDOOR_SCREENSHOTS=docs/img $(BIN)/pytest -p no:cacheprovider -q \
+	  tests/e2e/test_dashboard_browser.py tests/e2e/test_referral_forms_browser.py \
+	  tests/e2e/test_partner_checks_browser.py tests/e2e/test_encompass_browser.py
 
 clean:
 	-$(BIN)/frontdoor broker stop

@@ -294,8 +294,9 @@ class TransactionalProcessor:
         self._last_commit = time.monotonic()
         metrics.TRANSACTION_SECONDS.labels(service=self.service).observe(committed - handled)
         metrics.BATCH_SECONDS.labels(service=self.service).observe(committed - started)
+        assigned = consumer.assignment()  # a rebalance may have moved some meanwhile
         for tp, offset in offsets.items():
-            highwater = consumer.highwater(tp)
+            highwater = consumer.highwater(tp) if tp in assigned else None
             if highwater is not None:
                 metrics.LAG.labels(
                     service=self.service, topic=tp.topic, partition=str(tp.partition)

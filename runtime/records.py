@@ -8,31 +8,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
 from runtime import tracing
+from runtime.messages import Outgoing, Record
 
-
-class Record(Protocol):
-    """A consumed record as handlers see it (aiokafka's ``ConsumerRecord`` is one)."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass(frozen=True, slots=True)
-class Outgoing:
-    """One record a handler wants written, in the same transaction as its input's offset."""
-
-    topic: str
-    value: bytes | None  # None: a tombstone on a compacted topic
-    key: bytes | None = None
-    headers: tuple[tuple[str, bytes], ...] = ()
-    partition: int | None = None  # None: the key decides
+__all__ = ["BatchHandler", "Outgoing", "Record", "RecordHandler", "dead_letter"]
 
 
 class BatchHandler(Protocol):

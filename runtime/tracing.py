@@ -28,8 +28,8 @@ from opentelemetry.propagators.textmap import Getter
 from opentelemetry.trace import SpanKind, Status, StatusCode
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-if TYPE_CHECKING:  # runtime.records wraps its handlers in these spans
-    from runtime.records import Outgoing, Record
+if TYPE_CHECKING:
+    from runtime.messages import Outgoing, Record
 
 ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
 TRACE_HEADERS = frozenset({"traceparent", "tracestate"})

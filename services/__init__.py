@@ -1,1 +1,5 @@
-"""Front Door's services: intake, triage, notifier, and the runtime they share."""
+"""Front Door's services: one package per process that runs in production.
+
+Intake, triage, notifier, records, dashboard and gateway. What they share is in ``runtime/``,
+``domain/`` and ``schemas/``; a service never imports another.
+"""

@@ -323,6 +323,18 @@ def postgres_server() -> Iterator[str]:
         yield url
 
 
+@pytest.fixture
+def store(database_url: str) -> Iterator[Any]:
+    """The records store on a fresh database of each kind, its schema current."""
+    from runtime.records_db.database import make_engine, upgrade  # noqa: PLC0415
+    from services.records.store import RecordsStore  # noqa: PLC0415
+
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield RecordsStore(engine)
+    engine.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh, empty records database: an SQLite file, and a database on a real PostgreSQL."""
@@ -337,3 +349,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
     return f"{server}/{name}"
+
+
+async def screenshot(page: Any, name: str) -> None:
+    """Save what a person sees now as ``<name>.png`` in ``FRONTDOOR_SCREENSHOTS`` (the README's
+    pictures: `make screenshots` sets it to docs/img); nothing when it is not set."""
+    folder = os.environ.get("FRONTDOOR_SCREENSHOTS")
+    if folder:
+        await page.set_viewport_size({"width": 1280, "height": 800})
+        await page.screenshot(path=Path(folder) / f"{name}.png", full_page=False)

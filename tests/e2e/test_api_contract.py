@@ -50,7 +50,9 @@ def within_what_the_document_says(body: Any, today: date) -> None:
     if isinstance(child.get("nhs_number"), str):
         digits = re.sub(r"\D", "", child["nhs_number"])[:9]
         check = nhs_check_digit(digits)
-        if check == 10:  # no valid number has these nine digits: change the first
+        while check is None:  # no valid number has these nine digits: change the first
+            # (it said `check == 10`, which nhs_check_digit never returns: a generated number
+            # with no valid check digit was sent as "<nine digits>None", and refused)
             digits = str((int(digits[0]) + 1) % 10) + digits[1:]
             check = nhs_check_digit(digits)
         child["nhs_number"] = digits + str(check)

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import serving
+from conftest import screenshot, serving
 from factories import encode, managers_file, recently, referral
 from frontdoor.broker.local import free_port
 from runtime.kafka.clients import make_producer
@@ -132,6 +132,7 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     await row.wait_for(timeout=30_000)  # no reload: the page updated itself
     assert "AMBER" in await row.inner_text()
     await page.screenshot(path=tmp_path / "queues.png")
+    await screenshot(page, "dashboard-queues")
 
     # override to early help, with a reason (once the referrer's updates have arrived, so the
     # live page is not refreshed under the form)
@@ -155,6 +156,7 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     outcome = page.locator("[data-field=outcome]", has_text="early-help")
     await outcome.wait_for(timeout=30_000)
     assert await outcome.inner_text() == "early-help"
+    await screenshot(page, "dashboard-case")
 
     await page.goto(f"{base}/queues?la=808")
     assert (
@@ -170,6 +172,7 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     await page.goto(f"{base}/performance?la=808")
     await page.locator("svg").first.wait_for()
     assert await page.locator("svg script").count() == 0
+    await screenshot(page, "dashboard-performance")
     assert hosts == {"127.0.0.1"}, "a page loaded something from elsewhere"
 
 

@@ -14,7 +14,7 @@ from test_encompass_kafka import POLICE, recent_notice, send_notices
 from test_partner_checks_browser import sign_in_at_gateway
 from test_referral_forms_browser import no_serious_violations
 
-from conftest import read_topics
+from conftest import read_topics, screenshot
 from schemas.encompass import notice_ref_for
 from schemas.status import StatusUpdate
 
@@ -48,6 +48,7 @@ async def test_the_key_adult_acknowledges_and_the_council_records_what_it_did(
         assert "Rosalind Ashby" in await with_js.locator("table").inner_text()
         assert "Perdita" not in await with_js.content()  # the council's, not the school's
         await no_serious_violations(with_js)
+        await screenshot(with_js, "encompass")
 
         page = await (await browser.new_context(java_script_enabled=False)).new_page()
         await sign_in_at_gateway(page, gateway, "dsl.riverside")

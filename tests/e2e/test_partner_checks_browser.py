@@ -20,6 +20,7 @@ from test_dashboard_browser import (
 )
 from test_referral_forms_browser import no_serious_violations
 
+from conftest import screenshot
 from factories import recently, referral
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -89,6 +90,7 @@ async def test_checks_are_asked_answered_by_api_and_page_and_shown_to_the_duty_m
                     break
                 await asyncio.sleep(0.5)
         await no_serious_violations(with_js)
+        await screenshot(with_js, "partner-checks")
         await with_js.locator("tr[data-request] a").first.click()
         await with_js.wait_for_url(f"{gateway}/checks/chk-808-*")
         assert "Ottilie" in await with_js.content()

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from test_dashboard_browser import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
+from conftest import screenshot
+
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
 
@@ -70,6 +72,7 @@ async def test_a_referral_through_every_page_with_axe_on_each(gateway_url: str) 
         await guidance.get_by_text("Level 3: complex").wait_for()  # live, no page load
         await page.get_by_label("Sexual abuse by an adult").check()
         await guidance.get_by_text("Level 4: acute").wait_for()
+        await screenshot(page, "referral-form")
         await page.get_by_role("button", name="Save and continue").click()
         await page.wait_for_url(f"{base}/refer/step/risk")
         await no_serious_violations(page)

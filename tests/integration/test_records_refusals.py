@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -44,14 +43,6 @@ class DeadLetters:
 
     async def send_and_wait(self, topic: str, value: bytes | None, **kwargs: Any) -> None:
         self.sent.append((topic, value, dict(kwargs.get("headers") or [])))
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[RecordsStore]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RecordsStore(engine)
-    engine.dispose()
 
 
 def two_cases() -> tuple[bytes, bytes]:

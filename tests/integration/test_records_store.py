@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -69,14 +68,6 @@ def records_of(effects: Effects) -> list[FakeRecord]:
         )
         out.append(FakeRecord(TOPICS.status("cleveland-police"), update.model_dump_json().encode()))
     return out
-
-
-@pytest.fixture
-def store(database_url: str) -> Iterator[RecordsStore]:
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield RecordsStore(engine)
-    engine.dispose()
 
 
 def count(store: RecordsStore, table: type[tables.Base]) -> int:

@@ -63,3 +63,42 @@ def test_no_two_test_modules_share_a_name() -> None:
     name in unit/ and e2e/ fail collection of the whole run (a clean-clone run found it twice)."""
     names = [path.name for path in (ROOT / "tests").rglob("test_*.py")]
     assert sorted(name for name in set(names) if names.count(name) > 1) == []
+
+
+def _imports(path: Path) -> set[str]:
+    """The project modules ``path`` imports, anywhere in it (``TYPE_CHECKING`` blocks too)."""
+    import ast  # noqa: PLC0415
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+        elif isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+    return found
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def import_circles(root: Path = ROOT) -> list[tuple[str, str]]:
+    """Every pair of project modules that import each other."""
+    modules = {
+        _module(path): path
+        for package in PACKAGES
+        for path in (root / package).rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    imports = {name: _imports(path) & set(modules) for name, path in modules.items()}
+    return sorted(
+        (a, b) for a, targets in imports.items() for b in targets if a < b and a in imports[b]
+    )
+
+
+def test_no_two_modules_import_each_other() -> None:
+    """runtime.records and runtime.tracing did (issue 39): the shared names are in
+    runtime.messages now."""
+    assert import_circles() == []

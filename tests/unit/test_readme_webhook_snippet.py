@@ -1,4 +1,5 @@
-"""The verification snippet partners copy from the README verifies real signatures."""
+"""The verification snippet partners copy from their guide (docs/partners.md) verifies real
+signatures."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from services.notifier.webhooks import sign
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "partners.md"  # the partners' guide
 
 
 def readme_verify():
