@@ -253,8 +253,8 @@ class Dashboard:
             return self._page(request, "missing.html", manager, status_code=404)
         trail = self.view.reader.decisions([case.case_id]).get(case.case_id, [])
         told = self.view.reader.updates([c.contact_id for c in case.contacts])
-        # the case keeps the start of each account; the records keep the whole referral
-        whole = self.view.reader.referrals([c.contact_id for c in case.contacts if c.summary_cut])
+        # the case keeps the start of each account; the records keep each referral whole
+        whole = self.view.reader.referrals([c.contact_id for c in case.contacts])
         earlier = await asyncio.to_thread(self.search_in.earlier_cases, case)
         context: dict[str, Any] = {
             "case": case,
@@ -262,6 +262,7 @@ class Dashboard:
             "la": case.local_authority,
             "decisions": sorted(trail, key=lambda d: d.decided_at, reverse=True),
             "updates": {c.contact_id: told.get(c.contact_id, []) for c in case.contacts},
+            "referrals": whole,
             "accounts": {
                 c.contact_id: whole[c.contact_id].summary
                 if c.contact_id in whole

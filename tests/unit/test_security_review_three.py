@@ -156,6 +156,7 @@ async def edt_dashboard(tmp_path, records_url: str, monkeypatch):
     async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
         assert (await sign_in_over_http(client, "eve.edt", EDT_PASSWORD)).status_code == 303
         yield client, app, cases
+    app.state.engine.dispose()
 
 
 async def test_an_edt_account_is_refused_every_page_but_its_queue_and_red_cases(
