@@ -513,6 +513,9 @@ class Dashboard:
         if child is None or child.local_authority not in manager.local_authorities:
             return self._page(request, "missing.html", manager, status_code=404)
         decisions = self.view.reader.decisions([c.case_id for c in cases])
+        referrals = self.view.reader.referrals(
+            [c.contact_id for case in cases for c in case.contacts]
+        )
         notices = await asyncio.to_thread(self._notices_about, child)
         return self._page(
             request,
@@ -521,6 +524,7 @@ class Dashboard:
             child=child,
             cases=cases,
             decisions=decisions,
+            referrals=referrals,
             notices=notices,
             la=child.local_authority,
         )

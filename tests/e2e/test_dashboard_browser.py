@@ -157,6 +157,11 @@ async def test_manager_sees_a_referral_arrive_live_and_moves_it_with_a_reason(
     await outcome.wait_for(timeout=30_000)
     assert await outcome.inner_text() == "early-help"
     await screenshot(page, "dashboard-case")
+    # what the referrer sent, whole (issue 41): axe finds nothing serious on the case page
+    from test_referral_forms_browser import no_serious_violations  # noqa: PLC0415 - imports us
+
+    await page.locator("section.referral dl").wait_for()
+    await no_serious_violations(page)
 
     await page.goto(f"{base}/queues?la=808")
     assert (

@@ -124,3 +124,33 @@ async def test_the_referrer_can_be_called_or_emailed_back_from_the_page(case_pag
     referrer = everything()["referrer"]
     assert f'href="tel:{referrer["phone"].replace(" ", "")}"' in case_page
     assert f'href="mailto:{referrer["email"]}"' in case_page
+
+
+async def test_the_childs_history_shows_what_each_referrer_sent_too(
+    tmp_path: Path, database_url: str, store, monkeypatch
+) -> None:
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
+    sent = accepted(everything(), at=NOW)
+    fx = TriageEngine(PolicyBook.single(load_policy())).on_referral(sent, 0)
+    records = [FakeRecord(TOPICS.cases, json) for json in fx.case_json.values()]
+    records.append(FakeRecord(TOPICS.accepted, sent.model_dump_json().encode()))
+    rows, _ = Projection(TOPICS).rows(records)
+    store.write(rows, {})
+    child_id = fx.cases[-1][0].child_id
+
+    managers = managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
+    app = create_app(DashboardSettings(environment="development", managers_file=managers))
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
+            assert (await sign_in_over_http(client, "kim.duty", PASSWORD)).status_code == 303
+            page = await client.get(f"/children/{child_id}")
+    finally:
+        app.state.engine.dispose()
+    assert page.status_code == 200
+    details = re.search(r'<details class="referral".*?</details>', page.text, re.DOTALL)
+    assert details is not None
+    shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", details.group())).split())
+    assert "The child said she goes to bed hungry." in shown
+    assert "Mother declined: fears the partner's reaction." in shown
+    assert "Flat 3" in shown
