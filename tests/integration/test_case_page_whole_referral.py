@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from domain.policy import load_policy
 from factories import NOW, accepted, managers_file, referral
 from fakes import FakeRecord
 from schemas.topics import Topics
+from schemas.triage import Case
 from services.dashboard.app import create_app
 from services.dashboard.settings import DashboardSettings
 from services.records.projection import Projection
@@ -73,11 +75,10 @@ def leaves(value: Any, path: str = "") -> list[tuple[str, Any]]:
     return [(path.lstrip("."), value)]
 
 
-@pytest.fixture
-async def case_page(tmp_path: Path, database_url: str, store, monkeypatch) -> str:
-    """The case page of a case opened by :func:`everything`, as a signed-in duty manager sees
-    it."""
-    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
+async def seen(tmp_path: Path, store: Any, path: Callable[[Case], str]) -> str:
+    """The page at ``path(case)`` as a signed-in duty manager of 808 sees it, for the case a
+    referral with every field opened (through the triage engine, the records' projection and
+    store)."""
     sent = accepted(everything(), at=NOW)
     fx = TriageEngine(PolicyBook.single(load_policy())).on_referral(sent, 0)
     records = [FakeRecord(TOPICS.cases, json) for json in fx.case_json.values()]
@@ -85,7 +86,6 @@ async def case_page(tmp_path: Path, database_url: str, store, monkeypatch) -> st
     rows, unreadable = Projection(TOPICS).rows(records)
     assert unreadable == []
     store.write(rows, {})
-    case = fx.cases[-1][0]
 
     managers = managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
     app = create_app(DashboardSettings(environment="development", managers_file=managers))
@@ -93,11 +93,18 @@ async def case_page(tmp_path: Path, database_url: str, store, monkeypatch) -> st
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
             assert (await sign_in_over_http(client, "kim.duty", PASSWORD)).status_code == 303
-            page = await client.get(f"/cases/{case.case_id}")
+            page = await client.get(path(fx.cases[-1][0]))
     finally:
         app.state.engine.dispose()  # no lifespan here to dispose of it
     assert page.status_code == 200
     return page.text
+
+
+@pytest.fixture
+async def case_page(tmp_path: Path, database_url: str, store: Any, monkeypatch) -> str:
+    """The case page of the case :func:`everything` opened."""
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
+    return await seen(tmp_path, store, lambda case: f"/cases/{case.case_id}")
 
 
 async def test_every_field_a_referrer_sent_is_on_the_case_page(case_page: str) -> None:
@@ -127,28 +134,11 @@ async def test_the_referrer_can_be_called_or_emailed_back_from_the_page(case_pag
 
 
 async def test_the_childs_history_shows_what_each_referrer_sent_too(
-    tmp_path: Path, database_url: str, store, monkeypatch
+    tmp_path: Path, database_url: str, store: Any, monkeypatch
 ) -> None:
     monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
-    sent = accepted(everything(), at=NOW)
-    fx = TriageEngine(PolicyBook.single(load_policy())).on_referral(sent, 0)
-    records = [FakeRecord(TOPICS.cases, json) for json in fx.case_json.values()]
-    records.append(FakeRecord(TOPICS.accepted, sent.model_dump_json().encode()))
-    rows, _ = Projection(TOPICS).rows(records)
-    store.write(rows, {})
-    child_id = fx.cases[-1][0].child_id
-
-    managers = managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
-    app = create_app(DashboardSettings(environment="development", managers_file=managers))
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
-    try:
-        async with httpx.AsyncClient(transport=transport, base_url="http://dashboard") as client:
-            assert (await sign_in_over_http(client, "kim.duty", PASSWORD)).status_code == 303
-            page = await client.get(f"/children/{child_id}")
-    finally:
-        app.state.engine.dispose()
-    assert page.status_code == 200
-    details = re.search(r'<details class="referral".*?</details>', page.text, re.DOTALL)
+    page = await seen(tmp_path, store, lambda case: f"/children/{case.child_id}")
+    details = re.search(r'<details class="referral".*?</details>', page, re.DOTALL)
     assert details is not None
     shown = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", details.group())).split())
     assert "The child said she goes to bed hungry." in shown
