@@ -73,7 +73,11 @@ POSTCODE_SHAPE = (
     r"(\d{1,2}|[A-HK-Ya-hk-y]\d(\d|[ABEHMNPRV-Yabehmnprv-y])?|\d[A-HJKPS-UWa-hjkps-uw])"
     r" ?\d[ABD-HJLNP-UW-Zabd-hjlnp-uw-z]{2})$"
 )
-EMAIL_PART = r"[^@\s\x00-\x1f\x7f-\x9f]"  # no control character (as in every text field)
+# Control characters: C0 but tab, new line and carriage return; DEL; C1. PostgreSQL refuses NUL
+# in text (one in a summary once stopped the records for every council), and none belongs in
+# what a person reads. One definition: the validator and the published patterns derive from it.
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+EMAIL_PART = rf"[^@\s{CONTROLS}]"  # no control character (as in every text field)
 NOT_BLANK_TEXT = Field(json_schema_extra={"pattern": NOT_BLANK})
 Text = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), NOT_BLANK_TEXT
@@ -126,10 +130,7 @@ Phone = Annotated[
 ]
 
 
-# Control characters: C0 but tab, new line and carriage return; DEL; C1. PostgreSQL refuses NUL
-# in text (one in a summary once stopped the records for every council), and none belongs in
-# what a person reads.
-CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_CHARACTER = re.compile(f"[{CONTROLS}]")
 
 
 def refuse_control_characters(value: object) -> object:
@@ -157,9 +158,9 @@ def _first_control(value: object) -> str | None:
 
 
 # The same in the published JSON Schema (ECMA regex), so a partner's generated validator agrees.
-TEXT_CHARACTER = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+TEXT_CHARACTER = f"[^{CONTROLS}]"
 TEXT_PATTERN = f"^{TEXT_CHARACTER}*$"
-NOT_BLANK_TEXT_PATTERN = rf"^{TEXT_CHARACTER}*[^\s\x00-\x1f\x7f-\x9f]{TEXT_CHARACTER}*$"
+NOT_BLANK_TEXT_PATTERN = rf"^{TEXT_CHARACTER}*[^\s{CONTROLS}]{TEXT_CHARACTER}*$"
 
 
 def _published_text_patterns(schema: dict[str, Any], _model: type[BaseModel]) -> None:
@@ -191,11 +192,23 @@ def _text_pattern(node: dict[str, Any]) -> None:
         node["pattern"] = TEXT_PATTERN
 
 
-class PartnerModel(BaseModel):
+class PlainText(BaseModel):
+    """A model none of whose text holds a control character (but tab, new line, return).
+
+    Refused by :func:`refuse_control_characters`, with the field named.
+    """
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        return refuse_control_characters(value)
+
+
+class PartnerModel(PlainText):
     """Base of every part of partner input: strict types, no unknown fields, immutable.
 
-    No text holds a control character (but tab, new line and carriage return): refused with
-    the field named, and said so in the published JSON Schema.
+    No text holds a control character (:class:`PlainText`), and the published JSON Schema says
+    so.
     """
 
     # hide_input_in_errors: a ValidationError's text never repeats the child's details.
@@ -206,11 +219,6 @@ class PartnerModel(BaseModel):
         hide_input_in_errors=True,
         json_schema_extra=_published_text_patterns,
     )
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: object) -> object:
-        return refuse_control_characters(value)
 
 
 class Address(PartnerModel):

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import IntEnum, StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.checks import (
     CheckAnswer,
@@ -20,7 +20,7 @@ from schemas.checks import (
 )
 from schemas.codes import Factor, ReferralSource
 from schemas.intake import Origin
-from schemas.referral import refuse_control_characters
+from schemas.referral import PlainText
 from schemas.status import Outcome
 
 # Internal models carry children's details: ValidationErrors never repeat their input.
@@ -398,7 +398,7 @@ class ActionKind(StrEnum):
     ENCOMPASS_NOTE = "encompass-note"  # what a person did about a notice: case_id holds its ref
 
 
-class ManagerAction(BaseModel):
+class ManagerAction(PlainText):
     """A duty manager's action on ``triage.actions``, keyed by local authority."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -423,8 +423,3 @@ class ManagerAction(BaseModel):
     level: Level | None = Field(default=None, description="Override: the new level.")
     match_case_id: str | None = Field(default=None, description="Confirm or reject: which match.")
     submitted_at: datetime = Field(description="When the manager acted.")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _no_control_characters(cls, value: object) -> object:
-        return refuse_control_characters(value)

@@ -143,13 +143,18 @@ def port_taken(port: int) -> bool:
     return False
 
 
+def page_servers(dashboard_port: int, gateway_port: int) -> tuple[str, ...]:
+    """The page servers this stack runs (a port of 0: not that one)."""
+    return (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
+
+
 def ports_in_use(dashboard_port: int, gateway_port: int) -> list[str]:
     """Each port this stack would listen on that is taken, with the setting that moves it.
 
     Said before anything starts: a second stack on the machine would otherwise crash-loop its
     services with "address already in use".
     """
-    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
+    web = page_servers(dashboard_port, gateway_port)
     wanted = {
         f"{name}'s metrics (FRONTDOOR_{name.upper()}_HEALTH_PORT)": port
         for name, port in metrics_ports(web).items()
@@ -296,8 +301,7 @@ def _announce(
 ) -> subprocess.Popen[bytes] | None:
     """Say where everything is; start Prometheus if asked (and installed)."""
     console.print(f"Service logs in {log_dir}/")
-    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
-    targets = metrics_ports(web)
+    targets = metrics_ports(page_servers(dashboard_port, gateway_port))
     console.print(
         "Metrics: " + ", ".join(f"{n} http://127.0.0.1:{p}/metrics" for n, p in targets.items())
     )
@@ -386,8 +390,7 @@ async def _up(
         # every service and partner as its own user, held to its ACLs (services/broker/access.py)
         await secure_deployment(kafka, who.store, orgs, checking, registry.police_ids)
         console.print(f"SASL/SCRAM users and ACLs in place; passwords in {who.store.path}")
-    web = (("dashboard",) if dashboard_port else ()) + (("gateway",) if gateway_port else ())
-    names = (*PIPELINE, *web)
+    names = (*PIPELINE, *page_servers(dashboard_port, gateway_port))
     database = _records_database()
     encompass = EncompassSimulation(registry, seed=int(time.time()))
     supervisor = Supervisor(

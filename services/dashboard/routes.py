@@ -103,9 +103,13 @@ class Dashboard:
         self.notices_in = notices
         self.producer: AIOKafkaProducer | None = None  # set while the app runs
 
+    def _signed_in(self, request: Request) -> Manager | None:
+        """Whoever the request's session belongs to, if anyone."""
+        return self.managers.get(self.sessions.username(request.session.get("sid")))
+
     def _manager(self, request: Request) -> Manager | None:
         """The signed-in manager (None: not signed in); 403 if their role may not use the page."""
-        manager = self.managers.get(self.sessions.username(request.session.get("sid")))
+        manager = self._signed_in(request)
         page = getattr(request.scope.get("endpoint"), "__name__", "")
         if manager is not None and not manager.may_use(page):
             log.warning("page refused to the role", role=manager.role, page=page)
@@ -204,8 +208,9 @@ class Dashboard:
         assert isinstance(error, HTTPException)  # noqa: S101 - registered for HTTPException
         if error.status_code != 403:  # noqa: PLR2004 - only refusals are ours to word
             return PlainTextResponse(error.detail, status_code=error.status_code)
-        manager = self.managers.get(self.sessions.username(request.session.get("sid")))
-        return self._page(request, "refused.html", manager, why=error.detail, status_code=403)
+        return self._page(
+            request, "refused.html", self._signed_in(request), why=error.detail, status_code=403
+        )
 
     async def home(self, _request: Request) -> Response:
         """Straight to the queues."""

@@ -355,20 +355,20 @@ class WebhookDispatcher:
         fingerprint = hashlib.sha256(secret.encode()).hexdigest()
         key = (partner.id, str(partner.webhook), fingerprint)
         if key not in self._verdicts:
-            problem = (
-                NO_KEY
-                if not secret
-                else KEY_IN_REGISTRY
-                if self.production and in_registry
-                else webhook_shape_problem(partner)
-                if self.production
-                else None
-            )
+            problem = self._problem(partner, keyed=bool(secret), in_registry=in_registry)
             self._verdicts[key] = problem
             if problem is not None:
                 self.health.count("webhooks_refused")
                 log.error("webhook refused", organisation=partner.id, reason=problem)
         return None if self._verdicts[key] else partner
+
+    def _problem(self, partner: Partner, *, keyed: bool, in_registry: bool) -> str | None:
+        """Why ``partner``'s webhook may not be called, if it may not."""
+        if not keyed:
+            return NO_KEY
+        if not self.production:
+            return None
+        return KEY_IN_REGISTRY if in_registry else webhook_shape_problem(partner)
 
     def _deliveries(
         self, dead_letter: Callable[[Record, str, int], Awaitable[None]]

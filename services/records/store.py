@@ -8,6 +8,7 @@ and never write an audit row twice.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -100,6 +101,7 @@ def fitted(table: type[tables.Base], rows: Iterable[Row]) -> list[Row]:
     return out
 
 
+@functools.cache
 def _lengths(table: type[tables.Base]) -> dict[str, int]:
     """Each of ``table``'s columns with a length, and that length."""
     return {

@@ -6,11 +6,7 @@ from datetime import datetime
 
 from schemas.checks import CheckMessageKind, CheckReceipt, ReceivedAnswer
 from schemas.status import FieldError
-from schemas.triage import (
-    Case,
-    Decision,
-    DecisionKind,
-)
+from schemas.triage import Case, Decision, DecisionKind
 from services.triage import checks
 from services.triage.checks import AnswerRefusedError, CheckChanges
 from services.triage.core import Effects, EngineCore, _id

@@ -5,11 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas.status import Status
-from schemas.triage import (
-    CaseState,
-    Decision,
-    DecisionKind,
-)
+from schemas.triage import CaseState, Decision, DecisionKind
 from services.triage import checks
 from services.triage.core import Effects, EngineCore, _id
 
@@ -21,8 +17,6 @@ RETIRE_BATCH = 2000  # cases retired per tick at most, so each transaction stays
 
 class EngineClock(EngineCore):
     """What the engine does when time passes rather than when a record arrives."""
-
-    # --- the clock ---------------------------------------------------------------------------
 
     def overdue(self, now: datetime) -> Effects:
         """Flag open, unallocated cases whose decision due time has passed, once per due time.

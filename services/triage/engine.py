@@ -60,8 +60,6 @@ class TriageEngine(EngineClock, CheckAnswers):
     :mod:`services.triage.core`.
     """
 
-    # --- referrals ---------------------------------------------------------------------------
-
     def on_referral(self, accepted: AcceptedReferral, partition: int) -> Effects:
         """Decide one accepted referral: duplicate, amendment, link, or a new case."""
         known_case = self.cases.contact_case.get(accepted.contact_id)

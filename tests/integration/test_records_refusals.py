@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from aiokafka import TopicPartition
+from gateway_app import SentRecords
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -33,16 +34,6 @@ from services.records.store import RecordsStore
 from services.triage.engine import TriageEngine
 
 TOPICS = Topics()
-
-
-class DeadLetters:
-    """Stands in for the sink's producer: keeps what it is asked to set aside."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, bytes | None, dict[str, bytes]]] = []
-
-    async def send_and_wait(self, topic: str, value: bytes | None, **kwargs: Any) -> None:
-        self.sent.append((topic, value, dict(kwargs.get("headers") or [])))
 
 
 def two_cases() -> tuple[bytes, bytes]:
@@ -66,7 +57,7 @@ def with_nul(case_json: bytes) -> bytes:
     return json.dumps(document).encode()
 
 
-async def record(store: RecordsStore, records: list[FakeRecord]) -> DeadLetters:
+async def record(store: RecordsStore, records: list[FakeRecord]) -> SentRecords:
     sink = RecordsSink(
         kafka=KafkaSettings(),
         pattern="^x$",
@@ -74,7 +65,7 @@ async def record(store: RecordsStore, records: list[FakeRecord]) -> DeadLetters:
         projection=Projection(TOPICS),
         health=Health("records"),
     )
-    dead = DeadLetters()
+    dead = SentRecords()  # the sink's producer: what it sets aside
     by_partition: dict[Any, list[FakeRecord]] = {}
     for r in records:
         by_partition.setdefault((r.topic, r.partition), []).append(r)
@@ -96,7 +87,8 @@ def test_a_nul_in_text_sets_that_record_aside_and_the_rest_of_the_batch_is_writt
     assert json.loads(second)["case_id"] in cases  # the record after it was not held up
     assert store.next_offsets()[TOPICS.cases, 0] == after.offset + 1  # read past both
     if database_url.startswith("postgresql"):
-        ((topic, value, headers),) = dead.sent
+        ((topic, value, _key),) = dead.sent
+        headers = dict(*dead.headers)
         assert (topic, value) == (TOPICS.dead_letter, poisoned.value)
         assert headers["frontdoor-reason"] == b"records: the database refused it (DataError)"
         assert json.loads(first)["case_id"] not in cases
