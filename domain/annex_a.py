@@ -1,12 +1,14 @@
 """Ofsted's Annex A List 1 (contacts) and List 3 (referrals), from the front door's records.
 
 Every accepted contact is a List 1 row. List 3 counts referrals as the Children in Need census
-does (DOMAIN.md, "Inspection and census returns"): a referral is a contact whose own decision
-*opened* a case on the enquiry and assessment team's queue, or moved a live case there; a
+does (DOMAIN.md, "Inspection and census returns"), from a person's screening decision, never
+from the policy's proposal (DOMAIN B "Who decides"): a referral is a contact whose screening
+decision put its case with the enquiry and assessment team when a person had not already; a
 contact linked to a case already with that team is new information on an open episode (List 1
-only), and a child has at most one referral a day (the first). "Referrals in the last 12
-months" counts the child's earlier List 3 rows in the 365 days before this one; "Referral NFA"
-is Yes when the referral's case was closed without ever being allocated.
+only), as is a contact nobody has screened yet; a child has at most one referral a day (the
+first). "Referrals in the last 12 months" counts the child's earlier List 3 rows in the 365
+days before this one; "Referral NFA" is Yes when the referral's case was closed without ever
+being allocated.
 
 Dates are DD/MM/YYYY, gender a) to d), ethnicity the census code (NOBT when not given), the
 child's id the council's stable child id, never the NHS number. Ages are on the day of the
@@ -60,11 +62,11 @@ class ContactFacts:
     date_of_birth: date | None
     contact_date: date  # UK date the contact was received
     source: str
-    decided_outcome: str  # where the contact's own decision sent its case
+    decided_outcome: str  # where a person's screening decision sent its case ("undecided": none)
     case_outcome: str  # where that case stands now
     allocated_team: str | None
     allocated_worker: str | None
-    outcome_before: str | None = None  # where the case stood before that decision (None: new)
+    outcome_before: str | None = None  # where a person had the case before (None: nobody had)
     case_closed: bool = False  # the case is closed now
 
     @property

@@ -12,7 +12,8 @@ from schemas.triage import ActionKind, Case, CaseState, ChildIdentity, Rag
 
 QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
-REASON_REQUIRED = frozenset(set(ActionKind) - {ActionKind.ALLOCATE})
+# a screening decision that confirms the proposal needs none; one that changes it does
+REASON_REQUIRED = frozenset(set(ActionKind) - {ActionKind.ALLOCATE, ActionKind.SCREEN})
 
 
 def is_live(case: Case) -> bool:
@@ -21,8 +22,8 @@ def is_live(case: Case) -> bool:
 
 
 def is_queued(case: Case) -> bool:
-    """Whether a case stands on a team's queue."""
-    return is_live(case) and case.outcome in QUEUES
+    """Whether a case stands on a team's queue (a proposal waiting for a person does not)."""
+    return is_live(case) and case.outcome in QUEUES and not case.held
 
 
 def needs_reason(kind: ActionKind) -> bool:

@@ -76,8 +76,9 @@ def when(moment: datetime) -> str:
 
 
 def _destination(event: StatusEvent) -> str:
-    if event.outcome is None:
-        return "being looked at"
+    if event.outcome is None:  # a person has yet to decide
+        due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""
+        return f"being looked at{due}"
     if event.outcome is Outcome.NO_FURTHER_ACTION:
         return "no further action by children's social care: advice and signposting instead"
     due = f" — a decision is due by {when(event.decision_due)}" if event.decision_due else ""

@@ -1,7 +1,12 @@
 """What-if triage: run intake's validation and the triage engine over a file, without Kafka.
 
 ``frontdoor replay`` prints one JSON line per referral and a summary, so a manager can see
-what a new policy would have done to last month's referrals. The code is the service's own.
+what a new policy would have proposed for last month's referrals. The code is the service's own.
+
+The policy proposes and a person decides (DOMAIN B "Who decides"): each line is the policy's
+*proposal* (``"decided": false``), never a decision. To see the policy's proposals as if people
+agreed with them (a no-further-action proposal closes its case, so the child's next contact
+opens a new one), each proposal is then taken as confirmed by ``what-if: proposal confirmed``.
 """
 
 from __future__ import annotations
@@ -16,6 +21,8 @@ from typing import Any
 from domain.validation import Accepted, validate_referral
 from schemas.intake import AcceptedReferral, Origin
 from schemas.partners import PartnerRegistry
+from schemas.triage import ActionKind, ManagerAction
+from services.triage.actions import apply_action
 from services.triage.engine import TriageEngine
 
 
@@ -31,6 +38,7 @@ class ReplaySummary:
     by_rule: Counter[str] = field(default_factory=Counter)
     possible_matches: int = 0
     registry_checks: bool = False
+    proposals: int = 0
 
     def add(self, line: dict[str, Any], source: str | None) -> None:
         """Count one output line."""
@@ -42,6 +50,7 @@ class ReplaySummary:
             self.by_source[source or "unknown"] += 1
             self.by_rule.update(line["rules"])
             self.possible_matches += len(line["possible_matches"])
+            self.proposals += line.get("decided") is False
 
     def as_json(self) -> dict[str, Any]:
         """The ``{"summary": ...}`` line."""
@@ -59,11 +68,14 @@ class ReplaySummary:
                 "rejected": self.by_status["rejected"],
                 "possible_matches": self.possible_matches,
                 "registry_checks": self.registry_checks,
+                "proposals": self.proposals,
+                "decided_by_people": 0,  # a replay decides nothing: a person decides
             },
         }
 
 
 RETIRE_EVERY = timedelta(days=1)
+WHAT_IF = "what-if: proposal confirmed"
 
 
 def _received_at(raw: bytes) -> datetime:
@@ -139,20 +151,38 @@ def replay_lines(
         effects = engine.on_referral(accepted, partition=0)
         decision = effects.answering(accepted.origin)
         case = engine.cases[decision.case_id or ""]
+        proposal = case.proposal
         line = {
             "referral_id": referral.referral_id,
             "organisation_id": org,
             "contact_id": accepted.contact_id,
             "status": decision.kind.value,
             "case_id": case.case_id,
-            "outcome": case.outcome.value,
-            "level": case.level.value,
-            "rag": case.rag.value,
-            "rules": case.rules,
+            "outcome": (proposal or case).outcome.value,
+            "level": (proposal or case).level.value,
+            "rag": (proposal or case).rag.value,
+            "rules": (proposal or case).rules,
+            "decided": False if proposal is not None else None,
             "possible_matches": [m.case_id for m in case.possible_matches if m.status == "pending"],
             "decision_due": case.decision_due.isoformat(),
             "emergency_duty": case.with_emergency_duty,
             "checks_asked": sorted(org for org, m in effects.check_messages if m.kind == "request"),
         }
         summary.add(line, referral.referrer.source.value)
+        if proposal is not None:
+            _confirm(engine, case.case_id, at)
         yield line
+
+
+def _confirm(engine: TriageEngine, case_id: str, at: datetime) -> None:
+    """Take the case's proposal as confirmed, so the next contacts meet what it would do."""
+    case = engine.cases[case_id]
+    action = ManagerAction(
+        action_id=f"what-if-{case_id}-{case.version}",
+        kind=ActionKind.SCREEN,
+        case_id=case_id,
+        local_authority=case.local_authority,
+        actor=WHAT_IF,
+        submitted_at=at,
+    )
+    apply_action(engine, action, partition=0)

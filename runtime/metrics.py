@@ -62,6 +62,16 @@ CASES_OVERDUE = Gauge(
     "Open cases past their decision due time.",
     ["local_authority", "queue", "rag"],
 )
+SCREENING_WAITING = Gauge(
+    "frontdoor_screening_waiting",
+    "Policy proposals waiting for a person's screening decision.",
+    ["local_authority", "rag"],
+)
+SCREENING_OVERDUE = Gauge(
+    "frontdoor_screening_overdue",
+    "Policy proposals nobody has screened by their due time.",
+    ["local_authority", "rag"],
+)
 CHECKS_OPEN = Gauge("frontdoor_checks_open", "Partner checks awaiting an answer.", ["partner"])
 CHECKS_OVERDUE = Gauge(
     "frontdoor_checks_overdue", "Partner checks past their due time, unanswered.", ["partner"]

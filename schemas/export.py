@@ -67,6 +67,7 @@ TOPIC_MESSAGES: dict[str, str | None] = {
     "triage.archive": "case",
     "triage.actions": "manager-action",
     "triage.queue.emergency-duty": "queue-item",
+    "triage.queue.screening": "queue-item",
     CHECK_REQUESTS_TEMPLATE.name: "check-request.v1",  # and check-receipt (by `kind`)
     CHECK_ANSWERS_TEMPLATE.name: "check-answer.v1",
     "checks.received": "received-answer",

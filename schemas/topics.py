@@ -122,6 +122,14 @@ CORE_TOPICS: tuple[TopicSpec, ...] = (
         "enquiry and assessment queue as well), keyed by local authority.",
     ),
     TopicSpec(
+        "triage.queue.screening",
+        6,
+        FOREVER,
+        Cleanup.DELETE,
+        "The policy's proposals waiting for a person's screening decision (every new or "
+        "re-rated contact), keyed by local authority.",
+    ),
+    TopicSpec(
         "triage.decisions",
         6,
         FOREVER,
@@ -309,9 +317,19 @@ class Topics:
         return self.prefix + "triage.queue.emergency-duty"
 
     @property
-    def queues(self) -> tuple[str, str, str]:
-        """Every queue triage writes: the two teams' and the emergency duty team's."""
-        return (self.queue_enquiry_assessment, self.queue_early_help, self.queue_emergency_duty)
+    def queue_screening(self) -> str:
+        """The screening queue: the policy's proposals waiting for a person."""
+        return self.prefix + "triage.queue.screening"
+
+    @property
+    def queues(self) -> tuple[str, str, str, str]:
+        """Every queue triage writes: the two teams', the emergency duty team's, screening."""
+        return (
+            self.queue_enquiry_assessment,
+            self.queue_early_help,
+            self.queue_emergency_duty,
+            self.queue_screening,
+        )
 
     @property
     def decisions(self) -> str:

@@ -18,7 +18,7 @@ from schemas.checks import (
     CheckMessageKind,
     CheckResult,
 )
-from schemas.codes import Factor, ReferralSource
+from schemas.codes import ConsentStatus, Factor, ReferralSource
 from schemas.intake import Origin
 from schemas.referral import PlainText
 from schemas.status import Outcome
@@ -124,6 +124,10 @@ class ContactRecord(BaseModel):
     outcome: Outcome = Field(description="Outcome the policy gave this contact on its own.")
     rules: list[str] = Field(description="Policy rule ids that fired for this contact.")
     child: ChildIdentity = Field(description="The child as this contact described them.")
+    consent: ConsentStatus | None = Field(
+        default=None,
+        description="The family's consent as the referrer recorded it (early help is voluntary).",
+    )
 
 
 class CheckState(StrEnum):
@@ -231,6 +235,31 @@ class CheckRequest(BaseModel):
     withdrawn_reason: str | None = Field(default=None, description="For withdrawn: why.")
 
 
+class Proposal(BaseModel):
+    """What the policy proposes for a case, waiting for a person's screening decision.
+
+    The machine may raise, never lower or close (DOMAIN B "Who decides"): a proposal of
+    enquiry and assessment acts at once and waits for a person to confirm or move it; a proposal
+    of early help or of no further action only waits.
+    """
+
+    model_config = INTERNAL
+
+    level: Level = Field(description="The level the policy proposes.")
+    outcome: Outcome = Field(description="The outcome the policy proposes.")
+    rag: Rag = Field(description="The urgency rating of that level.")
+    rules: list[str] = Field(description="The policy rule ids behind it.")
+    policy_version: str = Field(description="The policy that proposed it.")
+    proposed_at: datetime = Field(description="When it was (last) proposed.")
+    due: datetime = Field(description="When a person's screening decision is due.")
+    contact_ids: list[str] = Field(
+        description="The contacts this screening decides: those received since the last one."
+    )
+    overdue_since: datetime | None = Field(
+        default=None, description="When its due time passed with nobody deciding, if it has."
+    )
+
+
 class Case(BaseModel):
     """A case: one child in one local authority, its contacts, and where it stands."""
 
@@ -285,6 +314,30 @@ class Case(BaseModel):
         default=None,
         description="When the emergency duty team handed it to the day team (off EDT's queue).",
     )
+    proposal: Proposal | None = Field(
+        default=None,
+        description="The policy's proposal waiting for a person's screening decision, if any.",
+    )
+    screened_by: str | None = Field(
+        default=None, description="Who made the last screening decision."
+    )
+    screened_at: datetime | None = Field(default=None, description="When they made it.")
+    screened_outcome: Outcome | None = Field(
+        default=None, description="The outcome a person last decided (none yet: no person has)."
+    )
+
+    @property
+    def held(self) -> bool:
+        """Its outcome is the policy's proposal of early help or no further action, undecided.
+
+        A held case is on no team's queue and its referrers are told no outcome: it waits on
+        the screening queue for a person.
+        """
+        return (
+            self.proposal is not None
+            and self.screened_outcome is None
+            and self.outcome is not Outcome.ENQUIRY_ASSESSMENT
+        )
 
     @property
     def with_emergency_duty(self) -> bool:
@@ -313,7 +366,7 @@ class Case(BaseModel):
         return next((c for c in self.contacts if c.contact_id == contact_id), None)
 
 
-QueueReason = Literal["opened", "moved", "reopened"]
+QueueReason = Literal["opened", "moved", "reopened", "withdrawn", "proposed"]
 
 
 class QueueItem(BaseModel):
@@ -321,13 +374,24 @@ class QueueItem(BaseModel):
 
     model_config = INTERNAL
 
-    queue: Outcome = Field(description="The queue: enquiry-assessment or early-help.")
-    reason: QueueReason = Field(description="Why it arrived.")
+    queue: Outcome = Field(
+        description="The queue: enquiry-assessment or early-help (on the screening queue: the "
+        "outcome proposed)."
+    )
+    reason: QueueReason = Field(
+        description="Why it arrived (opened, moved, reopened), or that it left the queue "
+        "(withdrawn: moved elsewhere or closed by a person); `proposed` on the screening queue."
+    )
     case: Case = Field(description="The case as it arrived.")
     emergency_duty: bool = Field(
         default=False,
         description="On the emergency duty team's queue (triage.queue.emergency-duty): a red "
         "case received out of office hours. The same case is on its team's queue too.",
+    )
+    screening: bool = Field(
+        default=False,
+        description="On the screening queue (triage.queue.screening): the policy's proposal "
+        "waiting for a person's screening decision (`proposal` on the case).",
     )
 
 
@@ -352,6 +416,8 @@ class DecisionKind(StrEnum):
     CHECK_REFUSED = "check-answer-refused"
     CHECK_OVERDUE = "check-overdue"
     CHECKS_WITHDRAWN = "checks-withdrawn"
+    SCREENED = "screened"
+    SCREENING_OVERDUE = "screening-overdue"
 
 
 class Decision(BaseModel):
@@ -383,6 +449,14 @@ class Decision(BaseModel):
         description="A manager's decision: the partners whose checks were still open, by "
         "organisation id (decided without them).",
     )
+    proposal: Proposal | None = Field(
+        default=None, description="A screening decision: the policy's proposal it decided."
+    )
+    agreed: bool | None = Field(
+        default=None,
+        description="A screening decision: whether the person confirmed the policy's proposal "
+        "(false: they changed the level or outcome).",
+    )
 
 
 class ActionKind(StrEnum):
@@ -396,6 +470,7 @@ class ActionKind(StrEnum):
     HAND_TO_DAY_TEAM = "hand-to-day-team"
     ASK_CHECKS = "ask-checks"
     ENCOMPASS_NOTE = "encompass-note"  # what a person did about a notice: case_id holds its ref
+    SCREEN = "screen"  # a person's screening decision: confirm the proposal, or change it
 
 
 class ManagerAction(PlainText):
@@ -419,7 +494,11 @@ class ManagerAction(PlainText):
         description="Allocate: to whom, a person's or team's name (a letter first, then letters, "
         "digits, spaces, . ' -).",
     )
-    outcome: Outcome | None = Field(default=None, description="Override: the new outcome.")
-    level: Level | None = Field(default=None, description="Override: the new level.")
+    outcome: Outcome | None = Field(
+        default=None, description="Override, or screen to change: the new outcome."
+    )
+    level: Level | None = Field(
+        default=None, description="Override, or screen to change: the new level."
+    )
     match_case_id: str | None = Field(default=None, description="Confirm or reject: which match.")
     submitted_at: datetime = Field(description="When the manager acted.")

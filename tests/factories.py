@@ -74,6 +74,17 @@ def notice(**overrides: Any) -> dict[str, Any]:
     return document
 
 
+def another_child(n: int) -> dict[str, Any]:
+    """Child ``n`` of a few, each matching none of the others (no NHS number, no UPN)."""
+    return referral()["child"] | {
+        "given_name": f"Child{n}",
+        "family_name": f"Family{n}",
+        "date_of_birth": f"201{n}-0{n + 1}-1{n}",
+        "nhs_number": None,
+        "upn": None,
+    }
+
+
 def with_path(document: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
     """A copy of ``document`` with the dotted ``path`` set (or removed when value is DELETE)."""
     changed = copy.deepcopy(document)
@@ -107,6 +118,32 @@ def accepted(document: dict[str, Any] | None = None, *, at: datetime = NOW, offs
     org = model.referrer.organisation_id
     origin = Origin(topic="referrals.inbound." + org, partition=0, offset=offset)
     return AcceptedReferral.of(model, org, at, origin)
+
+
+def screen(
+    engine: Any,
+    case_id: str,
+    *,
+    at: datetime,
+    actor: str = "duty.manager@808",
+    action_id: str | None = None,
+    **change: Any,
+) -> Any:
+    """A person's screening decision on ``case_id`` at ``at``: confirm, or ``change`` it."""
+    from schemas.triage import ActionKind, ManagerAction  # noqa: PLC0415
+    from services.triage.actions import apply_action  # noqa: PLC0415
+
+    case = engine.cases[case_id]
+    action = ManagerAction(
+        action_id=action_id or f"screen-{case_id}-{case.version}",
+        kind=ActionKind.SCREEN,
+        case_id=case_id,
+        local_authority=case.local_authority,
+        actor=actor,
+        submitted_at=at,
+        **change,
+    )
+    return apply_action(engine, action, engine.partition_of(case_id))
 
 
 def managers_file(

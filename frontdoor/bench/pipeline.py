@@ -46,7 +46,11 @@ from runtime.partners import load_registry
 from runtime.tracing import ENDPOINT_VARIABLES
 from schemas.topics import CORE_TOPICS, TopicSpec
 
-FINAL = {"triaged", "linked", "duplicate", "amended", "rejected"}
+# A referral's pipeline ends with triage's decision on it (one, naming its input), or with its
+# rejection. Not with a status to the referrer: a proposal of early help or no further action
+# is told to nobody until a person decides it (DOMAIN B "Who decides"), and people are no part
+# of a throughput figure.
+REJECTED = "rejected"
 PIPELINE = ("intake", "triage", "notifier")
 # Seconds at the offered rate before latency counts: just-started services are slow for a
 # couple of seconds (measured: up to 1.2 s at first, 40-75 ms at the median after ~3 s).
@@ -236,10 +240,16 @@ class PipelineBench:
         phase: str,
         on_update: Callable[[dict[str, Any], float], None] | None = None,
     ) -> float:
-        """Wait until every expected message has had its final update; return when that was."""
+        """Wait until triage has decided, or intake rejected, every message; return when that was.
+
+        ``on_update`` sees every status update the referrers receive.
+        """
         total = expected if isinstance(expected, int) else len(expected)
         topics = [kafka.topics.status(org) for org in self.registry.ids]
-        consumer = make_consumer(kafka, group_id=None, client_id="bench-referrers", topics=topics)
+        decisions = kafka.topics.decisions
+        consumer = make_consumer(
+            kafka, group_id=None, client_id="bench-referrers", topics=[*topics, decisions]
+        )
         await consumer.start()
         finals = 0
         try:
@@ -249,11 +259,13 @@ class PipelineBench:
                 for records in batch.values():
                     for record in records:
                         # plain JSON: the measuring side should not eat the CPU it measures
-                        update = json.loads(record.value)
+                        document = json.loads(record.value)
+                        if record.topic == decisions:  # the one answering an input names it
+                            finals += document.get("origin") is not None
+                            continue
                         if on_update is not None:
-                            on_update(update, now)
-                        if update["status"] in FINAL:
-                            finals += 1
+                            on_update(document, now)
+                        finals += document["status"] == REJECTED
                 self.progress(phase, finals, total)
         finally:
             await consumer.stop()
@@ -374,15 +386,18 @@ class PipelineBench:
                     to_referrer.append((now - sent_at[key]) * 1000)
 
         async def queue_items() -> None:
-            topics = [kafka.topics.queue_enquiry_assessment, kafka.topics.queue_early_help]
+            # every new contact reaches the screening queue, a person's (E&A's too, at once)
+            topics = [kafka.topics.queue_screening]
             consumer = make_consumer(kafka, group_id=None, client_id="bench-teams", topics=topics)
+            queued: set[tuple[str, str | None]] = set()
             await consumer.start()
             try:
                 async for record in consumer:
                     item = json.loads(record.value)
                     contact = item["case"]["contacts"][-1]
                     key = (contact["organisation_id"], contact["referral_id"])
-                    if item["reason"] == "opened" and key in sent_at:
+                    if key in sent_at and key not in queued:
+                        queued.add(key)
                         took = (time.monotonic() - sent_at[key]) * 1000
                         (first_to_queue if key in warming else to_queue).append(took)
             finally:

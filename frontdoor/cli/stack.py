@@ -25,11 +25,13 @@ from rich.table import Table
 from sqlalchemy.engine import make_url
 
 from domain.policy import DEFAULT_POLICY
+from frontdoor.access.model import service_principal
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.credentials import CredentialStore
 from frontdoor.broker.local import LocalBroker, LocalBrokerSettings
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
 from frontdoor.simulator.checks import answer_checks
+from frontdoor.simulator.duty_manager import screen_proposals
 from frontdoor.simulator.encompass import EncompassSimulation, send_notices
 from frontdoor.simulator.stream import SERIOUS_SHARE, ReferralStream
 from runtime.kafka.admin import ensure_topics
@@ -55,6 +57,13 @@ class Identities:
         if self.store is None:
             return {}
         return self.store.service_environment(name, self.admin.topics)
+
+    def service(self, name: str) -> KafkaSettings:
+        """Settings that connect as a service's user (the simulated duty manager: dashboard's)."""
+        if self.store is None:
+            return self.admin
+        principal = service_principal(name, self.admin.topics)
+        return self.store.settings(self.admin.bootstrap_servers, principal, self.admin.topic_prefix)
 
     def partner(self, org: str) -> KafkaSettings:
         """Settings a simulated partner sends with."""
@@ -231,6 +240,8 @@ async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> N
     watched = {
         topics.queue_enquiry_assessment: "enquiry-assessment queue",
         topics.queue_early_help: "early-help queue",
+        topics.queue_screening: "screening: proposals",
+        topics.decisions: "decisions",
         topics.invalid: "rejected",
         **{topics.status(org): "status updates" for org in orgs},
         **{topics.check_requests(org): "checks" for org in registry.checking_ids},
@@ -242,6 +253,10 @@ async def _watch(kafka: KafkaSettings, orgs: list[str], seen: Counter[str]) -> N
     try:
         async for record in consumer:
             what = watched[record.topic]
+            if what == "decisions":  # only a person's screening decisions are counted
+                if b'"kind":"screened"' in (record.value or b""):
+                    seen["screening: decided"] += 1
+                continue
             if what == "checks":  # requests, reminders, withdrawals, answers recorded/refused
                 what = "checks: " + str(json.loads(record.value or b"{}").get("kind"))
             elif what == "status updates" and b"encompass" in (record.value or b""):
@@ -261,6 +276,11 @@ def _table(sent: Counter[str], seen: Counter[str], supervisor: Supervisor) -> Ta
         table.add_row(f"sent: {kind}", str(sent[kind]))
     for name in ("enquiry-assessment queue", "early-help queue", "rejected", "status updates"):
         table.add_row(name, str(seen[name]))
+    table.add_row("screening: proposals made", str(seen["screening: proposals"]))
+    table.add_row("screening: waiting for a person", str(sent["screening: waiting"]))
+    table.add_row("screening: decided", str(seen["screening: decided"]))
+    for how in ("confirmed", "changed"):
+        table.add_row(f"  by the simulated duty manager: {how}", str(sent[f"screening: {how}"]))
     for kind in ("request", "reminder", "withdrawn", "answer-recorded", "answer-refused"):
         table.add_row(f"checks: {kind}", str(seen[f"checks: {kind}"]))
     for behaviour in ("in time", "late", "never"):
@@ -367,6 +387,7 @@ async def _up(
     gateway_port: int = 0,
     serious_share: float = SERIOUS_SHARE,
     with_prometheus: bool = False,
+    simulated_screening: bool = True,
 ) -> None:
     stopping = asyncio.Event()  # SIGTERM (systemd, a container runtime) stops all, as Ctrl-C
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
@@ -407,6 +428,10 @@ async def _up(
     if simulate_partners:
         tasks += _partners(
             kafka, who, rate=rate, sent=sent, encompass=encompass, serious_share=serious_share
+        )
+    if simulated_screening:  # a stand-in for the duty manager, through the real actions path
+        tasks.append(
+            asyncio.create_task(screen_proposals(who.service("dashboard"), database, sent))
         )
     prometheus = _announce(log_dir, dashboard_port, gateway_port, with_prometheus=with_prometheus)
     deadline = None if duration is None else time.monotonic() + duration
@@ -450,6 +475,12 @@ def up(  # noqa: PLR0917 - a command's options
     prometheus: bool = typer.Option(
         False, help="Also run Prometheus (if installed) scraping every service, alerts loaded."
     ),
+    simulated_screening: bool = typer.Option(
+        True,
+        "--simulated-screening/--no-simulated-screening",
+        help="Run a simulated duty manager (marked as such) who decides the policy's proposals "
+        "after a few seconds, confirming most; --no-simulated-screening leaves them to you.",
+    ),
 ) -> None:
     """Run everything locally: Kafka, every service, and simulated partners.
 
@@ -474,6 +505,7 @@ def up(  # noqa: PLR0917 - a command's options
                 gateway_port=gateway_port,
                 serious_share=serious_share,
                 with_prometheus=prometheus,
+                simulated_screening=simulated_screening,
             )
         )
 

@@ -24,7 +24,7 @@ from domain.names import NameLikeness, family_likeness, name_likeness, sound, to
 from runtime.records_db import tables
 from schemas.referral import Referral
 from schemas.status import Outcome, Status, StatusUpdate
-from schemas.triage import Case, CaseState, Decision, DecisionKind, Level, Rag
+from schemas.triage import Case, CaseState, Decision, DecisionKind, Level, Proposal, Rag
 
 
 class RecordsReader:
@@ -53,6 +53,7 @@ class RecordsReader:
             # live rows, however many closed cases the years have left beside them
             & tables.Case.state.in_([CaseState.OPEN.value, CaseState.ALLOCATED.value])
             & tables.Case.merged_into.is_(None)
+            & tables.Case.held.is_(False)  # a proposal waiting for a person is on no queue
         )
         overdue = (tables.Case.state == CaseState.OPEN.value) & (tables.Case.decision_due <= now)
         rank = when(*((tables.Case.rag == rag.value, order) for rag, order in RAG_ORDER.items()))
@@ -65,6 +66,54 @@ class RecordsReader:
                 .limit(most)
             )
             return [Case.model_validate_json(doc) for doc in documents if doc], total
+
+    def screening_cases(self, la: str | None, most: int) -> tuple[list[Case], int]:
+        """The ``most`` most urgent of ``la``'s proposals waiting for a person, and how many.
+
+        Red first, then by the screening decision's due time (``la`` None: every council's).
+        """
+        waiting = tables.Case.screening_due.is_not(None) & tables.Case.merged_into.is_(None)
+        if la is not None:
+            waiting &= tables.Case.local_authority == la
+        red_first = when((tables.Case.rag == Rag.RED.value, 0), else_=1)
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(tables.Case).where(waiting))
+            documents = session.scalars(
+                select(tables.Case.document)
+                .where(waiting)
+                .order_by(red_first, tables.Case.screening_due)
+                .limit(most)
+            )
+            return [Case.model_validate_json(doc) for doc in documents if doc], total or 0
+
+    def screening_counts(self, la: str, now: datetime) -> tuple[int, int]:
+        """How many of ``la``'s proposals wait for a person, and how many of them are overdue."""
+        with Session(self.engine) as session:
+            waiting, overdue = session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(tables.Case.screening_due <= now),
+                )
+                .select_from(tables.Case)
+                .where(tables.Case.local_authority == la)
+                .where(tables.Case.screening_due.is_not(None))
+                .where(tables.Case.merged_into.is_(None))
+            ).one()
+        return int(waiting), int(overdue)
+
+    def screening_decisions(self, la: str, since: datetime) -> list[Decision]:
+        """``la``'s screening decisions since ``since``, oldest first (the agreement figures)."""
+        with Session(self.engine) as session:
+            return [
+                _decision(row)
+                for row in session.scalars(
+                    select(tables.Decision)
+                    .where(tables.Decision.local_authority == la)
+                    .where(tables.Decision.kind == DecisionKind.SCREENED.value)
+                    .where(tables.Decision.decided_at >= since)
+                    .order_by(tables.Decision.decided_at)
+                )
+            ]
 
     def emergency_duty_cases(self, la: str) -> list[Case]:
         """``la``'s cases with the emergency duty team now (open, red, not handed over)."""
@@ -173,6 +222,7 @@ class RecordsReader:
                 .where(tables.Case.local_authority == la)
                 .where(tables.Case.outcome.in_([q.value for q in QUEUES]))
                 .where(tables.Case.merged_into.is_(None))
+                .where(tables.Case.held.is_(False))
                 .where(tables.Case.updated_at >= min(moments, default=datetime.now(UTC)))
                 .where(tables.Case.opened_at <= max(moments, default=datetime.now(UTC)))
             ).all()
@@ -206,6 +256,8 @@ def _decision(row: tables.Decision) -> Decision:
         policy_version=row.policy_version,
         reason=row.reason,
         checks_outstanding=json.loads(row.checks_outstanding or "[]"),
+        proposal=Proposal.model_validate_json(row.proposal) if row.proposal else None,
+        agreed=row.agreed,
     )
 
 

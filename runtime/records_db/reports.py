@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 from domain.annex_a import LIST_1_COLUMNS, LIST_3_COLUMNS, ContactFacts, list_1, list_3
 from domain.working_time import UK_TIME
 from runtime.records_db import tables
+from schemas.triage import DecisionKind, Proposal
 
-FIRST_DECISIONS = ("triaged", "linked")
+UNDECIDED = "undecided"  # a contact nobody has screened yet: in List 1, never in List 3
+
 Table = tuple[tuple[str, ...], list[list[str]]]
 # A spreadsheet runs a cell that starts with one of these as a formula (OWASP: CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -71,7 +73,6 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
                 tables.Contact.child_id,
                 tables.Contact.received_at,
                 tables.Contact.source,
-                tables.Contact.outcome,
                 tables.Case.case_id,
                 tables.Case.outcome,
                 tables.Case.state,
@@ -84,21 +85,7 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
             .where(tables.Contact.local_authority == la)
             .where(tables.Contact.received_at >= since, tables.Contact.received_at < until)
         ).all()
-        # One pass over the council's decisions and allocations of the period, not one
-        # parameter per contact (a year of a large council is tens of thousands of them).
-        decided: dict[str | None, tuple[str | None, str | None]] = {}
-        for contact_id, before, outcome in session.execute(
-            select(
-                tables.Decision.contact_id,
-                tables.Decision.from_outcome,
-                tables.Decision.to_outcome,
-            )
-            .where(tables.Decision.local_authority == la)
-            .where(tables.Decision.kind.in_(FIRST_DECISIONS))
-            .where(tables.Decision.decided_at >= since)
-            .order_by(tables.Decision.decided_at)
-        ):
-            decided.setdefault(contact_id, (before, outcome))
+        decided = _screened(session, la, since)
         allocations = {
             a.case_id: a
             for a in session.execute(
@@ -115,7 +102,6 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
         child_id,
         received_at,
         source,
-        contact_outcome,
         case_id,
         case_outcome,
         case_state,
@@ -125,6 +111,8 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
     ) in rows:
         allocation = allocations.get(case_id)
         before, decided_outcome = decided.get(contact_id, (None, None))
+        if decided_outcome is None:
+            decided_outcome = UNDECIDED  # a proposal counts as no referral and no NFA
         facts.append(
             ContactFacts(
                 child_id=child_id or case_id,
@@ -133,7 +121,7 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
                 date_of_birth=born,
                 contact_date=received_at.astimezone(UK_TIME).date(),
                 source=source,
-                decided_outcome=decided_outcome or contact_outcome,
+                decided_outcome=decided_outcome,
                 case_outcome=case_outcome,
                 allocated_team=allocation.team if allocation else None,
                 allocated_worker=allocation.worker if allocation else None,
@@ -142,3 +130,29 @@ def annex_a_facts(engine: Engine, la: str, first: date, last: date) -> list[Cont
             )
         )
     return facts
+
+
+def _screened(session: Session, la: str, since: datetime) -> dict[str, tuple[str | None, str]]:
+    """Each contact's screening decision: where a person had the case before, and sent it.
+
+    One pass over the council's screening decisions of the period, not one query per contact
+    (a year of a large council is tens of thousands of them). A contact counts as the census
+    counts it from the person's decision, never from the policy's proposal (DOMAIN B "Who
+    decides"): before is the outcome a person last gave its case (None: nobody had).
+    """
+    decided: dict[str, tuple[str | None, str]] = {}
+    by_person: dict[str | None, str] = {}  # case id -> outcome a person last gave it
+    for case_id, outcome, proposal in session.execute(
+        select(tables.Decision.case_id, tables.Decision.to_outcome, tables.Decision.proposal)
+        .where(tables.Decision.local_authority == la)
+        .where(tables.Decision.kind == DecisionKind.SCREENED.value)
+        .where(tables.Decision.decided_at >= since)
+        .order_by(tables.Decision.decided_at)
+    ):
+        if outcome is None or proposal is None:
+            continue
+        before = by_person.get(case_id)
+        for contact_id in Proposal.model_validate_json(proposal).contact_ids:
+            decided.setdefault(contact_id, (before, outcome))
+        by_person[case_id] = outcome
+    return decided

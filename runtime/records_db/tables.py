@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -96,7 +97,10 @@ class Case(Base):
 
     __tablename__ = "cases"
     # A queue page filters on these without reading the (large) documents of closed cases.
-    __table_args__ = (Index("ix_cases_queue", "local_authority", "outcome", "state"),)
+    __table_args__ = (
+        Index("ix_cases_queue", "local_authority", "outcome", "state"),
+        Index("ix_cases_screening", "local_authority", "screening_due"),
+    )
 
     case_id: Mapped[str] = mapped_column(ID, primary_key=True)
     child_id: Mapped[str | None] = mapped_column(ID, index=True)
@@ -116,6 +120,10 @@ class Case(Base):
     opened_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # on no team's queue: the policy's proposal of early help or NFA waits for a person
+    held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # a proposal waits for a person's screening decision, due then (none: nothing waits)
+    screening_due: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # The whole case as triage wrote it, so its page shows exactly what triage decided on.
     document: Mapped[str | None] = mapped_column(Text)
 
@@ -160,7 +168,10 @@ class Decision(Base):
     """One entry of the audit trail."""
 
     __tablename__ = "decisions"
-    __table_args__ = (Index("ix_decisions_case_time", "case_id", "decided_at"),)
+    __table_args__ = (
+        Index("ix_decisions_case_time", "case_id", "decided_at"),
+        Index("ix_decisions_kind_time", "local_authority", "kind", "decided_at"),
+    )
 
     decision_id: Mapped[str] = mapped_column(ID, primary_key=True)
     case_id: Mapped[str | None] = mapped_column(ID)
@@ -179,6 +190,9 @@ class Decision(Base):
     reason: Mapped[str] = mapped_column(Text)
     # a manager's decision: the partners whose checks were still open, as a JSON list
     checks_outstanding: Mapped[str | None] = mapped_column(Text)
+    # a screening decision: the policy's proposal it decided (JSON), and whether they agreed
+    proposal: Mapped[str | None] = mapped_column(Text)
+    agreed: Mapped[bool | None] = mapped_column(Boolean)
 
 
 class StatusUpdate(Base):

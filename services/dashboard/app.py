@@ -100,6 +100,8 @@ def create_app(settings: DashboardSettings) -> Starlette:
         Route("/queues", dashboard.queues),
         Route("/cases/{case_id}", dashboard.case),
         Route("/cases/{case_id}/actions", dashboard.act, methods=["POST"]),
+        Route("/screening", dashboard.screening, methods=["GET"]),
+        Route("/screening", dashboard.screen, methods=["POST"]),
         Route("/performance", dashboard.performance),
         Route("/checks", dashboard.checks),
         Route("/encompass", dashboard.encompass),

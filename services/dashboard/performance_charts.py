@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import pygal
@@ -40,6 +41,7 @@ SOURCE_NAMES = {
     "6": "Police",
 }
 MANAGER_DECISIONS = {
+    DecisionKind.SCREENED,
     DecisionKind.ALLOCATED,
     DecisionKind.OVERRIDDEN,
     DecisionKind.CLOSED,
@@ -170,3 +172,52 @@ def duplicates_and_links(decisions: dict[str, list[Decision]]) -> tuple[str, dic
     chart.x_labels = [k.replace("-", " ") for k in kinds]
     chart.add("contacts", [tally[k] for k in kinds])
     return _render(chart), {k: tally[k] for k in kinds}
+
+
+@dataclass(frozen=True, slots=True)
+class Agreement:
+    """How often people confirmed or changed the policy's proposals that a rule made."""
+
+    month: str  # 2026-12
+    rule: str
+    confirmed: int
+    changed: int
+
+    @property
+    def agreed_percent(self) -> int:
+        """The share confirmed, in whole per cent."""
+        return round(100 * self.confirmed / (self.confirmed + self.changed))
+
+
+def agreement(screened: list[Decision]) -> tuple[str, list[Agreement]]:
+    """Per month and per rule, proposals confirmed and changed by people (a chart per rule).
+
+    A proposal made by several rules counts once under each: a council reviews each rule of its
+    threshold document by how often people overrule what it proposes.
+    """
+    tally: dict[tuple[str, str], Counter[bool]] = defaultdict(Counter)
+    for decision in screened:
+        if decision.proposal is None or decision.agreed is None:
+            continue
+        month = f"{decision.decided_at:%Y-%m}"
+        for rule in decision.proposal.rules:
+            tally[month, rule][decision.agreed] += 1
+    rows = [
+        Agreement(month, rule, counts[True], counts[False])
+        for (month, rule), counts in sorted(tally.items(), reverse=True)
+    ]
+    by_rule: dict[str, Counter[bool]] = defaultdict(Counter)
+    for row in rows:
+        by_rule[row.rule][True] += row.confirmed
+        by_rule[row.rule][False] += row.changed
+    chart = pygal.HorizontalStackedBar(
+        style=STYLE,
+        height=max(240, 60 + 28 * len(by_rule)),
+        title="People's screening decisions, by the rule behind the proposal",
+        legend_at_bottom=True,
+    )
+    rules = sorted(by_rule)
+    chart.x_labels = rules
+    chart.add("confirmed", [by_rule[r][True] for r in rules])
+    chart.add("changed", [by_rule[r][False] for r in rules])
+    return _render(chart), rows

@@ -17,6 +17,7 @@ import structlog
 from aiokafka import AIOKafkaProducer
 from pydantic import ValidationError
 from sse_starlette.sse import EventSourceResponse
+from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
@@ -47,6 +48,9 @@ from services.dashboard.view import DashboardView
 log = structlog.get_logger(__name__)
 NOT_FOR_ROLE = "Your role does not give you this page or action."
 ACTION_KINDS = {kind.value for kind in ActionKind}
+SCREEN_IDS = uuid.UUID("5c3e0a6f-8b1d-4f2a-9e7c-2d4b6a8c0e13")
+SCREENED_AT_ONCE = 200  # as many as the page shows
+AGREEMENT_WINDOW = timedelta(days=365)  # the agreement figures: a year, month by month
 # The charts look at the last 90 days' cases, and at the queues over the last 14 days.
 CHART_WINDOW = timedelta(days=90)
 MAX_NOTE_CHARS = 2000  # a manager action's reason
@@ -225,9 +229,11 @@ class Dashboard:
         )
         if manager.role == "edt":  # the emergency duty team sees its own queue only
             return {"la": la, "now": now, "queues": [emergency]}
+        waiting, overdue = self.view.reader.screening_counts(la, now)
         return {
             "la": la,
             "now": now,
+            "screening": {"waiting": waiting, "overdue": overdue},
             "queues": [
                 emergency,
                 (
@@ -338,15 +344,109 @@ class Dashboard:
                 case=case,
                 status_code=400,
             )
+        await self._send(action)
+        return RedirectResponse(f"/cases/{case.case_id}?sent={kind.value}", status_code=303)
+
+    async def screening(self, request: Request) -> Response:
+        """The council's proposals waiting for a person: confirm, change, or confirm several."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        la = self._la(request, manager)
+        now = datetime.now(UTC)
+        return self._page(
+            request,
+            "screening.html",
+            manager,
+            la=la,
+            now=now,
+            screening=self.view.screening(la, now),
+            sent=request.query_params.get("sent"),
+            outcomes=[o.value for o in Outcome],
+            levels=[level.value for level in Level],
+        )
+
+    async def screen(self, request: Request) -> Response:
+        """Send a screening decision for each proposal chosen, each its own action."""
+        manager = self._manager(request)
+        if manager is None:
+            return RedirectResponse("/login", status_code=303)
+        form = await request.form(**FORM_LIMITS)
+        la = self._la(request, manager)
+        refused = self._screen_refusal(request, manager, form)
+        if refused is not None:
+            return refused
+        reason = str(form.get("reason", "")).strip()
+        chosen = (
+            [str(form["change"])]
+            if form.get("change")
+            else [str(form["confirm"])]
+            if form.get("confirm")
+            else [str(v) for v in form.getlist("case_id")]
+        )
+        now = datetime.now(UTC)
+        sent = 0
+        for case_id in dict.fromkeys(chosen[:SCREENED_AT_ONCE]):
+            case = self.view.reader.case(case_id)
+            if case is None or case.proposal is None or not manager.may_open(case):
+                continue  # decided meanwhile, or not theirs: nothing to send
+            try:
+                action = ManagerAction(
+                    # the same person sending the same version twice: applied once
+                    action_id=uuid.uuid5(
+                        SCREEN_IDS, f"{case_id}/{case.version}/{manager.username}"
+                    ).hex,
+                    kind=ActionKind.SCREEN,
+                    case_id=case_id,
+                    local_authority=case.local_authority,
+                    actor=manager.username,
+                    reason=reason,
+                    level=Level(int(str(form["level"]))) if form.get("level") else None,
+                    outcome=Outcome(str(form["outcome"])) if form.get("outcome") else None,
+                    submitted_at=now,
+                )
+            except (ValueError, ValidationError):
+                return self._page(
+                    request,
+                    "refused.html",
+                    manager,
+                    why="The screening decision is incomplete.",
+                    status_code=400,
+                )
+            await self._send(action)
+            sent += 1
+        log.info("screening decisions sent", actor=manager.username, count=sent)
+        return RedirectResponse(f"/screening?la={la}&sent={sent}", status_code=303)
+
+    def _screen_refusal(
+        self, request: Request, manager: Manager, form: FormData
+    ) -> Response | None:
+        """Why a screening form is refused before anything is sent (None: it is not)."""
+        why, status = "", 400
+        if not csrf_ok(request.session.get("csrf"), form.get("csrf_token")):
+            why, status = "The form's security token is missing or wrong.", 403
+        elif not manager.may_do(ActionKind.SCREEN):
+            why, status = NOT_FOR_ROLE, 403
+        elif form.get("change") and not str(form.get("reason", "")).strip():
+            why = "Say why you change the policy's proposal: a reason is required."
+        elif not (form.get("change") or form.get("confirm") or form.getlist("case_id")):
+            why = "Select at least one proposal to confirm."
+        if not why:
+            return None
+        return self._page(request, "refused.html", manager, why=why, status_code=status)
+
+    async def _send(self, action: ManagerAction) -> None:
+        """Publish one manager action to ``triage.actions``, keyed by its council."""
         assert self.producer is not None  # noqa: S101 - set for the app's lifetime
         await self.producer.send_and_wait(
             self.topics.actions,
             action.model_dump_json().encode(),
-            key=case.local_authority.encode(),
+            key=action.local_authority.encode(),
         )
-        log.info("action sent", actor=manager.username, kind=kind.value, action_id=action.action_id)
-        metrics.ACTIONS.labels(kind.value).inc()
-        return RedirectResponse(f"/cases/{case.case_id}?sent={kind.value}", status_code=303)
+        log.info(
+            "action sent", actor=action.actor, kind=action.kind.value, action_id=action.action_id
+        )
+        metrics.ACTIONS.labels(action.kind.value).inc()
 
     async def performance(self, request: Request) -> Response:
         """Charts for one local authority."""
@@ -360,6 +460,8 @@ class Dashboard:
         moments = [now - DEPTH_STEP * n for n in range(DEPTH_POINTS - 1, -1, -1)]
         on_time_svg, on_time = charts.decisions_on_time(cases, decisions, now)
         found_svg, found = charts.duplicates_and_links(decisions)
+        screened = self.view.reader.screening_decisions(la, now - AGREEMENT_WINDOW)
+        agreement_svg, agreement = charts.agreement(screened)
         return self._page(
             request,
             "performance.html",
@@ -372,6 +474,8 @@ class Dashboard:
             depth_svg=charts.queue_depth(self.view.reader.queue_depth(la, moments)),
             found_svg=found_svg,
             found=found,
+            agreement_svg=agreement_svg,
+            agreement=agreement,
             today=now.astimezone(UK_TIME).date().isoformat(),
             year_ago=(now.astimezone(UK_TIME).date() - timedelta(days=365)).isoformat(),
         )

@@ -17,7 +17,7 @@ from domain.cases import RAG_ORDER
 from domain.policies import PolicyBook
 from schemas.referral import Referral
 from schemas.status import Outcome, StatusUpdate
-from schemas.triage import Case, CaseState, Decision
+from schemas.triage import Case, CaseState, ContactRecord, Decision, Proposal
 
 
 class Reader(Protocol):
@@ -31,6 +31,18 @@ class Reader(Protocol):
 
     def emergency_duty_cases(self, la: str) -> list[Case]:
         """The cases with the emergency duty team now."""
+        ...
+
+    def screening_cases(self, la: str | None, most: int) -> tuple[list[Case], int]:
+        """The most urgent proposals waiting for a person, and how many there are."""
+        ...
+
+    def screening_counts(self, la: str, now: datetime) -> tuple[int, int]:
+        """How many proposals wait for a person, and how many of them are overdue."""
+        ...
+
+    def screening_decisions(self, la: str, since: datetime) -> list[Decision]:
+        """The screening decisions since ``since``."""
         ...
 
     def case(self, case_id: str) -> Case | None:
@@ -85,6 +97,26 @@ class Queue:
     total: int
 
 
+@dataclass(frozen=True, slots=True)
+class ScreeningRow:
+    """One proposal as the screening page shows it: what the policy proposes, and why."""
+
+    case: Case
+    proposal: Proposal
+    hours_left: float
+    overdue: bool
+    waiting: list[ContactRecord]  # the contacts this decision is about
+
+
+@dataclass(frozen=True, slots=True)
+class Screening:
+    """The proposals waiting for a person: the most urgent, how many, how many overdue."""
+
+    rows: list[ScreeningRow]
+    total: int
+    overdue: int
+
+
 SHOWN = 200  # a duty manager works from the top; search finds the rest
 
 
@@ -103,6 +135,26 @@ class DashboardView:
         """
         cases, total = self.reader.live_cases(la, outcome, now, SHOWN)
         return self._rows(cases, total, now)
+
+    def screening(self, la: str, now: datetime) -> Screening:
+        """The council's proposals waiting for a person: red first, then by due time."""
+        cases, _ = self.reader.screening_cases(la, SHOWN)
+        rows = []
+        for case in cases:
+            proposal = case.proposal
+            if proposal is None:  # screened since the query: gone from the queue
+                continue
+            policy = self.policies.for_la(case.local_authority)
+            rows.append(
+                ScreeningRow(
+                    case=case,
+                    proposal=proposal,
+                    hours_left=policy.hours_left(proposal.level, proposal.due, now),
+                    overdue=proposal.due <= now,
+                    waiting=[c for c in case.contacts if c.contact_id in proposal.contact_ids],
+                )
+            )
+        return Screening(rows, *self.reader.screening_counts(la, now))
 
     def emergency_duty(self, la: str, now: datetime) -> Queue:
         """Red cases received out of office hours that the emergency duty team has now."""

@@ -79,6 +79,8 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
         "opened_at": case.opened_at,
         "updated_at": case.updated_at,
         "archived": archived,
+        "held": case.held,
+        "screening_due": case.proposal.due if case.proposal is not None else None,
         "document": case.model_dump_json(),
     }
     for check in case.checks:
@@ -184,6 +186,8 @@ def add_decision(rows: Rows, decision: Decision) -> None:
         "checks_outstanding": json.dumps(decision.checks_outstanding)
         if decision.checks_outstanding
         else None,
+        "proposal": decision.proposal.model_dump_json() if decision.proposal else None,
+        "agreed": decision.agreed,
     }
 
 

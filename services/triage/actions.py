@@ -1,4 +1,4 @@
-"""Duty managers' actions: allocate, override, close, confirm or reject a match, hand over.
+"""Duty managers' actions: screen, allocate, override, close, confirm or reject a match, hand over.
 
 "Handed to the day team" is the emergency duty team's note (EDT's managers act like any
 other). Each is checked, applied to the case, recorded in the audit trail with who did it and why,
@@ -9,6 +9,8 @@ be applied is recorded as refused, with the reason: nothing a manager does is lo
 from __future__ import annotations
 
 from domain.cases import is_live, needs_reason
+from domain.policy import Policy
+from schemas.codes import ConsentStatus
 from schemas.status import Outcome, Status
 from schemas.triage import (
     MAX_CHECKS_PER_CASE,
@@ -19,6 +21,7 @@ from schemas.triage import (
     Decision,
     DecisionKind,
     ManagerAction,
+    Proposal,
 )
 from services.triage.engine import Effects, TriageEngine, _id
 
@@ -33,14 +36,16 @@ class ActionRefusedError(ValueError):
 def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) -> Effects:
     """Apply one manager action to the engine's cases."""
     case = engine.cases.get(action.case_id)
+    if case is not None and action.action_id in case.recent_action_ids:
+        return Effects()  # the same action sent twice: applied once
     try:
         _check_held(engine, action, case)
         _check(action, case)
+        if action.kind is ActionKind.SCREEN and case is not None:
+            _check_screening(action, case, engine.policy(case.local_authority))
     except ActionRefusedError as refused:
         return _refuse(action, str(refused))
     assert case is not None  # noqa: S101 - _check refuses unknown cases
-    if action.action_id in case.recent_action_ids:
-        return Effects()  # the same action sent twice: applied once
     recorded = case.model_copy(
         update={
             "recent_action_ids": [*case.recent_action_ids, action.action_id][-RECENT_ACTIONS_KEPT:]
@@ -54,6 +59,7 @@ def apply_action(engine: TriageEngine, action: ManagerAction, partition: int) ->
         ActionKind.REJECT_MATCH: _reject_match,
         ActionKind.HAND_TO_DAY_TEAM: _hand_to_day_team,
         ActionKind.ASK_CHECKS: _ask_checks,
+        ActionKind.SCREEN: _screen,
     }
     return handlers[action.kind](engine, recorded, action, partition)
 
@@ -90,10 +96,10 @@ def _check(action: ManagerAction, case: Case | None) -> None:
         raise ActionRefusedError(f"the case was merged into {case.merged_into}")
     if needs_reason(action.kind) and not action.reason.strip():
         raise ActionRefusedError("a reason is required")
-    if action.kind is ActionKind.ALLOCATE and not (action.worker or "").strip():
-        raise ActionRefusedError("say who the case is allocated to")
     if action.kind in LIVE_ONLY and not is_live(case):
         raise ActionRefusedError("the case is closed")
+    if action.kind is ActionKind.ALLOCATE:
+        _check_allocation(action, case)
     if action.kind is ActionKind.HAND_TO_DAY_TEAM and not case.with_emergency_duty:
         raise ActionRefusedError("the case is not with the emergency duty team")
     if action.kind is ActionKind.OVERRIDE and action.outcome is None and action.level is None:
@@ -102,6 +108,52 @@ def _check(action: ManagerAction, case: Case | None) -> None:
         pending = {m.case_id for m in case.possible_matches if m.status == "pending"}
         if action.match_case_id not in pending:
             raise ActionRefusedError("that case is not a possible match awaiting a decision")
+
+
+def _check_allocation(action: ManagerAction, case: Case) -> None:
+    """An allocation names a worker, of a case a person has placed on a team's queue."""
+    if not (action.worker or "").strip():
+        raise ActionRefusedError("say who the case is allocated to")
+    if case.held:
+        raise ActionRefusedError(
+            "the case waits for its screening decision: decide where it goes first"
+        )
+
+
+def _check_screening(action: ManagerAction, case: Case, policy: Policy) -> None:
+    """A screening decision needs a proposal to decide, and a reason to change it."""
+    proposal = case.proposal
+    if proposal is None:
+        raise ActionRefusedError("nothing on this case waits for a screening decision")
+    if _changes(action, proposal) and not action.reason.strip():
+        raise ActionRefusedError("say why you change the policy's proposal")
+    outcome = _screened_outcome(action, proposal, policy)
+    refused = any(
+        c.consent is ConsentStatus.REFUSED
+        for c in case.contacts
+        if c.contact_id in proposal.contact_ids
+    )
+    if outcome is Outcome.EARLY_HELP and refused and not action.reason.strip():
+        raise ActionRefusedError(
+            "early help is voluntary and the family refused consent: say why early help is "
+            "still offered, or give information and advice instead"
+        )
+
+
+def _changes(action: ManagerAction, proposal: Proposal) -> bool:
+    """Whether a screening decision changes the proposal's level or outcome."""
+    return (action.level is not None and action.level != proposal.level) or (
+        action.outcome is not None and action.outcome != proposal.outcome
+    )
+
+
+def _screened_outcome(action: ManagerAction, proposal: Proposal, policy: Policy) -> Outcome:
+    """The outcome a screening decision leads to (a level alone: that level's outcome)."""
+    if action.outcome is not None:
+        return action.outcome
+    if action.level is None or action.level == proposal.level:
+        return proposal.outcome
+    return policy.level(action.level).outcome
 
 
 def _refuse(action: ManagerAction, why: str) -> Effects:
@@ -192,7 +244,9 @@ def _override(engine: TriageEngine, case: Case, action: ManagerAction, partition
             "override_at": action.submitted_at,
         }
     )
-    after = engine.reassess(overridden, action.submitted_at, fx, partition, reopen=True)
+    after = engine.reassess(
+        overridden, action.submitted_at, fx, partition, reopen=True, person=action.actor
+    )
     fx.decisions.append(
         _record(
             engine,
@@ -265,7 +319,9 @@ def _confirm_match(
             "closed_reason": None if revived else target.closed_reason,
         }
     )
-    after = engine.reassess(combined, action.submitted_at, fx, partition)
+    # the merged case's contacts still waiting for a person wait on the combined case
+    waiting = tuple(case.proposal.contact_ids) if case.proposal is not None else ()
+    after = engine.reassess(combined, action.submitted_at, fx, partition, contact_ids=waiting)
     matches = [
         m.model_copy(update={"status": "confirmed"}) if m.case_id == target.case_id else m
         for m in case.possible_matches
@@ -293,14 +349,12 @@ def _confirm_match(
             reason=f"same child as case {case.case_id}, merged into it: {action.reason}",
         )
     )
-    for contact in case.contacts:
-        fx.statuses.append(engine.status_event(contact, Status.LINKED, after, action.submitted_at))
+    if not after.held:  # the outcome only proposed: nothing to tell until a person decides
+        for contact in case.contacts:
+            fx.statuses.append(
+                engine.status_event(contact, Status.LINKED, after, action.submitted_at)
+            )
     engine.announce_outcome_change(target, after, action.submitted_at, fx, skip=None)
-    if (
-        after.outcome in (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
-        and after.outcome != case.outcome
-    ):
-        pass  # the queue item, if any, came from _reassess
     return fx
 
 
@@ -349,3 +403,52 @@ def _hand_to_day_team(
         status=None,  # nothing a referrer sees changes
         reason=action.reason,
     )
+
+
+def _screen(engine: TriageEngine, case: Case, action: ManagerAction, partition: int) -> Effects:
+    """A person's screening decision: confirm the policy's proposal, or change it with a reason.
+
+    One transaction: the case's state, its queue items, the decision (the proposal, who
+    decided, whether they agreed, why) and what each referrer is told.
+    """
+    proposal = case.proposal
+    assert proposal is not None  # noqa: S101 - _check_screening refuses a case without one
+    changes = _changes(action, proposal)
+    decided = case
+    if changes:  # as an override: it stands until a later contact raises the case further
+        decided = case.model_copy(
+            update={
+                "override_level": action.level or proposal.level,
+                "override_outcome": action.outcome,
+                "override_at": action.submitted_at,
+            }
+        )
+    fx = Effects()
+    after = engine.reassess(
+        decided, action.submitted_at, fx, partition, person=action.actor, screens=True
+    )
+    what = f"level {proposal.level.value}, {proposal.outcome.value}"
+    rules = ", ".join(proposal.rules)
+    note = f": {action.reason.strip()}" if action.reason.strip() else ""
+    reason = (
+        f"changed the policy's proposal ({what}; {rules}) to level {after.level.value}, "
+        f"{after.outcome.value}{note}"
+        if changes
+        else f"confirmed the policy's proposal ({what}; {rules}){note}"
+    )
+    fx.decisions.append(
+        engine.decision(
+            after,
+            DecisionKind.SCREENED,
+            action.submitted_at,
+            action_id=action.action_id,
+            before=case,
+            decided_by=action.actor,
+            reason=reason,
+            checks_outstanding=[c.organisation_id for c in case.checks if c.is_open],
+            proposal=proposal,
+            agreed=not changes,
+        )
+    )
+    engine.announce_outcome_change(case, after, action.submitted_at, fx)
+    return fx

@@ -64,6 +64,7 @@ def contact_record(
         outcome=decision.outcome,
         rules=list(decision.rules),
         child=child_identity(referral.child),
+        consent=referral.consent.status,
     )
 
 

@@ -63,6 +63,52 @@ class EngineClock(EngineCore):
             ]
         return fx
 
+    def screening_overdue(self, now: datetime) -> Effects:
+        """Flag proposals nobody has screened by their due time, once each.
+
+        Duty managers see a ``screening-overdue`` decision (the dashboard and the metrics count
+        them); the case's own overdue flag tells its referrers.
+        """
+        fx = Effects()
+        due = [
+            case_id
+            for case_id, brief in self.cases.briefs.items()
+            if brief.screening_due is not None
+            and not brief.screening_flagged
+            and not brief.merged
+            and brief.screening_due <= now
+        ]
+        for case_id in due:
+            case = self.cases[case_id]
+            proposal = case.proposal
+            assert proposal is not None  # noqa: S101 - the brief says one waits
+            flagged = proposal.model_copy(update={"overdue_since": now})
+            self.save(
+                case.model_copy(update={"proposal": flagged}),
+                now,
+                fx,
+                self.partition_of(case_id),
+            )
+            fx.decisions.append(
+                Decision(
+                    decision_id=_id("d", case.case_id, "screening-overdue", proposal.due),
+                    case_id=case.case_id,
+                    local_authority=case.local_authority,
+                    kind=DecisionKind.SCREENING_OVERDUE,
+                    decided_by="clock",
+                    decided_at=now,
+                    to_level=case.level,
+                    to_outcome=case.outcome,
+                    rules=list(proposal.rules),
+                    proposal=proposal,
+                    reason=(
+                        f"screening was due at {proposal.due.isoformat()}; nobody has decided "
+                        "the policy's proposal"
+                    ),
+                )
+            )
+        return fx
+
     def chase_checks(self, now: datetime) -> Effects:
         """Remind partners at three quarters of a check's time; mark checks overdue at its due."""
         fx = Effects()

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from domain.cases import QUEUES, is_live
+from domain.cases import QUEUES, is_live, is_queued
 from domain.policies import PolicyBook
 from domain.policy import Policy
 from schemas.checks import CheckReceipt
@@ -30,12 +30,13 @@ from schemas.triage import (
     ContactRecord,
     Decision,
     DecisionKind,
+    Proposal,
     QueueItem,
     QueueReason,
     Rag,
 )
 from services.triage import checks
-from services.triage.assessment import assess
+from services.triage.assessment import Assessment, assess
 from services.triage.checks import CheckChanges, CheckPartners
 from services.triage.matching import IdentityMatch
 from services.triage.working_set import Brief, WorkingSet
@@ -87,6 +88,15 @@ class _Matches:
     same_any: list[Case]
     possible: list[tuple[Case, IdentityMatch]]
     differences: dict[str, tuple[str, ...]]  # by case: what the new contact records otherwise
+
+
+def _state_after(case: Case, outcome: Outcome, *, by_person: bool, reopens: bool) -> CaseState:
+    """A case's state after a reassessment: only a person closes; a raise or a person reopens."""
+    if by_person and outcome is Outcome.NO_FURTHER_ACTION and is_live(case):
+        return CaseState.CLOSED
+    if case.state is CaseState.CLOSED and (reopens or (by_person and outcome in QUEUES)):
+        return CaseState.OPEN
+    return case.state
 
 
 def _id(prefix: str, *parts: object) -> str:
@@ -215,53 +225,118 @@ class EngineCore:
         *,
         opening: bool = False,
         reopen: bool = False,
+        contact_ids: tuple[str, ...] = (),
+        person: str | None = None,
+        screens: bool = False,
     ) -> Case:
-        """Apply the policy to the case's contacts, move it between queues, save it."""
+        """Apply the policy to the case's contacts, move it between queues, save it.
+
+        The policy *proposes* (DOMAIN B "Who decides"): new contacts (``contact_ids``) put the
+        case on the screening queue with the policy's proposal, for a person to decide. The
+        machine may raise, never lower or close: a proposal of enquiry and assessment acts at
+        once; one of early help or no further action only waits (a new case *held* until a
+        person decides). A ``person``'s decision (an override, a screening decision that
+        ``screens``) acts whatever it is: no further action closes the case.
+        """
         policy = self.policy(case.local_authority)
         assessment = assess(case, policy)
-        changed = opening or (assessment.level, assessment.outcome) != (case.level, case.outcome)
-        raised = assessment.level > case.level
-        state = case.state
-        if assessment.outcome is Outcome.NO_FURTHER_ACTION and is_live(case):
-            state = CaseState.CLOSED
-        elif reopen and raised and state is CaseState.CLOSED:
-            state = CaseState.OPEN
-        update: dict[str, object] = {
-            "level": assessment.level,
-            "outcome": assessment.outcome,
-            "rag": assessment.rag,
-            "rules": assessment.rules,
-            "strategy_discussion": assessment.strategy_discussion,
-            "policy_version": policy.version,
-            "state": state,
-        }
+        proposal = self._proposal(case, assessment, at, contact_ids)
+        held_before = case.held and not opening
+        raises = assessment.outcome is Outcome.ENQUIRY_ASSESSMENT and (
+            case.outcome is not Outcome.ENQUIRY_ASSESSMENT or assessment.level > case.level
+        )
+        takes = opening or person is not None or held_before or raises
+        level, outcome = (
+            (assessment.level, assessment.outcome) if takes else (case.level, case.outcome)
+        )
+        changed = opening or (level, outcome) != (case.level, case.outcome)
+        state = _state_after(case, outcome, by_person=person is not None, reopens=reopen and raises)
+        update: dict[str, object] = {"state": state, "proposal": None if screens else proposal}
+        if takes:
+            update |= {
+                "level": assessment.level,
+                "outcome": assessment.outcome,
+                "rag": assessment.rag,
+                "rules": assessment.rules,
+                "strategy_discussion": assessment.strategy_discussion,
+                "policy_version": policy.version,
+            }
+        if person is not None:
+            update |= {"screened_outcome": outcome, "screened_by": person, "screened_at": at}
         if state is CaseState.CLOSED and case.state is not CaseState.CLOSED:
             update["closed_reason"] = "no further action: advice and signposting"
+        elif state is not CaseState.CLOSED:
+            update["closed_reason"] = None
         if changed:
-            update["decision_due"] = policy.decision_due(assessment.level, at)
+            update["decision_due"] = policy.decision_due(level, at)
             update["overdue_since"] = None
         to_emergency_duty = (
-            state is CaseState.OPEN
+            takes
+            and state is CaseState.OPEN
             and assessment.rag is Rag.RED
-            and (opening or raised or case.state is CaseState.CLOSED)
+            and (opening or raises or case.state is CaseState.CLOSED)
             and not case.with_emergency_duty
             and policy.emergency_duty(assessment.level, at)
         )
         if to_emergency_duty:  # red does not wait for the office to open
             update |= {"emergency_duty_since": at, "handed_to_day_team_at": None}
         saved = self.save(case.model_copy(update=update), at, fx, partition)
-        was_queued = not opening and is_live(case) and case.outcome in QUEUES
-        now_queued = state is not CaseState.CLOSED and assessment.outcome in QUEUES
-        reason: QueueReason = (
-            "opened" if opening else "reopened" if case.state is CaseState.CLOSED else "moved"
-        )
-        if now_queued and (opening or not was_queued or assessment.outcome != case.outcome):
-            fx.queue_items.append(QueueItem(queue=assessment.outcome, reason=reason, case=saved))
+        self._queue(case, saved, fx, opening=opening or held_before)
         if to_emergency_duty:
             fx.queue_items.append(
-                QueueItem(queue=assessment.outcome, reason=reason, case=saved, emergency_duty=True)
+                QueueItem(queue=saved.outcome, reason="opened", case=saved, emergency_duty=True)
+            )
+        if contact_ids and saved.proposal is not None:
+            fx.queue_items.append(
+                QueueItem(
+                    queue=saved.proposal.outcome, reason="proposed", case=saved, screening=True
+                )
             )
         return saved
+
+    def _proposal(
+        self, case: Case, assessment: Assessment, at: datetime, contact_ids: tuple[str, ...]
+    ) -> Proposal | None:
+        """The policy's proposal for ``case``, with new contacts; the pending one without."""
+        pending = case.proposal
+        if not contact_ids:
+            return pending
+        policy = self.policy(case.local_authority)
+        due = policy.decision_due(assessment.level, at)
+        if pending is not None and pending.due <= due:  # a new contact never gives more time
+            due = pending.due
+        waiting = list(pending.contact_ids) if pending is not None else []
+        return Proposal(
+            level=assessment.level,
+            outcome=assessment.outcome,
+            rag=assessment.rag,
+            rules=assessment.rules,
+            policy_version=policy.version,
+            proposed_at=at,
+            due=due,
+            contact_ids=list(dict.fromkeys([*waiting, *contact_ids])),
+            overdue_since=pending.overdue_since
+            if pending is not None and pending.due == due
+            else None,
+        )
+
+    @staticmethod
+    def _queue(before: Case, after: Case, fx: Effects, *, opening: bool) -> None:
+        """The team queues' items for a case that arrived on, moved between or left them."""
+        was_queued = not opening and is_queued(before)
+        now_queued = is_queued(after)
+        moved = before.outcome != after.outcome
+        if now_queued and (not was_queued or moved):
+            reason: QueueReason = (
+                "opened"
+                if opening or before.held
+                else "reopened"
+                if before.state is CaseState.CLOSED
+                else "moved"
+            )
+            fx.queue_items.append(QueueItem(queue=after.outcome, reason=reason, case=after))
+        if was_queued and (not now_queued or moved):
+            fx.queue_items.append(QueueItem(queue=before.outcome, reason="withdrawn", case=after))
 
     def announce_outcome_change(
         self,
@@ -271,10 +346,19 @@ class EngineCore:
         fx: Effects,
         skip: str | None = None,
     ) -> None:
-        """Tell every referrer on the case (but ``skip``) that its outcome or state changed."""
-        if before.outcome == after.outcome and before.state == after.state:
+        """Tell every referrer on the case (but ``skip``) that its outcome or state changed.
+
+        Nobody is told an outcome the policy only proposed (a held case): when a person decides
+        it, or the machine raises it to enquiry and assessment, they hear it for the first time.
+        """
+        if after.held:
             return
-        status = Status.CLOSED if after.state is CaseState.CLOSED else Status.OUTCOME_CHANGED
+        if before.held:
+            status = Status.TRIAGED
+        elif before.outcome == after.outcome and before.state == after.state:
+            return
+        else:
+            status = Status.CLOSED if after.state is CaseState.CLOSED else Status.OUTCOME_CHANGED
         for contact in after.contacts:
             if contact.contact_id != skip:
                 fx.statuses.append(self.status_event(contact, status, after, at))
@@ -288,7 +372,7 @@ class EngineCore:
             referral_id=contact.referral_id,
             organisation_id=contact.organisation_id,
             status=status,
-            outcome=case.outcome,
+            outcome=None if case.held else case.outcome,  # a proposal is told to nobody
             decision_due=case.decision_due if is_live(case) else None,
             occurred_at=at,
             emergency_duty=case.with_emergency_duty,
@@ -307,6 +391,8 @@ class EngineCore:
         before: Case | None = None,
         decided_by: str | None = None,
         checks_outstanding: list[str] | None = None,
+        proposal: Proposal | None = None,
+        agreed: bool | None = None,
     ) -> Decision:
         """An audit-trail entry for ``case``, decided by the policy or by a manager.
 
@@ -333,4 +419,6 @@ class EngineCore:
             policy_version=version if decided_by is None else None,
             reason=reason,
             checks_outstanding=checks_outstanding or [],
+            proposal=proposal,
+            agreed=agreed,
         )

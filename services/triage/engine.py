@@ -164,6 +164,7 @@ class TriageEngine(EngineClock, CheckAnswers):
             fx,
             partition,
             reopen=True,
+            contact_ids=(amended.contact_id,),
         )
         fx.decisions.append(
             self.decision(
@@ -196,7 +197,9 @@ class TriageEngine(EngineClock, CheckAnswers):
         # An equal NHS number links whatever else differs; the duty manager sees what does.
         noted = f"; check the record: {', '.join(differs)}" if differs else ""
         with_contact = case.model_copy(update={"contacts": [*case.contacts, contact]})
-        updated = self.reassess(with_contact, contact.received_at, fx, partition)
+        updated = self.reassess(
+            with_contact, contact.received_at, fx, partition, contact_ids=(contact.contact_id,)
+        )
         fx.decisions.append(
             self.decision(
                 updated,
@@ -208,7 +211,10 @@ class TriageEngine(EngineClock, CheckAnswers):
                 reason="a contact about a child with an open case is linked to it" + noted,
             )
         )
-        fx.statuses.append(self.status_event(contact, Status.LINKED, updated, contact.received_at))
+        if not updated.held:  # the outcome only proposed: nothing to tell until a person decides
+            fx.statuses.append(
+                self.status_event(contact, Status.LINKED, updated, contact.received_at)
+            )
         self.announce_outcome_change(
             case, updated, contact.received_at, fx, skip=contact.contact_id
         )
@@ -250,7 +256,10 @@ class TriageEngine(EngineClock, CheckAnswers):
                 for case, match in matches.possible[:MAX_POSSIBLE_MATCHES]
             ],
         )
-        case = self.reassess(draft, at, fx, partition, opening=True)
+        case = self.reassess(
+            draft, at, fx, partition, opening=True, contact_ids=(contact.contact_id,)
+        )
+        acts = "on the enquiry and assessment queue now; " if not case.held else ""
         fx.decisions.append(
             self.decision(
                 case,
@@ -258,8 +267,10 @@ class TriageEngine(EngineClock, CheckAnswers):
                 at,
                 contact_id=contact.contact_id,
                 origin=origin,
-                reason=f"new case at level {case.level.value}: " + ", ".join(case.rules),
+                reason=f"new case; the policy proposes level {case.level.value}, "
+                f"{case.outcome.value} ({', '.join(case.rules)}): {acts}a person decides",
             )
         )
-        fx.statuses.append(self.status_event(contact, Status.TRIAGED, case, at))
+        if not case.held:  # the outcome only proposed: nothing to tell until a person decides
+            fx.statuses.append(self.status_event(contact, Status.TRIAGED, case, at))
         return fx

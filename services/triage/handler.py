@@ -117,6 +117,10 @@ class TriageHandler(RecordHandler):
                 decisions=len(chased.decisions),
             )
         effects.extend(chased)
+        unscreened = self.engine.screening_overdue(now)
+        if unscreened.decisions:
+            log.info("screening overdue", cases=len(unscreened.decisions))
+        effects.extend(unscreened)
         retired = self.engine.retire(now)
         if retired.retired:
             log.info("cases retired", cases=len(retired.retired), held=len(self.engine.cases))
@@ -131,10 +135,16 @@ class TriageHandler(RecordHandler):
         overdue: Counter[tuple[str, str, str]] = Counter()
         checks_open: Counter[str] = Counter()
         checks_overdue: Counter[str] = Counter()
+        screening: Counter[tuple[str, str]] = Counter()
+        screening_overdue: Counter[tuple[str, str]] = Counter()
         for brief in self.engine.cases.briefs.values():
+            if brief.screening_due is not None and not brief.merged:
+                screening[brief.local_authority, brief.rag.value] += 1
+                if brief.screening_due <= now:
+                    screening_overdue[brief.local_authority, brief.rag.value] += 1
             if brief.state is CaseState.CLOSED or brief.merged:
                 continue
-            queue = brief.outcome.value
+            queue = "screening" if brief.held else brief.outcome.value
             open_cases[brief.local_authority, queue] += 1
             if brief.state is CaseState.OPEN and brief.decision_due <= now:
                 overdue[brief.local_authority, queue, brief.rag.value] += 1
@@ -146,6 +156,8 @@ class TriageHandler(RecordHandler):
             (metrics.CASES_OVERDUE, overdue),
             (metrics.CHECKS_OPEN, checks_open),
             (metrics.CHECKS_OVERDUE, checks_overdue),
+            (metrics.SCREENING_WAITING, screening),
+            (metrics.SCREENING_OVERDUE, screening_overdue),
         ):
             gauge.clear()  # a council or partner with nothing open any more shows nothing
             for labels, value in counts.items():
@@ -177,7 +189,11 @@ class TriageHandler(RecordHandler):
             ),
             *(
                 Outgoing(
-                    topics.queue_emergency_duty if item.emergency_duty else queue_topic[item.queue],
+                    topics.queue_screening
+                    if item.screening
+                    else topics.queue_emergency_duty
+                    if item.emergency_duty
+                    else queue_topic[item.queue],
                     item.model_dump_json().encode(),
                     key=item.case.local_authority.encode(),
                 )

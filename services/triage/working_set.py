@@ -40,6 +40,9 @@ class Brief:
     outcome: Outcome = Outcome.NO_FURTHER_ACTION  # for the metrics: which queue
     rag: Rag = Rag.BLUE
     open_checks: tuple[tuple[str, datetime], ...] = ()  # (partner, due) of each open check
+    screening_due: datetime | None = None  # a proposal waits for a person until then
+    screening_flagged: bool = False  # ... and its due time has passed (flagged overdue)
+    held: bool = False  # on no team's queue: its proposal of early help or NFA waits
 
     @classmethod
     def of(cls, case: Case, partition: int) -> Brief:
@@ -59,6 +62,9 @@ class Brief:
             outcome=case.outcome,
             rag=case.rag,
             open_checks=tuple((c.organisation_id, c.due) for c in case.checks if c.is_open),
+            screening_due=case.proposal.due if case.proposal is not None else None,
+            screening_flagged=case.proposal is not None and case.proposal.overdue_since is not None,
+            held=case.held,
         )
 
 

@@ -20,10 +20,11 @@ from runtime.kafka.clients import make_producer
 from runtime.records_db import tables
 from runtime.records_db.database import make_engine
 from schemas.triage import Case, CaseState, Decision, DecisionKind
+from screening import about, proposals, screen_over_kafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
-UNIVERSAL = {  # a school's universal-level worry: closed with advice at once
+UNIVERSAL = {  # a school's universal-level worry: a person closed it with advice at once
     "referral_id": "SRA-2024-1",
     "referrer": {"organisation_id": "stockton-riverside-academy", "source": "2A"},
     "concerns": [{"factor": "21"}],
@@ -67,6 +68,9 @@ async def test_a_case_closed_two_years_ago_retires_and_the_records_keep_it(
     fast_clock = {"FRONTDOOR_TRIAGE_OVERDUE_CHECK_S": "1"}
     services.start("triage", **fast_clock)
     services.start("records")
+    # a duty manager confirmed the proposal of no further action within the hour, back then
+    universal = about(await proposals(reader, kafka, count=2), "SRA-2024-1")
+    await screen_over_kafka(kafka, [universal], at=long_ago + timedelta(hours=1))
 
     (archived,) = await reader([kafka.topics.archive], count=1, timeout=90)
     final = Case.model_validate_json(archived.value)
@@ -74,7 +78,7 @@ async def test_a_case_closed_two_years_ago_retires_and_the_records_keep_it(
     assert final.retired_at is not None
     assert archived.key == final.case_id.encode()
 
-    states = await reader([kafka.topics.cases], count=3)
+    states = await reader([kafka.topics.cases], count=4)  # opened, screened, tombstone; other
     of_retired = [r for r in states if r.key == archived.key]
     assert of_retired[-1].value is None  # the tombstone, after its versions
     assert Case.model_validate_json(of_retired[-2].value).version == final.version - 1
@@ -93,11 +97,16 @@ async def test_a_case_closed_two_years_ago_retires_and_the_records_keep_it(
     # the same child again: a new case, decided as a first contact
     now = datetime.now(UTC)
     await publish(kafka, (referral(**UNIVERSAL | {"referral_id": "SRA-2026-7"}), now, 3))
-    decisions = [
-        Decision.model_validate_json(r.value)
-        for r in await reader([kafka.topics.decisions], count=4, timeout=60)
-    ]
-    again = [d for d in decisions if d.origin is not None and d.origin.offset == 3]
+    async with asyncio.timeout(60):
+        while not (
+            again := [
+                decision
+                for r in await reader([kafka.topics.decisions], count=4, timeout=60)
+                if (decision := Decision.model_validate_json(r.value)).origin is not None
+                and decision.origin.offset == 3
+            ]
+        ):
+            await asyncio.sleep(0.5)
     assert [(d.kind, d.case_id != final.case_id) for d in again] == [(DecisionKind.TRIAGED, True)]
 
     # the records keep the retired case, marked archived

@@ -45,7 +45,7 @@ from domain.policies import PolicyBook
 from domain.policy import load_policy
 from domain.school_roll import SchoolRoll
 from domain.validation import Accepted, validate_referral
-from expected import place, replay
+from expected import Place, place, replay
 from frontdoor.access.provision import secure_deployment
 from frontdoor.broker.local import LocalBroker, throwaway_broker
 from frontdoor.cli.supervisor import PIPELINE, Supervisor
@@ -61,7 +61,8 @@ from schemas.checks import ReceivedAnswer
 from schemas.encompass import AcceptedNotice, Notice, Routing
 from schemas.intake import AcceptedReferral, Rejection
 from schemas.status import Status, StatusEvent, StatusUpdate
-from schemas.triage import Case, Decision, QueueItem
+from schemas.triage import Case, Decision, DecisionKind, QueueItem
+from screening import confirm_as_they_come
 from services.intake.handler import REJECTION_HEADER
 from services.records.store import RecordsStore
 from services.triage.encompass import EncompassRelay
@@ -243,14 +244,18 @@ async def test_nothing_lost_or_doubled_when_everything_crashes(  # noqa: PLR0915
                 ),
             )
         )
+        # a duty manager screens the held proposals during the chaos too
+        screened: list[str] = []
+        screening = asyncio.create_task(confirm_as_they_come(admin, sent=screened))
         kills = await chaos(supervisor, broker, up, rng)
         await publishing
         notices_sent = await noticing
         churned = await churning
-        await asyncio.sleep(15)  # the partners' last answers in time
+        await asyncio.sleep(15)  # the partners' last answers (and screening decisions) in time
         answering.cancel()
-        await asyncio.gather(answering, return_exceptions=True)
-        totals = await verify(admin, messages, len(notices_sent))
+        screening.cancel()
+        await asyncio.gather(answering, screening, return_exceptions=True)
+        totals = await verify(admin, messages, len(notices_sent), screened)
         # the records database, its writer SIGKILLed as often as the others, equals a
         # crash-free projection of the topics, row for row
         expected, lasts = await crash_free(admin)
@@ -289,7 +294,9 @@ def scan_logs(folder: Path, secrets: set[str]) -> list[str]:
     return [line for line in lines if any(secret in line for secret in secrets)]
 
 
-async def verify(kafka: KafkaSettings, messages: list[Publication], notices: int) -> dict[str, int]:
+async def verify(
+    kafka: KafkaSettings, messages: list[Publication], notices: int, screened: list[str]
+) -> dict[str, int]:
     """Read everything back and check it; return the counts."""
     topics = kafka.topics
     inbound = [topics.inbound(org) for org in load_registry().ids]
@@ -320,7 +327,7 @@ async def verify(kafka: KafkaSettings, messages: list[Publication], notices: int
     invalid = {(r.topic, r.partition, r.offset) for r in sent if not _valid(r, kafka)}
     assert {(o.origin.topic, o.origin.partition, o.origin.offset) for o in rejected} == invalid
 
-    expected, sent_answers, received = await crash_free_pass(kafka, accepted)
+    expected, sent_answers, received = await crash_free_pass(kafka, accepted, screened)
     decisions = await read_topics(
         kafka, [topics.decisions], count=len(expected.decisions), timeout=300
     )
@@ -331,10 +338,18 @@ async def verify(kafka: KafkaSettings, messages: list[Publication], notices: int
     by_id = {d.decision_id: d for d in expected.decisions}
     assert [d for d in got if by_id.get(d.decision_id) != d] == []
     assert len(got) == len(expected.decisions)
+    screenings = applied_once(got, screened)
 
     queues = list(topics.queues)  # the emergency duty queue too: red cases out of hours
     items = await read_topics(kafka, queues, count=len(expected.queue_items), timeout=120)
-    item_key = lambda i: (i.case.case_id, i.case.version, i.queue.value, i.emergency_duty)  # noqa: E731
+    item_key = lambda i: (  # noqa: E731
+        i.case.case_id,
+        i.case.version,
+        i.queue.value,
+        i.reason,
+        i.emergency_duty,
+        i.screening,
+    )
     got_items = [QueueItem.model_validate_json(r.value) for r in items]
     assert sorted(map(item_key, got_items)) == sorted(map(item_key, expected.queue_items))
 
@@ -388,14 +403,29 @@ async def verify(kafka: KafkaSettings, messages: list[Publication], notices: int
             "status_updates": len(got_updates),
             "referrers": len({u.organisation_id for u in got_updates}),
             "rejected_told": sum(1 for u in got_updates if u.status is Status.REJECTED),
+            "screening_actions": len(screened),
+            "screened": screenings,
         }
     )
 
 
+def applied_once(got: list[Decision], screened: list[str]) -> int:
+    """Every screening action applied exactly once (one decision each, as the crash-free
+    pass's); how many screened a proposal (the rest found it decided already: refused)."""
+    sent = set(screened)
+    per_action = Counter(d.action_id for d in got if d.action_id in sent)
+    assert set(per_action) == sent
+    assert set(per_action.values()) == {1}
+    return sum(1 for d in got if d.action_id in sent and d.kind is DecisionKind.SCREENED)
+
+
 async def crash_free_pass(
-    kafka: KafkaSettings, accepted: list[Any]
+    kafka: KafkaSettings, accepted: list[Any], screened: list[str]
 ) -> tuple[Effects, list[Any], list[Any]]:
-    """The crash-free pass; the answers partners sent; those intake passed on to triage."""
+    """The crash-free pass; the answers partners sent; those intake passed on to triage.
+
+    The duty manager's screening actions (``screened``, by id) are read in their places too.
+    """
     topics = kafka.topics
     # partners' answers, read by triage beside the referrals: the crash-free pass reads each
     # partition's inputs in the order triage's decisions show it read them
@@ -406,9 +436,13 @@ async def crash_free_pass(
     received = await read_topics(
         kafka, [topics.checks_received], count=len(sent_answers), timeout=120
     )
-    inputs = {place(AcceptedReferral.model_validate_json(r.value).origin) for r in accepted}
+    actions = await read_topics(kafka, [topics.actions], count=len(screened), timeout=60)
+    inputs: set[Place] = {
+        place(AcceptedReferral.model_validate_json(r.value).origin) for r in accepted
+    }
     inputs |= {place(ReceivedAnswer.model_validate_json(r.value).origin) for r in received}
-    order: dict[tuple[str, int, int], tuple[int, int]] = {}
+    inputs |= {("action", action_id) for action_id in screened}
+    order: dict[Place, tuple[int, int]] = {}
     async with asyncio.timeout(300):
         while not inputs <= order.keys():  # every input's decision is there
             order.clear()
@@ -416,9 +450,13 @@ async def crash_free_pass(
                 kafka, [topics.decisions], count=len(inputs), timeout=300
             )
             for record in sorted(decision_records, key=lambda r: (r.partition, r.offset)):
-                if (origin := Decision.model_validate_json(record.value).origin) is not None:
-                    order.setdefault(place(origin), (record.partition, record.offset))
-    expected = replay(accepted, received, order=order)
+                decision = Decision.model_validate_json(record.value)
+                if decision.origin is not None:
+                    order.setdefault(place(decision.origin), (record.partition, record.offset))
+                elif decision.action_id is not None:
+                    key = ("action", decision.action_id)
+                    order.setdefault(key, (record.partition, record.offset))
+    expected = replay(accepted, received, order=order, action_records=actions)
     # each input partition was read in offset order
     read_order = sorted(
         accepted, key=lambda r: order[place(AcceptedReferral.model_validate_json(r.value).origin)]

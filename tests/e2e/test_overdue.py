@@ -74,12 +74,17 @@ async def test_an_undecided_case_is_flagged_overdue_and_its_referrer_told(
         d
         for d in (
             Decision.model_validate_json(r.value)
-            for r in await reader([kafka.topics.decisions], count=3, timeout=90)
+            for r in await reader([kafka.topics.decisions], count=4, timeout=90)
         )
         if d.kind is not DecisionKind.CHECKS_ASKED  # level 3: partners asked, beside the point
     ]
-    assert [d.kind for d in decisions] == [DecisionKind.TRIAGED, DecisionKind.OVERDUE]
-    assert decisions[1].decided_by == "clock"
+    # the case is overdue, and so is the person's screening decision on the policy's proposal
+    assert [d.kind for d in decisions] == [
+        DecisionKind.TRIAGED,
+        DecisionKind.OVERDUE,
+        DecisionKind.SCREENING_OVERDUE,
+    ]
+    assert decisions[1].decided_by == decisions[2].decided_by == "clock"
 
     updates = [
         StatusUpdate.model_validate_json(r.value)
@@ -95,4 +100,8 @@ async def test_an_undecided_case_is_flagged_overdue_and_its_referrer_told(
         async with asyncio.timeout(30):
             while "OVERDUE by" not in (queues := (await client.get("/queues?la=808")).text):
                 await asyncio.sleep(0.3)
+        screening = (await client.get("/screening?la=808")).text
     assert "Smith" in queues
+    assert 'data-count="overdue">1 overdue' in queues  # screening overdue, counted on the page
+    assert "OVERDUE by" in screening
+    assert "L3-DA" in screening

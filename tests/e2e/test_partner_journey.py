@@ -21,6 +21,7 @@ from runtime.health import serve_asgi
 from runtime.kafka.clients import make_producer
 from runtime.partners import load_registry
 from schemas.status import StatusUpdate
+from screening import confirm_as_they_come
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -113,6 +114,8 @@ async def test_no_update_carries_another_organisations_referral_or_any_childs_de
     publications = [stream.next() for _ in range(400)]
     for name in ("intake", "triage", "notifier"):
         services.start(name)
+    # a duty manager confirms every proposal, so every referrer hears an outcome
+    duty_manager = asyncio.create_task(confirm_as_they_come(kafka))
     producer = make_producer(kafka, client_id="test-partners")
     await producer.start()
     try:
@@ -158,6 +161,7 @@ async def test_no_update_carries_another_organisations_referral_or_any_childs_de
         for p in publications
     )
     updates = await read_topics(kafka, topics, count=expected, timeout=120)
+    duty_manager.cancel()
     for record in updates:
         org = record.topic.removeprefix(kafka.topic_prefix + "status.")
         update = StatusUpdate.model_validate_json(record.value)

@@ -112,7 +112,7 @@ async def test_prometheus_scrapes_every_service_and_counts_what_was_sent(
                     continue
             assert seen == expected
             rules = (await client.get(f"{base}/api/v1/rules")).json()["data"]["groups"]
-            assert len(rules[0]["rules"]) == 6
+            assert len(rules[0]["rules"]) == 7  # FrontDoorScreeningOverdue among them
             assert all(rule["health"] == "ok" for rule in rules[0]["rules"])
     finally:
         server.terminate()

@@ -6,6 +6,7 @@ the council already had a case.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from runtime.kafka.clients import make_producer
 from schemas.contact import contact_id_for
 from schemas.status import Status, StatusUpdate
 from schemas.triage import Decision, DecisionKind
+from screening import about, proposals, screen_over_kafka
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 
@@ -93,6 +95,20 @@ async def test_the_public_hear_the_truth_about_each_outcome_and_nothing_more(
     finally:
         await producer.stop()
 
+    # nobody is told "no further action" or "early help" before a person decides: those two
+    # wait on the screening queue, told only "received"; then a duty manager confirms them
+    waiting = await proposals(reader, kafka, count=5)
+    held = [about(waiting, "P-NFA"), about(waiting, "P-EH")]
+    assert all(case.held for case in held)
+    early = await reader([kafka.topics.status(PUBLIC)], count=6, timeout=90)
+    assert Counter(StatusUpdate.model_validate_json(r.value).referral_id for r in early) == {
+        "P-NFA": 1,
+        "P-EH": 1,
+        "P-EA": 2,
+        "P-LINK": 2,
+    }
+    screened_at = await screen_over_kafka(kafka, held, actor="sam.duty")
+
     records = await reader([kafka.topics.status(PUBLIC)], count=8, timeout=90)
     updates: dict[str, list[StatusUpdate]] = {}
     for record in records:
@@ -105,6 +121,8 @@ async def test_the_public_hear_the_truth_about_each_outcome_and_nothing_more(
         assert [u.sequence for u in told] == [1, 2]
         assert all(u.outcome is None and u.decision_due is None for u in told)
         assert told[0].contact_id == contact_id_for(PUBLIC, referral_id)
+    for decided in ("P-NFA", "P-EH"):
+        assert updates[decided][1].occurred_at >= screened_at  # told once a person decided
     assert "not taking further action" in updates["P-NFA"][1].message
     assert "acting on it" not in updates["P-NFA"][1].message
     for acted_on in ("P-EH", "P-EA", "P-LINK"):

@@ -96,7 +96,14 @@ async def test_triage_killed_mid_stream_loses_and_doubles_nothing(topics_ready, 
     assert not differ, f"{len(differ)} decisions differ from a crash-free run; first: {differ[0]}"
     assert len(got_decisions) == len(expected.decisions)
     got_items = [QueueItem.model_validate_json(r.value) for r in items]
-    key = lambda item: (item.case.case_id, item.case.version, item.queue.value, item.emergency_duty)  # noqa: E731
+    key = lambda item: (  # noqa: E731
+        item.case.case_id,
+        item.case.version,
+        item.queue.value,
+        item.reason,  # a case moving between queues: arrived on one, withdrawn from the other
+        item.emergency_duty,
+        item.screening,  # each proposal is on the screening queue as well
+    )
     assert sorted(map(key, got_items)) == sorted(map(key, expected.queue_items))
     assert len(set(map(key, got_items))) == len(got_items)  # no queue item twice
     triage_events = [

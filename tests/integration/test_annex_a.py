@@ -1,6 +1,7 @@
 """Annex A from a small known history, every cell checked, on SQLite and PostgreSQL.
 
-List 3 counts referrals as the census does (DOMAIN.md): a contact linked to a case already
+List 3 counts referrals as the census does (DOMAIN.md), from a person's screening decision,
+never from the policy's proposal (DOMAIN B "Who decides"): a contact linked to a case already
 with the enquiry and assessment team is List 1 only; one moving a case there is a referral;
 "Referral NFA" only for a case closed without being allocated.
 """
@@ -19,7 +20,7 @@ from typer.testing import CliRunner
 from domain.annex_a import LIST_1_COLUMNS, LIST_3_COLUMNS, list_1, list_3
 from domain.policies import PolicyBook
 from domain.policy import load_policy
-from factories import accepted, referral
+from factories import accepted, referral, screen
 from fakes import FakeRecord
 from frontdoor.cli.main import app
 from runtime.records_db.database import make_engine, upgrade
@@ -40,8 +41,11 @@ def at(day: str) -> datetime:
     return datetime.fromisoformat(day).replace(hour=10, tzinfo=UTC)
 
 
-def history() -> Effects:
-    """Four children of Stockton (808), their contacts and a duty manager's actions."""
+def history(*, screened: bool = True) -> Effects:
+    """Six children of Stockton (808), their contacts and a duty manager's actions.
+
+    ``screened``: a duty manager confirms each proposal within the hour (else nobody decides).
+    """
     engine = TriageEngine(PolicyBook.single(load_policy()))
     fx = Effects()
     ayo = {**referral()["child"], "given_name": "Ayo", "ethnicity": "BAFR"}  # born 02/04/2018, M
@@ -116,7 +120,11 @@ def history() -> Effects:
     ]
     for offset, (day, document) in enumerate(sent):
         document["submitted_at"] = (at(day) - timedelta(minutes=5)).isoformat()
-        fx.extend(engine.on_referral(accepted(document, at=at(day), offset=offset), 0))
+        opened = engine.on_referral(accepted(document, at=at(day), offset=offset), 0)
+        fx.extend(opened)
+        case = opened.cases[-1][0]
+        if screened and case.proposal is not None:
+            fx.extend(screen(engine, case.case_id, at=at(day) + timedelta(hours=1)))
     ayo_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "A-0").case_id
     cal_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "C-1").case_id
     gus_case = next(c for c, _ in fx.cases if c.contacts[0].referral_id == "G-1").case_id
@@ -164,19 +172,35 @@ def history() -> Effects:
     return fx
 
 
-@pytest.fixture
-def recorded(database_url: str) -> Iterator[RecordsStore]:
+def record(database_url: str, fx: Effects) -> RecordsStore:
+    """``fx`` written to a fresh records database, as the records service writes it."""
     engine = make_engine(database_url)
     upgrade(engine)
-    fx = history()
     records = [FakeRecord(TOPICS.cases, c.model_dump_json().encode()) for c, _ in fx.cases]
     records += [FakeRecord(TOPICS.decisions, d.model_dump_json().encode()) for d in fx.decisions]
     rows, unreadable = Projection(TOPICS).rows(records)
     assert unreadable == []
     store = RecordsStore(engine)
     store.write(rows, {})
+    return store
+
+
+@pytest.fixture
+def recorded(database_url: str) -> Iterator[RecordsStore]:
+    store = record(database_url, history())
     yield store
-    engine.dispose()
+    store.engine.dispose()
+
+
+def test_a_proposal_nobody_decided_is_a_contact_never_a_referral(database_url: str) -> None:
+    store = record(database_url, history(screened=False))
+    first, last = date(2026, 1, 1), date(2026, 12, 31)
+    facts = annex_a_facts(store.engine, "808", first, last)
+    store.engine.dispose()
+    assert len(list_1(facts, first, last)) == 7  # every contact
+    # Only a manager's override of Cal's case decided anything, and an override is no
+    # screening decision: nobody screened a contact, so no contact is a referral yet.
+    assert list_3(facts, first, last) == []
 
 
 def test_every_cell_of_both_lists(recorded: RecordsStore) -> None:

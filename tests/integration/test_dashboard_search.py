@@ -17,7 +17,7 @@ from conftest import sign_in_over_http
 from domain.policies import PolicyBook
 from domain.policy import load_policy
 from domain.school_roll import SchoolRoll
-from factories import accepted, encode, managers_file, notice, referral
+from factories import accepted, encode, managers_file, notice, referral, screen
 from fakes import FakeRecord
 from runtime.partners import load_registry
 from runtime.records_db.database import make_engine, upgrade
@@ -63,7 +63,10 @@ def history() -> Effects:
     for offset, document in enumerate(sent):
         at = start + timedelta(days=30 * offset)
         document["submitted_at"] = (at - timedelta(minutes=5)).isoformat()
-        fx.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+        opened = engine.on_referral(accepted(document, at=at, offset=offset), 0)
+        fx.extend(opened)
+        if offset == 0:  # a person confirms the school's contact: no further action, closed
+            fx.extend(screen(engine, opened.cases[-1][0].case_id, at=at + timedelta(hours=1)))
     # Encompass notices: about Jayden (spelt Jaden by the police), and about his sister Kayla
     relay = EncompassRelay(PolicyBook.single(load_policy()), lambda: registry, SchoolRoll)
     for number, given in enumerate(("Jaden", "Kayla")):
@@ -223,7 +226,10 @@ async def test_a_case_page_shows_the_childs_earlier_cases_even_archived_ones(
             fx.extend(engine.retire(later))  # the first case, closed with advice, retires
         document = referral(referral_id=reference, referrer=SCHOOL, **UNIVERSAL)
         document["submitted_at"] = (at - timedelta(minutes=5)).isoformat()
-        fx.extend(engine.on_referral(accepted(document, at=at, offset=offset), 0))
+        opened = engine.on_referral(accepted(document, at=at, offset=offset), 0)
+        fx.extend(opened)
+        # a person confirms the proposal: no further action, closed with advice
+        fx.extend(screen(engine, opened.cases[-1][0].case_id, at=at + timedelta(hours=1)))
     (old,) = [case for case, _ in fx.retired]
     new = fx.cases[-1][0]
     assert new.child_id != old.child_id  # nothing in the working set lent it the child's id

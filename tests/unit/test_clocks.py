@@ -64,8 +64,12 @@ def test_a_red_case_out_of_hours_is_on_the_emergency_duty_queue_too(engine) -> N
     assert case.rag is Rag.RED
     assert case.decision_due == datetime(2026, 12, 4, 21, 30, tzinfo=UK)
     assert case.with_emergency_duty
-    queues = sorted((item.queue, item.emergency_duty) for item in fx.queue_items)
+    queues = sorted(
+        (item.queue, item.emergency_duty) for item in fx.queue_items if not item.screening
+    )
     assert queues == [(Outcome.ENQUIRY_ASSESSMENT, False), (Outcome.ENQUIRY_ASSESSMENT, True)]
+    # ... and on the screening queue, for a person to confirm or move (DOMAIN B "Who decides")
+    assert [item.screening for item in fx.queue_items].count(True) == 1
     records = TriageHandler(engine_topics(), engine).records(fx)
     assert engine_topics().queue_emergency_duty in {r.topic for r in records}
     (event,) = [s for s in fx.statuses if s.status is Status.TRIAGED]
@@ -79,13 +83,14 @@ def test_a_red_case_at_1630_on_a_friday_is_due_at_2030_with_the_emergency_duty_t
     case = fx.cases[-1][0]
     assert case.decision_due == datetime(2026, 12, 4, 20, 30, tzinfo=UK)
     assert case.with_emergency_duty
-    assert sorted(item.emergency_duty for item in fx.queue_items) == [False, True]
+    teams = [item for item in fx.queue_items if not item.screening]
+    assert sorted(item.emergency_duty for item in teams) == [False, True]
 
 
 def test_a_red_case_in_office_hours_is_not(engine) -> None:
     fx = send(engine, TUESDAY_1000, 2, RED)
     assert not fx.cases[-1][0].with_emergency_duty
-    assert [item.emergency_duty for item in fx.queue_items] == [False]
+    assert [item.emergency_duty for item in fx.queue_items if not item.screening] == [False]
 
 
 def test_a_red_case_on_a_bank_holiday_morning_goes_to_the_emergency_duty_team(engine) -> None:

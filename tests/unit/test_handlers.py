@@ -118,7 +118,13 @@ async def test_triage_writes_case_queue_item_decision_and_status_for_a_new_conta
 
     by_topic = {out.topic: out for out in outputs}
     assert sorted(by_topic) == sorted(
-        [TOPICS.cases, TOPICS.queue_enquiry_assessment, TOPICS.decisions, TOPICS.status_events]
+        [
+            TOPICS.cases,
+            TOPICS.queue_enquiry_assessment,
+            TOPICS.queue_screening,  # a level-3 proposal acts at once, and waits for a person
+            TOPICS.decisions,
+            TOPICS.status_events,
+        ]
     )
     case = Case.model_validate_json(by_topic[TOPICS.cases].value)
     assert by_topic[TOPICS.cases].partition == 1  # the case lives with its LA's partition

@@ -97,7 +97,10 @@ def test_override_moves_the_case_and_stands_until_new_information_raises_it(engi
         Outcome.EARLY_HELP,
         ["MANAGER-OVERRIDE"],
     )
-    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.EARLY_HELP, "moved")]
+    assert [(q.queue, q.reason) for q in fx.queue_items] == [
+        (Outcome.EARLY_HELP, "moved"),
+        (Outcome.ENQUIRY_ASSESSMENT, "withdrawn"),  # the team's queue hears it left
+    ]
     (decision,) = fx.decisions
     assert (decision.kind, decision.from_outcome, decision.to_outcome) == (
         DecisionKind.OVERRIDDEN,

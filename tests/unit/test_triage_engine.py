@@ -9,7 +9,7 @@ import pytest
 
 from domain.policies import PolicyBook
 from domain.policy import load_policy
-from factories import NOW, accepted, referral
+from factories import NOW, accepted, referral, screen
 from schemas.status import Outcome, Status
 from schemas.triage import CaseState, DecisionKind, Level, Rag
 from services.triage.engine import Effects, TriageEngine
@@ -47,6 +47,19 @@ def only_case(fx: Effects):
     return fx.cases[-1][0]
 
 
+def teams(fx: Effects) -> list[tuple[Outcome, str]]:
+    """The team queues' items (each proposal is on the screening queue too)."""
+    return [(q.queue, q.reason) for q in fx.queue_items if not q.screening]
+
+
+def screened_nfa(engine: TriageEngine, fx: Effects, at: datetime):
+    """The case ``fx`` opened, its proposal of no further action confirmed by a person."""
+    case = only_case(fx)
+    after = only_case(screen(engine, case.case_id, at=at + timedelta(hours=1)))
+    assert after.state is CaseState.CLOSED
+    return after
+
+
 def test_new_referral_opens_a_case_on_the_right_queue(engine) -> None:
     fx = send(
         engine,
@@ -60,7 +73,11 @@ def test_new_referral_opens_a_case_on_the_right_queue(engine) -> None:
     )
     assert case.strategy_discussion
     assert case.rules == ["L4-DA-HIGH"]
-    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "opened")]
+    # the machine may raise: a level-4 proposal is on the E&A queue before anyone screens it
+    assert teams(fx) == [(Outcome.ENQUIRY_ASSESSMENT, "opened")]
+    (proposed,) = [q for q in fx.queue_items if q.screening]
+    assert proposed.case.proposal is not None
+    assert proposed.case.proposal.contact_ids == [case.contacts[0].contact_id]
     (decision,) = fx.decisions
     assert decision.kind is DecisionKind.TRIAGED
     assert decision.rules == ["L4-DA-HIGH"]
@@ -91,7 +108,8 @@ def test_amendment_is_triaged_again_and_moves_queue(engine) -> None:
         Outcome.ENQUIRY_ASSESSMENT,
         1,
     )
-    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "moved")]
+    # the early-help proposal was held for a person; the amendment's level 3 acts at once
+    assert teams(fx) == [(Outcome.ENQUIRY_ASSESSMENT, "opened")]
     (decision,) = fx.decisions
     assert (decision.kind, decision.from_outcome, decision.to_outcome) == (
         DecisionKind.AMENDED,
@@ -117,12 +135,13 @@ def test_police_high_risk_next_day_escalates_the_early_help_case(engine) -> None
         Outcome.ENQUIRY_ASSESSMENT,
     )
     assert len(case.contacts) == 2
-    assert [(q.queue, q.reason) for q in fx.queue_items] == [(Outcome.ENQUIRY_ASSESSMENT, "moved")]
+    assert teams(fx) == [(Outcome.ENQUIRY_ASSESSMENT, "opened")]
     assert [d.kind for d in fx.decisions] == [DecisionKind.LINKED]
     told = {(s.organisation_id, s.status) for s in fx.statuses}
     assert told == {
         ("cleveland-police", Status.LINKED),
-        ("stockton-riverside-academy", Status.OUTCOME_CHANGED),
+        # the school was told nothing of the early-help proposal: this is its first outcome
+        ("stockton-riverside-academy", Status.TRIAGED),
     }
 
 
@@ -131,7 +150,8 @@ def test_lower_level_contact_links_without_lowering_the_case(engine) -> None:
     fx = send(engine, school(), at=NOW + timedelta(hours=2))
     case = only_case(fx)
     assert (case.level, case.outcome) == (Level.COMPLEX, Outcome.ENQUIRY_ASSESSMENT)
-    assert fx.queue_items == []
+    assert teams(fx) == []
+    assert [q.screening for q in fx.queue_items] == [True]  # the new contact, for a person
     assert [s.status for s in fx.statuses] == [Status.LINKED]
     assert fx.statuses[0].outcome is Outcome.ENQUIRY_ASSESSMENT
 
@@ -195,17 +215,39 @@ def test_unborn_child_referred_twice_is_one_case(engine) -> None:
     assert only_case(second).case_id == case.case_id
 
 
-def test_universal_contact_is_closed_with_advice(engine) -> None:
+def test_a_universal_contact_stays_open_and_unannounced_until_a_person_closes_it(engine) -> None:
     fx = send(engine, school(concerns=[{"factor": "21"}]))
     case = only_case(fx)
     assert (case.level, case.rag, case.outcome, case.state) == (
         Level.UNIVERSAL,
         Rag.BLUE,
         Outcome.NO_FURTHER_ACTION,
-        CaseState.CLOSED,
+        CaseState.OPEN,  # the policy proposes; nobody closed it
     )
-    assert fx.queue_items == []
-    assert fx.statuses[0].outcome is Outcome.NO_FURTHER_ACTION
+    assert case.held
+    assert teams(fx) == []
+    assert [q.screening for q in fx.queue_items] == [True]
+    assert fx.statuses == []  # the referrer keeps intake's "received — a decision is due by"
+
+    decided = screen(engine, case.case_id, at=NOW + timedelta(hours=2), actor="sam.duty")
+    after = only_case(decided)
+    assert (after.state, after.outcome, after.screened_by) == (
+        CaseState.CLOSED,
+        Outcome.NO_FURTHER_ACTION,
+        "sam.duty",
+    )
+    assert after.proposal is None
+    (decision,) = decided.decisions
+    assert (decision.kind, decision.decided_by, decision.agreed) == (
+        DecisionKind.SCREENED,
+        "sam.duty",
+        True,
+    )
+    assert decision.proposal is not None
+    assert decision.proposal.rules == ["L1-UNIVERSAL"]
+    (told,) = decided.statuses  # told once, now that a person decided
+    assert (told.status, told.outcome) == (Status.TRIAGED, Outcome.NO_FURTHER_ACTION)
+    assert decided.queue_items == []
 
 
 def test_refused_consent_at_level_two_is_advice(engine) -> None:
@@ -220,8 +262,9 @@ def test_refused_consent_at_level_two_is_advice(engine) -> None:
 
 def test_third_contact_within_twelve_months_is_a_repeat(engine) -> None:
     low = {"concerns": [{"factor": "21"}]}
-    send(engine, school(referral_id="S-1", **low), at=NOW - timedelta(days=200))
-    send(engine, school(referral_id="S-2", **low), at=NOW - timedelta(days=100))
+    for n, days in ((1, 200), (2, 100)):
+        at = NOW - timedelta(days=days)
+        screened_nfa(engine, send(engine, school(referral_id=f"S-{n}", **low), at=at), at)
     fx = send(engine, school(referral_id="S-3", **low))
     case = only_case(fx)
     assert (case.level, case.rules, case.outcome) == (
@@ -273,8 +316,7 @@ def test_overdue_cases_are_flagged_once_and_referrers_told(engine) -> None:
 
 
 def test_allocated_or_closed_cases_are_never_overdue(engine) -> None:
-    closed = only_case(send(engine, school(concerns=[{"factor": "21"}])))
-    assert closed.state is CaseState.CLOSED
+    closed = screened_nfa(engine, send(engine, school(concerns=[{"factor": "21"}])), NOW)
     assert engine.overdue(closed.decision_due + timedelta(days=30)).decisions == []
 
 
@@ -294,8 +336,7 @@ def test_a_childs_later_case_keeps_the_child_id_and_another_child_gets_their_own
         "concerns": [{"factor": "21"}],
         "risk": {"immediate_risk": False, "injury_observed": False},
     }
-    first = send(engine, school(referral_id="U-1", **universal)).cases[-1][0]
-    assert first.state is CaseState.CLOSED  # no further action
+    first = screened_nfa(engine, send(engine, school(referral_id="U-1", **universal)), NOW)
     later = send(engine, police(referral_id="P-9"), at=NOW + timedelta(days=30)).cases[-1][0]
     other_child = {**referral()["child"], "given_name": "Zara", "nhs_number": None, "upn": None}
     other = send(engine, police(referral_id="P-10", child=other_child)).cases[-1][0]
@@ -322,11 +363,12 @@ def test_correcting_a_typo_never_undoes_an_escalation_the_facts_still_support(en
         "concerns": [{"factor": "21"}],
         "risk": {"immediate_risk": False, "injury_observed": False},
     }
-    first = only_case(send(engine, school(referral_id="S-1", **universal)))
-    second = only_case(
-        send(engine, school(referral_id="S-2", **universal), at=NOW + timedelta(days=30))
+    first = screened_nfa(engine, send(engine, school(referral_id="S-1", **universal)), NOW)
+    later = NOW + timedelta(days=30)
+    second = screened_nfa(
+        engine, send(engine, school(referral_id="S-2", **universal), at=later), later
     )
-    assert first.state is second.state is CaseState.CLOSED  # two closed cases about the child
+    assert first.case_id != second.case_id  # two closed cases about the child
     third = only_case(send(engine, school(referral_id="S-3"), at=NOW + timedelta(days=60)))
     assert (third.level, "L3-REPEAT" in third.rules) == (Level.COMPLEX, True)
 
