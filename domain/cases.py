@@ -7,8 +7,12 @@ allocation needs a reason, which the audit trail records.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
+from schemas.codes import ConsentStatus
 from schemas.status import Outcome
-from schemas.triage import ActionKind, Case, CaseState, ChildIdentity, Rag
+from schemas.triage import ActionKind, Case, CaseState, ChildIdentity, Level, Proposal, Rag
 
 QUEUES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP)
 RAG_ORDER = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.BLUE: 3}
@@ -41,3 +45,84 @@ def known_child(case: Case) -> ChildIdentity:
             if value is not None and not (name == "sex" and value == "U")
         }
     return ChildIdentity.model_validate(known)
+
+
+SAID_KEPT_CHARS = 280  # what the screening page shows of each waiting contact's account
+
+
+@dataclass(frozen=True, slots=True)
+class CaseLine:
+    """What a queue's row shows of a case, stored beside it so a page never parses a case."""
+
+    case_id: str
+    local_authority: str
+    child_name: str
+    state: CaseState
+    level: Level
+    rag: Rag
+    outcome: Outcome
+    decision_due: datetime
+    strategy_discussion: bool
+    sources: list[str]
+    contacts: int
+    pending_matches: int
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """What the screening page shows of one contact waiting for a person's decision."""
+
+    organisation_id: str
+    received_at: datetime
+    consent_refused: bool
+    summary: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScreeningLine:
+    """A proposal as the screening page's row shows it."""
+
+    line: CaseLine
+    proposal: Proposal
+    waiting: list[Said]
+    screened_outcome: Outcome | None
+    screened_by: str | None
+
+
+def child_name(case: Case) -> str:
+    """The child as a queue names them: as the newest contact did."""
+    child = case.contacts[-1].child if case.contacts else ChildIdentity()
+    return f"{child.given_name or 'Unborn'} {child.family_name or ''}".strip()
+
+
+def line_of(case: Case) -> CaseLine:
+    """What a queue's row shows of ``case``."""
+    return CaseLine(
+        case_id=case.case_id,
+        local_authority=case.local_authority,
+        child_name=child_name(case),
+        state=case.state,
+        level=case.level,
+        rag=case.rag,
+        outcome=case.outcome,
+        decision_due=case.decision_due,
+        strategy_discussion=case.strategy_discussion,
+        sources=sorted({c.organisation_id for c in case.contacts}),
+        contacts=len(case.contacts),
+        pending_matches=sum(1 for m in case.possible_matches if m.status == "pending"),
+    )
+
+
+def said_of(case: Case) -> list[Said]:
+    """What each contact waiting for a person's decision said (the start of each account)."""
+    waiting = set(case.proposal.contact_ids) if case.proposal is not None else set()
+    return [
+        Said(
+            organisation_id=c.organisation_id,
+            received_at=c.received_at,
+            consent_refused=c.consent is ConsentStatus.REFUSED,
+            summary=c.summary[:SAID_KEPT_CHARS],
+        )
+        for c in case.contacts
+        if c.contact_id in waiting
+    ]

@@ -37,6 +37,8 @@ class WorkingClock:
         """Refuse a working day that ends before it starts."""
         if self.day_end <= self.day_start:
             raise ValueError("the working day must end after it starts")
+        # each year's working days counted once: prefix[i] is those before its day i
+        object.__setattr__(self, "_prefixes", {})
 
     @property
     def hours_per_day(self) -> float:
@@ -104,15 +106,35 @@ class WorkingClock:
         total = self._part_of(first, start, end)
         if last > first:
             total += self._part_of(last, start, end)
-            # Whole days in between count a full working day each (no bounds to clip): a case
-            # weeks overdue costs a weekday test per day, not a clipped interval per day.
-            whole = sum(
-                1
-                for offset in range(1, (last - first).days)
-                if self.is_working_day(first + timedelta(days=offset))
-            )
+            # Whole days in between count a full working day each (no bounds to clip), counted
+            # from each year's running total: a case months overdue costs two lookups, so a
+            # queue page of such cases counts its time left without walking any calendar.
+            whole = self.working_days(first + timedelta(days=1), last)
             total += timedelta(hours=self.hours_per_day) * whole
         return total.total_seconds() / 3600
+
+    def working_days(self, start: date, end: date) -> int:
+        """How many working days there are from ``start`` up to (not including) ``end``."""
+        total = 0
+        while start < end:
+            new_year = date(start.year + 1, 1, 1)
+            stop = min(end, new_year)
+            prefix = self._prefix(start.year)
+            january = date(start.year, 1, 1)
+            total += prefix[(stop - january).days] - prefix[(start - january).days]
+            start = stop
+        return total
+
+    def _prefix(self, year: int) -> list[int]:
+        """Working days of ``year`` before each of its days (and its total, last)."""
+        prefixes: dict[int, list[int]] = self._prefixes  # type: ignore[attr-defined]
+        if year not in prefixes:
+            day, counts = date(year, 1, 1), [0]
+            while day.year == year:
+                counts.append(counts[-1] + self.is_working_day(day))
+                day += timedelta(days=1)
+            prefixes[year] = counts
+        return prefixes[year]
 
     def _part_of(self, day: date, start: datetime, end: datetime) -> timedelta:
         """The working time of ``day`` that lies between ``start`` and ``end``."""

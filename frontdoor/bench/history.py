@@ -3,8 +3,10 @@
 A history is generated quickly, straight into the records database (not through the
 pipeline): cases over N years, most long closed, a few thousand live, with their contacts,
 decisions and status updates. Then, on that database: how long the dashboard takes to be
-ready and how much memory it holds, how fast a queue page, a case page and a search answer,
-and how long a year's Annex A export takes. Figures, not pass/fail.
+ready and how much memory it holds, how fast every queue page (the team queues, the emergency
+duty team's, screening, partner checks, Encompass), a case page and a search answer, and how
+long a year's Annex A export takes. The last days' contacts wait for a person's screening
+decision, as at a real front door (a day or two's backlog). Figures, not pass/fail.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, func, insert, select
 from sqlalchemy.orm import Session
 
 from frontdoor.bench.processes import peak_rss_mb
@@ -45,6 +47,7 @@ from schemas.triage import (
     Decision,
     DecisionKind,
     Level,
+    Proposal,
     Rag,
 )
 from services.records.projection import Rows, add_case, add_decision, add_update
@@ -52,10 +55,24 @@ from services.records.projection import Rows, add_case, add_decision, add_update
 LA = "808"
 CHUNK = 5000
 LIVE_DAYS = 45  # cases opened in the last weeks are still open or allocated
+SCREENING_DAYS = 2  # cases opened in the last days still wait for a person's screening decision
 OPEN_SHARE = 0.7  # of live cases; the rest are allocated
 OK = 200
 SAMPLES = 50  # requests of each kind timed after the first
 OUTCOMES = (Outcome.ENQUIRY_ASSESSMENT, Outcome.EARLY_HELP, Outcome.NO_FURTHER_ACTION)
+LEVELS = {
+    Outcome.ENQUIRY_ASSESSMENT: (Level.COMPLEX, Rag.AMBER),
+    Outcome.EARLY_HELP: (Level.ADDITIONAL, Rag.GREEN),
+    Outcome.NO_FURTHER_ACTION: (Level.UNIVERSAL, Rag.BLUE),
+}
+RULES = {
+    Level.ACUTE: "L4-IMMEDIATE",
+    Level.COMPLEX: "L3-DA",
+    Level.ADDITIONAL: "L2-CHILD",
+    Level.UNIVERSAL: "L1-UNIVERSAL",
+}
+RED_SHARE = 0.15  # of enquiry-and-assessment cases
+OFFICE_OPENS_UTC = 8  # a red case opened before then went to the emergency duty team too
 PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway account on a throwaway db
 
 
@@ -73,7 +90,13 @@ class HistoryResult:
     dashboard_ready_s: float
     dashboard_rss_mb: float
     first_queue_page_ms: float  # the first after start: templates compiled, caches cold
-    queue_page_p95_ms: float
+    queue_page_p95_ms: float  # enquiry and assessment, early help and emergency duty together
+    screening_waiting: int
+    first_screening_page_ms: float
+    screening_page_p95_ms: float
+    emergency_duty_page_p95_ms: float  # as the emergency duty team sees it: its queue alone
+    checks_page_p95_ms: float
+    encompass_page_p95_ms: float
     case_page_p95_ms: float
     search_p95_ms: float
     annex_a_year_s: float  # read the lists and write them as CSV (the command's default)
@@ -100,7 +123,13 @@ def _cases(years: int, per_year: int, now: datetime, seed: int) -> Iterator[Case
     for number in range(years * per_year):
         opened = now - span + timedelta(seconds=rng.uniform(0, span.total_seconds()))
         live = now - opened < timedelta(days=LIVE_DAYS)
+        waiting = now - opened < timedelta(days=SCREENING_DAYS)
         outcome = rng.choice(OUTCOMES)
+        level, rag = (
+            (Level.ACUTE, Rag.RED)
+            if outcome is Outcome.ENQUIRY_ASSESSMENT and rng.random() < RED_SHARE
+            else LEVELS[outcome]
+        )
         child = _identity(rng, (opened - timedelta(days=rng.randint(30, 17 * 365))).date())
         contacts = [
             ContactRecord(
@@ -114,17 +143,33 @@ def _cases(years: int, per_year: int, now: datetime, seed: int) -> Iterator[Case
                 content_hash=f"{number:064d}",
                 summary="Generated for the history benchmark.",
                 factors=[rng.choice((Factor("3B"), Factor("14A"), Factor("16A")))],
-                level=Level.COMPLEX,
+                level=level,
                 outcome=outcome,
-                rules=["L3-DA"],
+                rules=[RULES[level]],
                 child=child,
             )
             for k in range(rng.choice((1, 1, 2)))
         ]
         state = (
-            (CaseState.OPEN if rng.random() < OPEN_SHARE else CaseState.ALLOCATED)
+            CaseState.OPEN
+            if waiting
+            else (CaseState.OPEN if rng.random() < OPEN_SHARE else CaseState.ALLOCATED)
             if live and outcome is not Outcome.NO_FURTHER_ACTION
             else CaseState.CLOSED
+        )
+        proposal = (
+            Proposal(
+                level=level,
+                outcome=outcome,
+                rag=rag,
+                rules=[RULES[level]],
+                policy_version="default-2026.2",
+                proposed_at=opened,
+                due=opened + timedelta(hours=4 if rag is Rag.RED else 24),
+                contact_ids=[c.contact_id for c in contacts],
+            )
+            if waiting
+            else None
         )
         yield Case(
             case_id=f"case-{number:08d}",
@@ -132,18 +177,23 @@ def _cases(years: int, per_year: int, now: datetime, seed: int) -> Iterator[Case
             local_authority=LA,
             version=len(contacts) + 1,
             state=state,
-            level=Level.COMPLEX,
-            rag=Rag.AMBER,
+            level=level,
+            rag=rag,
             outcome=outcome,
-            strategy_discussion=False,
-            decision_due=opened + timedelta(days=1),
-            rules=["L3-DA"],
+            strategy_discussion=level is Level.ACUTE,
+            decision_due=opened + timedelta(hours=4 if rag is Rag.RED else 24),
+            rules=[RULES[level]],
             policy_version="default-2026.2",
             allocated_to="A Worker" if state is CaseState.ALLOCATED else None,
             closed_reason=None if state is not CaseState.CLOSED else "episode ended",
             opened_at=opened,
             updated_at=min(now, opened + timedelta(days=30)),
             contacts=contacts,
+            proposal=proposal,
+            # a red case opened out of hours is with the emergency duty team
+            emergency_duty_since=opened
+            if rag is Rag.RED and live and opened.hour < OFFICE_OPENS_UTC
+            else None,
         )
 
 
@@ -240,7 +290,14 @@ async def _dashboard(url: str, folder: Path, kafka: str) -> tuple[float, float, 
                         "name": "Bench",
                         "password_hash": hash_password(PASSWORD),
                         "local_authorities": [LA],
-                    }
+                    },
+                    {
+                        "username": "bench.edt",
+                        "name": "Bench EDT",
+                        "password_hash": hash_password(PASSWORD),
+                        "local_authorities": [LA],
+                        "role": "edt",
+                    },
                 ]
             }
         )
@@ -274,38 +331,58 @@ async def _dashboard(url: str, folder: Path, kafka: str) -> tuple[float, float, 
                         pass
                     await asyncio.sleep(0.05)
             ready = time.perf_counter() - started
-            page = (await client.get("/login")).text
-            token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-            await client.post(
-                "/login",
-                data={"username": "bench.manager", "password": PASSWORD, "csrf_token": token},
-            )
-            timings: dict[str, list[float]] = {"queue": [], "case": [], "search": []}
-            # The first request of each kind compiles its template and warms the database's
-            # cache: timed apart (first_page_ms), as the pipeline bench reports its warm-up.
-            begun = time.perf_counter()
-            (await client.get(f"/queues?la={LA}")).raise_for_status()
-            first = (time.perf_counter() - begun) * 1000
-            (await client.get("/cases/case-00000000")).raise_for_status()
-            (await client.get("/search?q=Smith")).raise_for_status()
-            for n in range(1, SAMPLES + 1):
-                for name, path in (
-                    ("queue", f"/queues?la={LA}"),
-                    ("case", f"/cases/case-{n:08d}"),
-                    (
-                        "search",
-                        f"/search?q={GIVEN_NAMES[n % 9]}+{FAMILY_NAMES[n % 11]}",
-                    ),
-                ):
-                    begun = time.perf_counter()
-                    response = await client.get(path)
-                    response.raise_for_status()
-                    timings[name].append(time.perf_counter() - begun)
+            await _sign_in(client, "bench.manager")
+            async with httpx.AsyncClient(base_url=base, timeout=60) as edt:
+                await _sign_in(edt, "bench.edt")
+                timings, first = await _timed(client, edt)
         figures = {name: _p95(samples) for name, samples in timings.items()}
-        return ready, peak_rss_mb(process.pid), figures | {"first": round(first, 1)}
+        return ready, peak_rss_mb(process.pid), figures | first
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+async def _sign_in(client: httpx.AsyncClient, username: str) -> None:
+    page = (await client.get("/login")).text
+    token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    await client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+
+
+PAGES = {  # what each figure times: (the duty manager's or EDT's session, path)
+    "queue": (False, f"/queues?la={LA}"),
+    "screening": (False, f"/screening?la={LA}"),
+    "emergency_duty": (True, f"/queues?la={LA}"),
+    "checks": (False, f"/checks?la={LA}"),
+    "encompass": (False, f"/encompass?la={LA}"),
+}
+
+
+async def _timed(
+    client: httpx.AsyncClient, edt: httpx.AsyncClient
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """Every page's timings, and the first queue and screening pages' (timed apart)."""
+    timings: dict[str, list[float]] = {name: [] for name in (*PAGES, "case", "search")}
+    # The first request of each kind compiles its template and warms the database's cache:
+    # timed apart (first_*_ms), as the pipeline bench reports its warm-up.
+    first: dict[str, float] = {}
+    for name in ("queue", "screening"):
+        begun = time.perf_counter()
+        (await client.get(PAGES[name][1])).raise_for_status()
+        first[f"first_{name}"] = round((time.perf_counter() - begun) * 1000, 1)
+    for warm in ("/cases/case-00000000", "/search?q=Smith", *(p for _, p in PAGES.values())):
+        (await client.get(warm)).raise_for_status()
+    (await edt.get(f"/queues?la={LA}")).raise_for_status()
+    for n in range(1, SAMPLES + 1):
+        paths = {name: (edt if as_edt else client, path) for name, (as_edt, path) in PAGES.items()}
+        paths["case"] = (client, f"/cases/case-{n:08d}")
+        paths["search"] = (client, f"/search?q={GIVEN_NAMES[n % 9]}+{FAMILY_NAMES[n % 11]}")
+        for name, (session, path) in paths.items():
+            begun = time.perf_counter()
+            (await session.get(path)).raise_for_status()
+            timings[name].append(time.perf_counter() - begun)
+    return timings, first
 
 
 def run(
@@ -330,6 +407,7 @@ def run(
         workbook(lists)
         export_xlsx_s = read_s + time.perf_counter() - begun
         live = sum(1 for _ in _live(engine))
+        waiting = _waiting(engine)
         engine.dispose()
         with throwaway_broker(heap="384m") as broker:
             ready, rss, p95 = asyncio.run(
@@ -345,8 +423,14 @@ def run(
         generate_s=round(generate_s, 1),
         dashboard_ready_s=round(ready, 2),
         dashboard_rss_mb=rss,
-        first_queue_page_ms=p95["first"],
+        first_queue_page_ms=p95["first_queue"],
         queue_page_p95_ms=p95["queue"],
+        screening_waiting=waiting,
+        first_screening_page_ms=p95["first_screening"],
+        screening_page_p95_ms=p95["screening"],
+        emergency_duty_page_p95_ms=p95["emergency_duty"],
+        checks_page_p95_ms=p95["checks"],
+        encompass_page_p95_ms=p95["encompass"],
         case_page_p95_ms=p95["case"],
         search_p95_ms=p95["search"],
         annex_a_year_s=round(export_s, 2),
@@ -361,4 +445,17 @@ def _live(engine: Engine) -> Iterator[str]:
             tables.Case.__table__.select()
             .with_only_columns(tables.Case.case_id)
             .where(tables.Case.state != CaseState.CLOSED.value)
+        )
+
+
+def _waiting(engine: Engine) -> int:
+    """How many proposals wait for a person's screening decision."""
+    with Session(engine) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(tables.Case)
+                .where(tables.Case.screening_due.is_not(None))
+            )
+            or 0
         )

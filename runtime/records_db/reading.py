@@ -15,11 +15,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import Engine, Select, func, or_, select
+from sqlalchemy import Engine, Row, Select, func, or_, select, true
 from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
-from domain.cases import QUEUES, RAG_ORDER
+from domain.cases import (
+    QUEUES,
+    RAG_ORDER,
+    CaseLine,
+    Said,
+    ScreeningLine,
+    line_of,
+    said_of,
+)
 from domain.names import NameLikeness, family_likeness, name_likeness, sound, tokens
 from runtime.records_db import tables
 from schemas.referral import Referral
@@ -39,33 +47,76 @@ class RecordsReader:
         with Session(self.engine) as session:
             return int(session.scalar(select(func.sum(tables.ConsumedOffset.next_offset))) or 0)
 
-    def live_cases(
+    def live_lines(
         self, la: str, outcome: Outcome, now: datetime, most: int
-    ) -> tuple[list[Case], int]:
-        """The ``most`` most urgent live cases on one of ``la``'s queues, and how many there are.
+    ) -> tuple[list[CaseLine], int]:
+        """What the ``most`` most urgent rows of one of ``la``'s queues show, and how many.
 
-        Most urgent: overdue first, then red, amber, green, then the soonest due.
+        Read from the columns beside each case, never its document: a page's cost does not
+        grow with the cases' size. Most urgent: overdue, then red, amber, green, then soonest.
         """
         live = (
             (tables.Case.local_authority == la)
             & (tables.Case.outcome == outcome.value)
-            # named states, not "not closed": the index on (la, outcome, state) then reads only
-            # live rows, however many closed cases the years have left beside them
             & tables.Case.state.in_([CaseState.OPEN.value, CaseState.ALLOCATED.value])
             & tables.Case.merged_into.is_(None)
-            & tables.Case.held.is_(False)  # a proposal waiting for a person is on no queue
+            & tables.Case.held.is_(False)
         )
         overdue = (tables.Case.state == CaseState.OPEN.value) & (tables.Case.decision_due <= now)
         rank = when(*((tables.Case.rag == rag.value, order) for rag, order in RAG_ORDER.items()))
         with Session(self.engine) as session:
             total = session.scalar(select(func.count()).select_from(tables.Case).where(live)) or 0
-            documents = session.scalars(
-                select(tables.Case.document)
+            rows = session.execute(
+                select(*LINE_COLUMNS)
                 .where(live)
-                .order_by(overdue.desc(), rank, tables.Case.decision_due)
+                .order_by(overdue.desc(), rank, tables.Case.decision_due, tables.Case.case_id)
                 .limit(most)
-            )
-            return [Case.model_validate_json(doc) for doc in documents if doc], total
+            ).all()
+        return [_line(row) for row in rows], total
+
+    def emergency_duty_lines(self, la: str) -> list[CaseLine]:
+        """The rows of ``la``'s cases with the emergency duty team now.
+
+        Two indexed reads, each on (council, emergency duty): the cases marked with EDT, and
+        any open red case written before the mark existed (told from its document).
+        """
+        ours = (tables.Case.local_authority == la) & tables.Case.merged_into.is_(None)
+        with Session(self.engine) as session:
+            marked = session.execute(
+                select(*LINE_COLUMNS).where(ours & (tables.Case.emergency_duty == true()))
+            ).all()
+            unmarked = session.execute(
+                select(*LINE_COLUMNS)
+                .where(ours & tables.Case.emergency_duty.is_(None))
+                .where(tables.Case.state == CaseState.OPEN.value)
+                .where(tables.Case.rag == Rag.RED.value)
+            ).all()
+        return [_line(row) for row in marked] + [
+            _line(row)
+            for row in unmarked
+            if Case.model_validate_json(row.unlined).with_emergency_duty
+        ]
+
+    def screening_lines(self, la: str, most: int) -> tuple[list[ScreeningLine], int]:
+        """The rows of the ``most`` most urgent proposals waiting for a person, and how many.
+
+        Red first, then by the screening decision's due time; from columns, not documents.
+        """
+        waiting = (
+            (tables.Case.local_authority == la)
+            & tables.Case.screening_due.is_not(None)
+            & tables.Case.merged_into.is_(None)
+        )
+        red_first = when((tables.Case.rag == Rag.RED.value, 0), else_=1)
+        with Session(self.engine) as session:
+            total = session.scalar(select(func.count()).select_from(tables.Case).where(waiting))
+            rows = session.execute(
+                select(*LINE_COLUMNS, tables.Case.screening)
+                .where(waiting)
+                .order_by(red_first, tables.Case.screening_due, tables.Case.case_id)
+                .limit(most)
+            ).all()
+        return [_screening_line(row) for row in rows], total or 0
 
     def screening_cases(self, la: str | None, most: int) -> tuple[list[Case], int]:
         """The ``most`` most urgent of ``la``'s proposals waiting for a person, and how many.
@@ -114,19 +165,6 @@ class RecordsReader:
                     .order_by(tables.Decision.decided_at)
                 )
             ]
-
-    def emergency_duty_cases(self, la: str) -> list[Case]:
-        """``la``'s cases with the emergency duty team now (open, red, not handed over)."""
-        with Session(self.engine) as session:
-            documents = session.scalars(
-                select(tables.Case.document)
-                .where(tables.Case.local_authority == la)
-                .where(tables.Case.state == CaseState.OPEN.value)
-                .where(tables.Case.rag == Rag.RED.value)
-                .where(tables.Case.merged_into.is_(None))
-            )
-            cases = [Case.model_validate_json(doc) for doc in documents if doc]
-        return [case for case in cases if case.with_emergency_duty]
 
     def case(self, case_id: str) -> Case | None:
         """One case as triage last wrote it."""
@@ -236,6 +274,65 @@ class RecordsReader:
                     depth[outcome] += 1
             series.append((moment, depth[ea], depth[eh]))
         return series
+
+
+# What a queue's row shows, and the document only for a case written before those columns
+LINE_COLUMNS = (
+    tables.Case.case_id,
+    tables.Case.local_authority,
+    tables.Case.child_name,
+    tables.Case.state,
+    tables.Case.level,
+    tables.Case.rag,
+    tables.Case.outcome,
+    tables.Case.decision_due,
+    tables.Case.strategy_discussion,
+    tables.Case.sources,
+    tables.Case.contact_count,
+    tables.Case.pending_matches,
+    when((tables.Case.child_name.is_(None), tables.Case.document), else_=None).label("unlined"),
+)
+
+
+def _line(row: Row[Any]) -> CaseLine:
+    if row.child_name is None:
+        return line_of(Case.model_validate_json(row.unlined))
+    return CaseLine(
+        case_id=row.case_id,
+        local_authority=row.local_authority,
+        child_name=row.child_name,
+        state=CaseState(row.state),
+        level=Level(row.level),
+        rag=Rag(row.rag),
+        outcome=Outcome(row.outcome),
+        decision_due=row.decision_due,
+        strategy_discussion=bool(row.strategy_discussion),
+        sources=json.loads(row.sources or "[]"),
+        contacts=row.contact_count or 0,
+        pending_matches=row.pending_matches or 0,
+    )
+
+
+def _screening_line(row: Row[Any]) -> ScreeningLine:
+    if row.screening is None:  # written before the columns (all come together): its document
+        case = Case.model_validate_json(row.unlined)
+        assert case.proposal is not None  # noqa: S101 - screening_due says one waits
+        return ScreeningLine(
+            line_of(case), case.proposal, said_of(case), case.screened_outcome, case.screened_by
+        )
+    screening = json.loads(row.screening)
+    return ScreeningLine(
+        line=_line(row),
+        proposal=Proposal.model_validate(screening["proposal"]),
+        waiting=[
+            Said(**(said | {"received_at": datetime.fromisoformat(said["received_at"])}))
+            for said in screening["waiting"]
+        ],
+        screened_outcome=Outcome(screening["screened_outcome"])
+        if screening["screened_outcome"]
+        else None,
+        screened_by=screening["screened_by"],
+    )
 
 
 def _decision(row: tables.Decision) -> Decision:

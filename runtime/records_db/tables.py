@@ -100,6 +100,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_queue", "local_authority", "outcome", "state"),
         Index("ix_cases_screening", "local_authority", "screening_due"),
+        Index("ix_cases_emergency_duty", "local_authority", "emergency_duty"),
     )
 
     case_id: Mapped[str] = mapped_column(ID, primary_key=True)
@@ -124,6 +125,15 @@ class Case(Base):
     held: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # a proposal waits for a person's screening decision, due then (none: nothing waits)
     screening_due: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # What a queue's row shows (domain.cases.line_of), so a queue page never parses a document
+    child_name: Mapped[str | None] = mapped_column(String(201))
+    sources: Mapped[str | None] = mapped_column(Text)  # JSON list of organisation ids
+    contact_count: Mapped[int | None] = mapped_column(Integer)
+    pending_matches: Mapped[int | None] = mapped_column(Integer)
+    strategy_discussion: Mapped[bool | None] = mapped_column(Boolean)
+    emergency_duty: Mapped[bool | None] = mapped_column(Boolean)  # with EDT now
+    # a proposal waiting: {"proposal", "waiting" (what each contact said), "screened_*"} as JSON
+    screening: Mapped[str | None] = mapped_column(Text)
     # The whole case as triage wrote it, so its page shows exactly what triage decided on.
     document: Mapped[str | None] = mapped_column(Text)
 

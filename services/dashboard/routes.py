@@ -43,7 +43,7 @@ from schemas.triage import ActionKind, Level, ManagerAction
 from services.dashboard import performance_charts as charts
 from services.dashboard.auth import Manager
 from services.dashboard.sign_in import ManagersFile
-from services.dashboard.view import DashboardView
+from services.dashboard.view import MOST_SHOWN, SHOWN, DashboardView
 
 log = structlog.get_logger(__name__)
 NOT_FOR_ROLE = "Your role does not give you this page or action."
@@ -67,6 +67,12 @@ def _hours(value: float) -> str:
 def _local(moment: datetime | None) -> str:
     """A time as every page writes one: ``16:30 on Friday 4 December``, UK time."""
     return "" if moment is None else when(moment)
+
+
+def _shown(request: Request) -> int:
+    """How many rows of each queue the page is asked to show ("show more")."""
+    asked = request.query_params.get("show", "")
+    return min(int(asked), MOST_SHOWN) if asked.isdigit() and int(asked) > 0 else SHOWN
 
 
 def _refusal(manager: Manager, kind: str, reason: str) -> tuple[str, int] | None:
@@ -220,7 +226,7 @@ class Dashboard:
         """Straight to the queues."""
         return RedirectResponse("/queues", status_code=303)
 
-    def _queues_context(self, la: str, manager: Manager) -> dict[str, Any]:
+    def _queues_context(self, la: str, manager: Manager, most: int) -> dict[str, Any]:
         now = datetime.now(UTC)
         emergency = (
             "Emergency duty (out of hours)",
@@ -234,14 +240,15 @@ class Dashboard:
             "la": la,
             "now": now,
             "screening": {"waiting": waiting, "overdue": overdue},
+            "show": most,
             "queues": [
                 emergency,
                 (
                     "Enquiry and assessment",
                     "enquiry-assessment",
-                    self.view.queue(la, Outcome.ENQUIRY_ASSESSMENT, now),
+                    self.view.queue(la, Outcome.ENQUIRY_ASSESSMENT, now, most),
                 ),
-                ("Early help", "early-help", self.view.queue(la, Outcome.EARLY_HELP, now)),
+                ("Early help", "early-help", self.view.queue(la, Outcome.EARLY_HELP, now, most)),
             ],
         }
 
@@ -252,7 +259,8 @@ class Dashboard:
             return RedirectResponse("/login", status_code=303)
         la = self._la(request, manager)
         template = "queues_table.html" if request.query_params.get("fragment") else "queues.html"
-        return self._page(request, template, manager, **self._queues_context(la, manager))
+        context = self._queues_context(la, manager, _shown(request))
+        return self._page(request, template, manager, **context)
 
     async def case(self, request: Request) -> Response:
         """One case: contacts, rules, the audit trail, referrers' updates, and actions."""
@@ -360,7 +368,7 @@ class Dashboard:
             manager,
             la=la,
             now=now,
-            screening=self.view.screening(la, now),
+            screening=self.view.screening(la, now, _shown(request)),
             sent=request.query_params.get("sent"),
             outcomes=[o.value for o in Outcome],
             levels=[level.value for level in Level],

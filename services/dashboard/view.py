@@ -13,28 +13,28 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from domain.cases import RAG_ORDER
+from domain.cases import RAG_ORDER, CaseLine, Said, ScreeningLine
 from domain.policies import PolicyBook
 from schemas.referral import Referral
 from schemas.status import Outcome, StatusUpdate
-from schemas.triage import Case, CaseState, ContactRecord, Decision, Proposal
+from schemas.triage import Case, CaseState, Decision, Proposal
 
 
 class Reader(Protocol):
     """The records database's read side, as far as the dashboard needs it."""
 
-    def live_cases(
+    def live_lines(
         self, la: str, outcome: Outcome, now: datetime, most: int
-    ) -> tuple[list[Case], int]:
-        """The most urgent live cases on one queue, and how many there are."""
+    ) -> tuple[list[CaseLine], int]:
+        """The rows of the most urgent live cases on one queue, and how many there are."""
         ...
 
-    def emergency_duty_cases(self, la: str) -> list[Case]:
-        """The cases with the emergency duty team now."""
+    def emergency_duty_lines(self, la: str) -> list[CaseLine]:
+        """The rows of the cases with the emergency duty team now."""
         ...
 
-    def screening_cases(self, la: str | None, most: int) -> tuple[list[Case], int]:
-        """The most urgent proposals waiting for a person, and how many there are."""
+    def screening_lines(self, la: str, most: int) -> tuple[list[ScreeningLine], int]:
+        """The rows of the most urgent proposals waiting for a person, and how many."""
         ...
 
     def screening_counts(self, la: str, now: datetime) -> tuple[int, int]:
@@ -82,11 +82,9 @@ class Reader(Protocol):
 class QueueRow:
     """One case as a queue shows it."""
 
-    case: Case
+    line: CaseLine
     hours_left: float
     overdue: bool
-    sources: list[str]
-    pending_matches: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +99,13 @@ class Queue:
 class ScreeningRow:
     """One proposal as the screening page shows it: what the policy proposes, and why."""
 
-    case: Case
+    line: CaseLine
     proposal: Proposal
+    waiting: list[Said]  # what each contact this decision is about said
+    screened_outcome: Outcome | None  # where a person has the case now, if anyone does
+    screened_by: str | None
     hours_left: float
     overdue: bool
-    waiting: list[ContactRecord]  # the contacts this decision is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +117,8 @@ class Screening:
     overdue: int
 
 
-SHOWN = 200  # a duty manager works from the top; search finds the rest
+SHOWN = 50  # a duty manager works from the top: "show more" shows more, search finds any
+MOST_SHOWN = 1000
 
 
 @dataclass
@@ -128,53 +129,52 @@ class DashboardView:
     policies: PolicyBook
     _watchers: dict[str, set[asyncio.Event]] = field(default_factory=lambda: defaultdict(set))
 
-    def queue(self, la: str, outcome: Outcome, now: datetime) -> Queue:
+    def queue(self, la: str, outcome: Outcome, now: datetime, most: int = SHOWN) -> Queue:
         """A team's open cases, most urgent first: overdue, then by RAG, then by time left.
 
-        A page shows the :data:`SHOWN` most urgent; the count is of them all.
+        A page shows the ``most`` most urgent (:data:`SHOWN` unless asked for more, up to
+        :data:`MOST_SHOWN`); the count is of them all.
         """
-        cases, total = self.reader.live_cases(la, outcome, now, SHOWN)
-        return self._rows(cases, total, now)
+        lines, total = self.reader.live_lines(la, outcome, now, min(most, MOST_SHOWN))
+        return self._rows(lines, total, now)
 
-    def screening(self, la: str, now: datetime) -> Screening:
+    def screening(self, la: str, now: datetime, most: int = SHOWN) -> Screening:
         """The council's proposals waiting for a person: red first, then by due time."""
-        cases, _ = self.reader.screening_cases(la, SHOWN)
+        lines, _ = self.reader.screening_lines(la, min(most, MOST_SHOWN))
         rows = []
-        for case in cases:
-            proposal = case.proposal
-            if proposal is None:  # screened since the query: gone from the queue
-                continue
-            policy = self.policies.for_la(case.local_authority)
+        for row in lines:
+            proposal = row.proposal
+            policy = self.policies.for_la(row.line.local_authority)
             rows.append(
                 ScreeningRow(
-                    case=case,
+                    line=row.line,
                     proposal=proposal,
+                    waiting=row.waiting,
+                    screened_outcome=row.screened_outcome,
+                    screened_by=row.screened_by,
                     hours_left=policy.hours_left(proposal.level, proposal.due, now),
                     overdue=proposal.due <= now,
-                    waiting=[c for c in case.contacts if c.contact_id in proposal.contact_ids],
                 )
             )
         return Screening(rows, *self.reader.screening_counts(la, now))
 
     def emergency_duty(self, la: str, now: datetime) -> Queue:
         """Red cases received out of office hours that the emergency duty team has now."""
-        cases = self.reader.emergency_duty_cases(la)
-        return self._rows(cases, len(cases), now)
+        lines = self.reader.emergency_duty_lines(la)
+        return self._rows(lines, len(lines), now)
 
-    def _rows(self, cases: list[Case], total: int, now: datetime) -> Queue:
-        rows = []
-        for case in cases:
-            hours_left = self.hours_left(case, now)
-            rows.append(
-                QueueRow(
-                    case=case,
-                    hours_left=hours_left,
-                    overdue=case.decision_due <= now and case.state is CaseState.OPEN,
-                    sources=sorted({c.organisation_id for c in case.contacts}),
-                    pending_matches=sum(1 for m in case.possible_matches if m.status == "pending"),
-                )
+    def _rows(self, lines: list[CaseLine], total: int, now: datetime) -> Queue:
+        rows = [
+            QueueRow(
+                line=line,
+                hours_left=self.policies.for_la(line.local_authority).hours_left(
+                    line.level, line.decision_due, now
+                ),
+                overdue=line.decision_due <= now and line.state is CaseState.OPEN,
             )
-        rows.sort(key=lambda r: (not r.overdue, RAG_ORDER[r.case.rag], r.hours_left))
+            for line in lines
+        ]
+        rows.sort(key=lambda r: (not r.overdue, RAG_ORDER[r.line.rag], r.hours_left))
         return Queue(rows, total)
 
     def hours_left(self, case: Case, now: datetime) -> float:

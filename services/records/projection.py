@@ -7,13 +7,13 @@ row per key (a case's newest version wins) before it is written.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import structlog
 from pydantic import ValidationError
 
-from domain.cases import known_child
+from domain.cases import known_child, line_of, said_of
 from domain.names import sound, tokens
 from runtime.records import Record
 from schemas.encompass import Notice
@@ -81,6 +81,7 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
         "archived": archived,
         "held": case.held,
         "screening_due": case.proposal.due if case.proposal is not None else None,
+        **line_columns(case),
         "document": case.model_dump_json(),
     }
     for check in case.checks:
@@ -127,6 +128,33 @@ def add_case(rows: Rows, case: Case, *, archived: bool = False) -> None:
             "name_key": name_key(child["family_name"]),
             "updated_at": case.updated_at,
         }
+
+
+def line_columns(case: Case) -> Row:
+    """What a queue's row shows of ``case`` (and the screening page's, if a proposal waits)."""
+    line = line_of(case)
+    screening = None
+    if case.proposal is not None:
+        screening = json.dumps(
+            {
+                "proposal": case.proposal.model_dump(mode="json"),
+                "waiting": [
+                    {**asdict(said), "received_at": said.received_at.isoformat()}
+                    for said in said_of(case)
+                ],
+                "screened_outcome": case.screened_outcome,
+                "screened_by": case.screened_by,
+            }
+        )
+    return {
+        "child_name": line.child_name,
+        "sources": json.dumps(line.sources),
+        "contact_count": line.contacts,
+        "pending_matches": line.pending_matches,
+        "strategy_discussion": line.strategy_discussion,
+        "emergency_duty": case.with_emergency_duty,
+        "screening": screening,
+    }
 
 
 def check_row(case: Case, check: Check) -> Row:

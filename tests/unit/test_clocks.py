@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from domain.policies import PolicyBook
 from domain.policy import load_policy
@@ -217,3 +219,31 @@ def test_the_forms_guidance_gives_the_same_due_time_and_says_when_edt_has_it(
     assert due in guidance.next_steps
     assert POLICY.emergency_duty(Level.ACUTE, now) is edt
     assert ("emergency duty team" in guidance.next_steps) is edt
+
+
+@given(
+    start=st.datetimes(  # hypothesis takes naive bounds and adds the zone itself
+        min_value=datetime(2019, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2031, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UK),
+    ),
+    span=st.timedeltas(min_value=timedelta(0), max_value=timedelta(days=800)),
+)
+def test_working_hours_between_two_moments_are_those_of_a_walk_through_the_calendar(
+    start: datetime, span: timedelta
+) -> None:
+    """Whole days counted from each year's running total equal a day-by-day walk (bank
+    holidays, the council's closure days and New Year's Eves included)."""
+    clock = POLICY.clock
+    end = start + span
+    walked = timedelta()
+    day = start.astimezone(UK).date()
+    while day <= end.astimezone(UK).date():
+        if clock.is_working_day(day):
+            opens = datetime.combine(day, clock.day_start, UK)
+            closes = datetime.combine(day, clock.day_end, UK)
+            lower, upper = max(opens, start), min(closes, end)
+            walked += max(upper - lower, timedelta())
+        day += timedelta(days=1)
+    assert clock.hours_between(start, end) == pytest.approx(walked.total_seconds() / 3600)
+    assert clock.hours_between(end, start) == pytest.approx(-walked.total_seconds() / 3600)
