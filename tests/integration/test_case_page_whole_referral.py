@@ -29,6 +29,8 @@ from domain.policy import load_policy
 from factories import NOW, accepted, managers_file, referral
 from fakes import FakeRecord
 from schemas.codes import Ethnicity, Factor
+from schemas.contact import contact_id_for
+from schemas.status import Status, StatusUpdate
 from schemas.topics import Topics
 from schemas.triage import Case
 from services.dashboard.app import create_app
@@ -84,6 +86,9 @@ async def seen(
     store: Any,
     path: Callable[[Case], str],
     document: dict[str, Any] | None = None,
+    *,
+    councils: tuple[str, ...] = ("808",),
+    expect: int = 200,
 ) -> str:
     """The page at ``path(case)`` as a signed-in duty manager of 808 sees it, for the case a
     referral (``document``, else one with every field) opened (through the triage engine, the
@@ -96,7 +101,7 @@ async def seen(
     assert unreadable == []
     store.write(rows, {})
 
-    managers = managers_file(tmp_path, "kim.duty", PASSWORD, ["808"])
+    managers = managers_file(tmp_path, "kim.duty", PASSWORD, list(councils))
     app = create_app(DashboardSettings(environment="development", managers_file=managers))
     transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
     try:
@@ -105,7 +110,7 @@ async def seen(
             page = await client.get(path(fx.cases[-1][0]))
     finally:
         app.state.engine.dispose()  # no lifespan here to dispose of it
-    assert page.status_code == 200
+    assert page.status_code == expect
     return page.text
 
 
@@ -241,3 +246,72 @@ async def test_any_valid_referral_shows_every_value_it_gave_on_the_case_page(
     monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
     page = await seen(tmp_path, store, lambda case: f"/cases/{case.case_id}", document)
     assert not_shown(page, document) == []
+
+
+def content() -> list[tuple[str, str]]:
+    """What the referral says about the child and the concern (not the referrer's own ids)."""
+    return [
+        (path, value)
+        for path, value in leaves(everything())
+        if isinstance(value, str)
+        and len(value) > 8
+        and path not in {"referral_id", "submitted_at"}
+        and not path.startswith("referrer.")
+    ]
+
+
+@pytest.mark.parametrize("where", ["/cases/{case_id}", "/children/{child_id}"])
+async def test_another_councils_manager_never_sees_the_referral(
+    where: str, tmp_path: Path, database_url: str, store: Any, monkeypatch
+) -> None:
+    """The referral is the council's it was sent to (808): a manager of 806 finds nothing."""
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", database_url)
+    page = await seen(
+        tmp_path,
+        store,
+        lambda case: where.format(case_id=case.case_id, child_id=case.child_id),
+        councils=("806",),
+        expect=404,
+    )
+    for path, value in content():
+        assert value not in page, path
+
+
+async def test_a_partners_key_reads_its_referrals_status_never_its_content(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The gateway's API answers the police with what they were told, nothing they wrote."""
+    from gateway_app import gateway  # noqa: PLC0415
+
+    gw = gateway(tmp_path / "gateway")
+    monkeypatch.setenv("FRONTDOOR_DATABASE_URL", gw.database_url)
+    from runtime.records_db.database import make_engine  # noqa: PLC0415
+    from services.records.store import RecordsStore  # noqa: PLC0415
+
+    engine = make_engine(gw.database_url)
+    store = RecordsStore(engine)
+    await seen(tmp_path, store, lambda case: f"/cases/{case.case_id}")
+    referral_id = everything()["referral_id"]
+    told = StatusUpdate(
+        contact_id=contact_id_for("cleveland-police", referral_id),
+        referral_id=referral_id,
+        organisation_id="cleveland-police",
+        sequence=1,
+        status=Status.RECEIVED,
+        message="Received.",
+        occurred_at=NOW,
+    )
+    rows, _ = Projection(TOPICS).rows(
+        [FakeRecord(TOPICS.status("cleveland-police"), told.model_dump_json().encode())]
+    )
+    store.write(rows, {})
+    engine.dispose()
+    async with gw.client() as client:
+        answer = await client.get(
+            f"/api/v1/referrals/{referral_id}",
+            headers={"Authorization": f"Bearer {gw.key_for('cleveland-police')}"},
+        )
+    assert answer.status_code == 200
+    assert [u["status"] for u in answer.json()["updates"]] == ["received"]
+    for path, value in content():
+        assert value not in answer.text, path
