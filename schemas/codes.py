@@ -126,3 +126,24 @@ class ConsentStatus(StrEnum):
     GIVEN = "given"
     REFUSED = "refused"
     NOT_SOUGHT = "not_sought"
+
+
+class Relationship(StrEnum):
+    """How a member of the household or family is related to the child (DOMAIN B)."""
+
+    MOTHER = "mother"
+    FATHER = "father"
+    STEP_PARENT = "step-parent"
+    CARER = "carer"
+    SIBLING = "sibling"
+    OTHER_ADULT = "other-adult-in-household"
+    OTHER_FAMILY = "other-family-member"
+    ALLEGED_RISK = "person-alleged-to-pose-a-risk"
+
+
+class ParentalResponsibility(StrEnum):
+    """Whether a person holds parental responsibility for the child."""
+
+    YES = "yes"
+    NO = "no"
+    UNKNOWN = "unknown"

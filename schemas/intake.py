@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -80,5 +81,15 @@ class Rejection(BaseModel):
 
 def content_hash(referral: Referral) -> str:
     """A stable hash of a referral's normalised content (when it was sent does not count)."""
-    content = referral.model_dump_json(exclude={"submitted_at"})
+    # Fields added since v1 was first published count only when given: a referral sent before
+    # they existed hashes as it did, so resending it after an upgrade is a resubmission.
+    exclude: dict[str, Any] = {"submitted_at": True}
+    if not referral.household:
+        exclude["household"] = True
+    unset = {
+        name for name in ("school_urn", "gp_practice") if getattr(referral.child, name) is None
+    }
+    if unset:
+        exclude["child"] = dict.fromkeys(unset, True)
+    content = referral.model_dump_json(exclude=exclude)
     return hashlib.sha256(content.encode()).hexdigest()

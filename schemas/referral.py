@@ -25,7 +25,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from schemas.codes import ConsentStatus, DashRisk, Ethnicity, Factor, ReferralSource, Sex
+from schemas.codes import (
+    ConsentStatus,
+    DashRisk,
+    Ethnicity,
+    Factor,
+    ParentalResponsibility,
+    ReferralSource,
+    Relationship,
+    Sex,
+)
 from schemas.identifiers import normalise_nhs_number, normalise_postcode, normalise_upn
 from schemas.local_authorities import LOCAL_AUTHORITIES
 from schemas.topics import ORGANISATION_ID
@@ -33,6 +42,8 @@ from schemas.topics import ORGANISATION_ID
 MAX_REFERRAL_BYTES = 256 * 1024
 REFERRAL_ID_CHARS = r"[A-Za-z0-9._:/-]{1,64}"
 MAX_CONCERNS = 50
+MAX_HOUSEHOLD = 30  # people named in one referral's household and family
+OLDEST_PERSON_YEARS = 120
 OLDEST_AGE_YEARS = 25  # care leavers are supported to 25
 SUBMITTED_AT_SKEW = timedelta(minutes=10)
 OLDEST_SUBMISSION = timedelta(days=366)
@@ -287,6 +298,13 @@ class Child(PartnerModel):
         default=None,
         description="Whether the family needs an interpreter.",
     )
+    school_urn: Annotated[str, StringConstraints(pattern=r"^\d{6}$")] | None = Field(
+        default=None, description="The child's school, by its URN (six digits), where known."
+    )
+    gp_practice: Annotated[str, StringConstraints(pattern=r"^[A-Z]\d{5}$")] | None = Field(
+        default=None,
+        description="The child's GP practice, by its ODS code (a letter and five digits).",
+    )
 
     @model_validator(mode="after")
     def _born_or_expected(self) -> Self:
@@ -309,6 +327,74 @@ class Child(PartnerModel):
     def unborn(self) -> bool:
         """True for an unborn child."""
         return self.date_of_birth is None
+
+
+def _whole_number(value: object) -> object:
+    """A whole number written with a fraction (JSON's 34.0) is the integer it is."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+class HouseholdMember(PartnerModel):
+    """A member of the child's household or family, as the referrer knows them (DOMAIN B)."""
+
+    model_config = ConfigDict(
+        json_schema_extra=text_patterns_and(
+            {  # a date of birth or an approximate age, not both
+                "not": {
+                    "required": ["date_of_birth", "approximate_age"],
+                    "properties": {
+                        "date_of_birth": {"type": "string"},
+                        "approximate_age": {"type": "number"},
+                    },
+                }
+            }
+        )
+    )
+
+    relationship: Relationship = Field(
+        description="How they are related to the child: mother, father, step-parent, carer, "
+        "sibling, other-adult-in-household, other-family-member, person-alleged-to-pose-a-risk."
+    )
+    given_name: Name | None = Field(default=None, description="Given name, if known.")
+    family_name: Name | None = Field(default=None, description="Family name, if known.")
+    date_of_birth: date | None = Field(default=None, description="Date of birth, if known.")
+    approximate_age: int | None = Field(
+        default=None,
+        ge=0,
+        le=OLDEST_PERSON_YEARS,
+        description="Age in years when the date of birth is not known.",
+    )
+    lives_with_child: bool | None = Field(
+        default=None, description="Whether they live with the child."
+    )
+    parental_responsibility: ParentalResponsibility | None = Field(
+        default=None, description="Whether they hold parental responsibility: yes, no, unknown."
+    )
+    address: Address | None = Field(
+        default=None, description="Their address, if it differs from the child's."
+    )
+    first_language: Text | None = Field(default=None, description="Their first language.")
+    interpreter_needed: bool | None = Field(
+        default=None, description="Whether they need an interpreter."
+    )
+    knows_of_referral: bool | None = Field(
+        default=None, description="Whether they know of this referral."
+    )
+
+    @field_validator("approximate_age", mode="before")
+    @classmethod
+    def _whole(cls, value: object) -> object:
+        return _whole_number(value)
+
+    @model_validator(mode="after")
+    def _one_age(self) -> Self:
+        if self.date_of_birth is not None and self.approximate_age is not None:
+            raise about(
+                "approximate_age", msg="give a date of birth or an approximate age, not both"
+            )
+        return self
 
 
 class Referrer(PartnerModel):
@@ -393,6 +479,12 @@ class Referral(PartnerModel):
     ] = Field(description="The referrer's account of what happened.")
     risk: Risk = Field(description="Immediate risk, injury and DASH grade.")
     consent: Consent = Field(description="The family's consent.")
+    household: list[HouseholdMember] = Field(
+        default_factory=list,
+        max_length=MAX_HOUSEHOLD,
+        description="The child's household and family, where known (optional): parents, "
+        "carers, siblings, other adults, and any person alleged to pose a risk.",
+    )
 
     @model_validator(mode="after")
     def _dates_make_sense(self, info: ValidationInfo) -> Self:
@@ -406,7 +498,11 @@ class Referral(PartnerModel):
             return self
         problems = date_problems(
             self.submitted_at, self.child.date_of_birth, self.child.expected_date_of_birth, now
-        )
+        ) + [
+            (f"household[{n}].date_of_birth", "is in the future")
+            for n, member in enumerate(self.household)
+            if member.date_of_birth is not None and member.date_of_birth > now.date()
+        ]
         if problems:
             field, msg = problems[0]
             raise about(field, msg=msg)

@@ -120,6 +120,7 @@ class Child:
     line1: str
     town: str
     postcode: str
+    household: tuple[dict[str, object], ...] = ()  # the referral's ``household``, as sent
 
     def as_referral_child(self) -> dict[str, object]:
         """The ``child`` object of a referral about this child."""
@@ -157,9 +158,10 @@ def make_child(rng: random.Random, local_authority: str, today: date) -> Child:
     unborn = rng.random() < 0.04
     born = None if unborn else today - timedelta(days=rng.randint(20, 17 * 365))
     age_years = 0 if born is None else (today - born).days // 365
+    family_name = rng.choice(FAMILY_NAMES)
     return Child(
         given_name=rng.choice(GIVEN_NAMES),
-        family_name=rng.choice(FAMILY_NAMES),
+        family_name=family_name,
         date_of_birth=born,
         expected_date_of_birth=today + timedelta(days=rng.randint(20, 200)) if unborn else None,
         sex=rng.choice("FMFMU") if not unborn else "U",
@@ -169,4 +171,74 @@ def make_child(rng: random.Random, local_authority: str, today: date) -> Child:
         line1=f"{rng.randint(1, 180)} {rng.choice(STREETS)}",
         town=town,
         postcode=postcode,
+        household=make_household(rng, family_name, today),
+    )
+
+
+ADULT_NAMES = ("Dana", "Sarah", "Michelle", "Agnieszka", "Fatima", "Lee", "Darren", "Craig")
+Person = dict[str, object]  # one member of the household, as a referral's ``household`` has it
+
+
+def adult(rng: random.Random, relationship: str, family_name: str, today: date) -> Person:
+    """A made-up adult of the household, as a referrer would describe them."""
+    person: Person = {
+        "relationship": relationship,
+        "given_name": rng.choice(ADULT_NAMES),
+        "family_name": family_name,
+    }
+    if rng.random() < 0.6:
+        person["date_of_birth"] = (today - timedelta(days=rng.randint(19, 55) * 365)).isoformat()
+    else:
+        person["approximate_age"] = rng.randint(19, 55)
+    return person
+
+
+def make_household(rng: random.Random, family_name: str, today: date) -> tuple[Person, ...]:
+    """A child's household as referrers know it (a third of referrals name nobody).
+
+    Often a mother, sometimes a father, now and then a person alleged to pose a risk.
+    """
+    if rng.random() < 0.33:
+        return ()
+    mother = adult(rng, "mother", family_name, today) | {
+        "lives_with_child": True,
+        "parental_responsibility": "yes",
+    }
+    people = [mother]
+    if rng.random() < 0.45:
+        people.append(
+            adult(rng, "father", family_name, today)
+            | {"lives_with_child": rng.random() < 0.5, "parental_responsibility": "yes"}
+        )
+    if rng.random() < 0.1:
+        people.append(
+            adult(rng, "person-alleged-to-pose-a-risk", rng.choice(FAMILY_NAMES), today)
+            | {"lives_with_child": False, "parental_responsibility": "no"}
+        )
+    return tuple(people)
+
+
+def sibling_of(rng: random.Random, child: Child, today: date) -> Child:
+    """A brother or sister of ``child``: the same family, home and household, referred apart."""
+    born = today - timedelta(days=rng.randint(20, 17 * 365))
+    brother_or_sister: Person = {
+        "relationship": "sibling",
+        "given_name": child.given_name,
+        "family_name": child.family_name,
+    }
+    if child.date_of_birth is not None:
+        brother_or_sister["date_of_birth"] = child.date_of_birth.isoformat()
+    return Child(
+        given_name=rng.choice([n for n in GIVEN_NAMES if n != child.given_name]),
+        family_name=child.family_name,
+        date_of_birth=born,
+        expected_date_of_birth=None,
+        sex=rng.choice("FM"),
+        nhs_number=make_nhs_number(rng) if rng.random() < 0.75 else None,
+        upn=None,
+        local_authority=child.local_authority,
+        line1=child.line1,
+        town=child.town,
+        postcode=child.postcode,
+        household=(*child.household, brother_or_sister),
     )

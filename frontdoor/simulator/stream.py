@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from domain.wording import PUBLIC_SOURCES
-from frontdoor.simulator.children import Child, make_child
+from frontdoor.simulator.children import Child, make_child, sibling_of
 from schemas.partners import Partner, PartnerRegistry
 
 # What each kind of agency tends to worry about (CIN factor codes).
@@ -29,6 +29,7 @@ CONCERNS_BY_SOURCE: dict[str, tuple[str, ...]] = {
 # What agencies also tell the front door that is below the threshold for statutory social care:
 # most contacts at a real front door (the inspection letter's first area for development).
 LOW_LEVEL_CONCERNS: tuple[str, ...] = ("14A", "21", "4A", "7A", "20", "1C", "2C", "4C", "6A")
+SIBLING_SHARE = 0.15  # new children who are a brother or sister of a child referred before
 # The share of new contacts drawn from each agency's serious concerns: with repeat contacts
 # escalating (L3-REPEAT), about a third of contacts go to enquiry and assessment.
 SERIOUS_SHARE = 0.3
@@ -102,7 +103,13 @@ class ReferralStream:
         if known and self.rng.random() < 0.3:
             child, kind = self._as_another_agency_records(self.rng.choice(known)), "repeat"
         else:
-            child, kind = make_child(self.rng, la, datetime.now(UTC).date()), "new"
+            today = datetime.now(UTC).date()
+            child = (  # a brother or sister of a child already referred, referred apart
+                sibling_of(self.rng, self.rng.choice(known), today)
+                if known and self.rng.random() < SIBLING_SHARE
+                else make_child(self.rng, la, today)
+            )
+            kind = "new"
             self.children.append(child)
             self.children = self.children[-2000:]
         referral = self._referral(partner, child)
@@ -126,7 +133,7 @@ class ReferralStream:
         }
         if domestic and partner.source == "6":
             risk["dash_risk"] = self.rng.choice(("standard", "standard", "medium", "high"))
-        return {
+        referral: dict[str, object] = {
             "schema_version": "1",
             "referral_id": f"{partner.id[:8].upper()}-{self.counter:07d}",
             "submitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -144,6 +151,9 @@ class ReferralStream:
             "risk": risk,
             "consent": self._consent(),
         }
+        if child.household:  # a third of referrals name nobody of the household
+            referral["household"] = list(child.household)
+        return referral
 
     def _as_another_agency_records(self, child: Child) -> Child:
         """Agencies record the same child differently: spellings, swapped dates, no NHS number."""

@@ -39,6 +39,7 @@ BEYOND_SCHEMA = (
     "child.date_of_birth not in the future and the child 25 or younger;",
     "child.expected_date_of_birth between a month ago and 300 days ahead;",
     "child.nhs_number's modulus-11 check digit;",
+    "each household member's date_of_birth not in the future;",
     "local_authority one your organisation is registered to refer to.",
 )
 # The same for a check answer.

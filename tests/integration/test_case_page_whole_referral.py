@@ -28,7 +28,7 @@ from domain.policies import PolicyBook
 from domain.policy import load_policy
 from factories import NOW, accepted, managers_file, referral
 from fakes import FakeRecord
-from schemas.codes import Ethnicity, Factor
+from schemas.codes import Ethnicity, Factor, Relationship
 from schemas.contact import contact_id_for
 from schemas.status import Status, StatusUpdate
 from schemas.topics import Topics
@@ -65,7 +65,31 @@ def everything() -> dict[str, Any]:
         },
         "first_language": "Polish",
         "interpreter_needed": True,
+        "school_urn": "149001",
+        "gp_practice": "A81001",
     }
+    document["household"] = [
+        {
+            "relationship": "mother",
+            "given_name": "Dana",
+            "family_name": "Kowalska",
+            "date_of_birth": "1990-05-06",
+            "lives_with_child": True,
+            "parental_responsibility": "yes",
+            "first_language": "Polish",
+            "interpreter_needed": True,
+            "knows_of_referral": False,
+        },
+        {
+            "relationship": "person-alleged-to-pose-a-risk",
+            "given_name": "Lee",
+            "family_name": "Roberts",
+            "approximate_age": 34,
+            "lives_with_child": False,
+            "parental_responsibility": "unknown",
+            "address": {"line1": "4 Mill Lane", "town": "Thornaby", "postcode": "TS17 6AB"},
+        },
+    ]
     document["submitted_at"] = (NOW - timedelta(minutes=5)).isoformat()
     return document
 
@@ -132,8 +156,8 @@ def not_shown(page: str, document: dict[str, Any]) -> list[tuple[str, Any]]:
         if path.rsplit(".", 1)[-1] not in NOT_VERBATIM
         and value is not None
         and not isinstance(value, bool)
-        # a code of the contract is shown in words where it has an underscore (not_sought)
-        and " ".join(str(value).replace("_", " ").split()) not in shown
+        # a code of the contract is shown in words (not_sought, person-alleged-to-pose-a-risk)
+        and not any(" ".join(str(value).replace(joiner, " ").split()) in shown for joiner in "_- ")
     ]
 
 
@@ -179,6 +203,7 @@ TYPED = st.text(
 ).filter(lambda text: text.strip() != "")
 FACTORS = sorted(factor.value for factor in Factor)
 ETHNICITIES = sorted(code.value for code in Ethnicity)
+RELATIONSHIPS = sorted(code.value for code in Relationship)
 _examples = itertools.count()
 
 
@@ -222,6 +247,8 @@ def referrals(draw: st.DrawFn) -> dict[str, Any]:
         "upn": None,
         "ethnicity": maybe(st.sampled_from(ETHNICITIES)),
         "first_language": maybe(TYPED),
+        "school_urn": maybe(st.from_regex(r"\A[0-9]{6}\Z")),
+        "gp_practice": maybe(st.from_regex(r"\A[A-Z][0-9]{5}\Z")),
         "address": maybe(
             st.fixed_dictionaries(
                 {"line1": TYPED, "postcode": st.just("TS18 1AB")},
@@ -229,6 +256,23 @@ def referrals(draw: st.DrawFn) -> dict[str, Any]:
             )
         ),
     }
+    document["household"] = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                {"relationship": st.sampled_from(RELATIONSHIPS)},
+                optional={
+                    "given_name": TYPED,
+                    "family_name": TYPED,
+                    "approximate_age": st.integers(0, 120),
+                    "lives_with_child": st.booleans(),
+                    "parental_responsibility": st.sampled_from(["yes", "no", "unknown"]),
+                    "first_language": TYPED,
+                    "knows_of_referral": st.booleans(),
+                },
+            ),
+            max_size=3,
+        )
+    )
     document["submitted_at"] = (NOW - timedelta(minutes=5)).isoformat()
     return {k: v for k, v in document.items() if v is not None}
 

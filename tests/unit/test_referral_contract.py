@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
@@ -232,3 +232,121 @@ def test_every_email_address_the_published_schema_allows_is_accepted(email: str)
     document = referral(referrer=referral()["referrer"] | {"email": email})
     verdict = validate_referral(encode(document), now=NOW)
     assert isinstance(verdict, Accepted), verdict
+
+
+# --- the household and family (DOMAIN B "The whole story"): optional, additive to v1 ---------
+
+FAMILY = [
+    {
+        "relationship": "mother",
+        "given_name": "Dana",
+        "family_name": "Smith",
+        "date_of_birth": "1990-05-06",
+        "lives_with_child": True,
+        "parental_responsibility": "yes",
+        "first_language": "Polish",
+        "interpreter_needed": True,
+        "knows_of_referral": False,
+    },
+    {
+        "relationship": "person-alleged-to-pose-a-risk",
+        "given_name": "Lee",
+        "family_name": "Roberts",
+        "approximate_age": 34,
+        "lives_with_child": False,
+        "parental_responsibility": "unknown",
+        "address": {"line1": "4 Mill Lane", "postcode": "TS19 0AB"},
+    },
+]
+
+
+def test_an_old_v1_referral_without_a_household_is_accepted_and_hashes_as_before() -> None:
+    from schemas.intake import AcceptedReferral, Origin, content_hash  # noqa: PLC0415
+
+    verdict = check(referral())
+    assert isinstance(verdict, Accepted)
+    assert verdict.referral.household == []
+    assert verdict.referral.child.school_urn is verdict.referral.child.gp_practice is None
+    # the hash before the household existed (5fa9ca1): a resend after the upgrade is a duplicate
+    assert content_hash(verdict.referral) == (
+        "8975e4dcba936ee2280c975888abef541abb167189e7a4a379d25774f52c2c2a"
+    )
+    origin = Origin(topic="t", partition=0, offset=0)
+    with_family = check(referral(household=FAMILY))
+    assert isinstance(with_family, Accepted)
+    assert AcceptedReferral.of(
+        with_family.referral, "cleveland-police", NOW, origin
+    ).content_hash != content_hash(verdict.referral)
+
+
+def test_a_household_with_two_people_and_the_childs_school_and_gp_is_kept_whole() -> None:
+    document = referral(household=FAMILY)
+    document["child"] |= {"school_urn": "149001", "gp_practice": "A81001"}
+    verdict = check(document)
+    assert isinstance(verdict, Accepted)
+    mother, alleged = verdict.referral.household
+    assert (mother.relationship.value, mother.first_language, mother.knows_of_referral) == (
+        "mother",
+        "Polish",
+        False,
+    )
+    assert alleged.approximate_age == 34
+    assert alleged.address is not None
+    assert alleged.address.postcode == "TS19 0AB"
+    assert verdict.referral.child.school_urn == "149001"
+
+
+def test_each_problem_with_the_household_is_beside_its_field_and_repeats_no_value() -> None:
+    future = (NOW + timedelta(days=30)).date().isoformat()
+    document = referral(
+        household=[
+            {"relationship": "neighbour", "given_name": "Zebedee"},
+            {"relationship": "father", "date_of_birth": "1980-01-01", "approximate_age": 46},
+            {"relationship": "sibling", "date_of_birth": future},
+            {"relationship": "carer", "approximate_age": 140},
+        ]
+    )
+    document["child"] |= {"school_urn": "14900", "gp_practice": "a81001"}
+    errors = errors_of(document)
+    assert set(errors) >= {
+        "household[0].relationship",
+        "household[1].approximate_age",
+        "household[3].approximate_age",
+        "child.school_urn",
+        "child.gp_practice",
+    }
+    assert "neighbour" not in " ".join(errors.values())
+    assert "14900" not in " ".join(errors.values())
+    # a date in the future is about that person's date, once the rest is right
+    assert errors_of(
+        referral(household=[{"relationship": "sibling", "date_of_birth": future}])
+    ) == {"household[0].date_of_birth": "is in the future"}
+
+
+def test_the_readmes_example_referral_with_a_household_is_valid() -> None:
+    from pathlib import Path  # noqa: PLC0415
+
+    example = Path(__file__).parents[2] / "examples" / "referral.json"
+    sent = datetime.fromisoformat("2026-12-08T10:00:00+00:00")  # an hour after it says it was
+    verdict = validate_referral(
+        example.read_bytes(), organisation_id="cleveland-police", registry=REGISTRY, now=sent
+    )
+    assert isinstance(verdict, Accepted), verdict
+    assert [p.relationship.value for p in verdict.referral.household] == [
+        "mother",
+        "sibling",
+        "person-alleged-to-pose-a-risk",
+    ]
+    assert "examples/referral.json" in (example.parents[1] / "README.md").read_text()
+
+
+def test_an_approximate_age_written_as_a_whole_number_with_a_fraction_is_that_number() -> None:
+    """JSON Schema's integer includes 34.0, so the published contract allows it: so do we."""
+    verdict = check(referral(household=[{"relationship": "father", "approximate_age": 34.0}]))
+    assert isinstance(verdict, Accepted)
+    assert verdict.referral.household[0].approximate_age == 34
+    assert set(errors_of(referral(household=[{"relationship": "father", "approximate_age": 34.5}])))
+    both = {"relationship": "father", "approximate_age": 34, "date_of_birth": "1990-01-01"}
+    assert errors_of(referral(household=[both])) == {
+        "household[0].approximate_age": "give a date of birth or an approximate age, not both"
+    }
