@@ -74,6 +74,33 @@ def notice(**overrides: Any) -> dict[str, Any]:
     return document
 
 
+def household() -> list[dict[str, Any]]:
+    """A child's household as a referral names it: a mother, and a person alleged to pose a
+    risk who lives elsewhere."""
+    return [
+        {
+            "relationship": "mother",
+            "given_name": "Dana",
+            "family_name": "Kowalska",
+            "date_of_birth": "1990-05-06",
+            "lives_with_child": True,
+            "parental_responsibility": "yes",
+            "first_language": "Polish",
+            "interpreter_needed": True,
+            "knows_of_referral": False,
+        },
+        {
+            "relationship": "person-alleged-to-pose-a-risk",
+            "given_name": "Lee",
+            "family_name": "Roberts",
+            "approximate_age": 34,
+            "lives_with_child": False,
+            "parental_responsibility": "unknown",
+            "address": {"line1": "4 Mill Lane", "town": "Thornaby", "postcode": "TS17 6AB"},
+        },
+    ]
+
+
 def another_child(n: int) -> dict[str, Any]:
     """Child ``n`` of a few, each matching none of the others (no NHS number, no UPN)."""
     return referral()["child"] | {

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 from conftest import sign_in_over_http
 from domain.policies import PolicyBook
 from domain.policy import load_policy
-from factories import NOW, accepted, managers_file, referral
+from factories import NOW, accepted, household, managers_file, referral
 from fakes import FakeRecord
 from schemas.codes import Ethnicity, Factor, Relationship
 from schemas.contact import contact_id_for
@@ -68,28 +68,7 @@ def everything() -> dict[str, Any]:
         "school_urn": "149001",
         "gp_practice": "A81001",
     }
-    document["household"] = [
-        {
-            "relationship": "mother",
-            "given_name": "Dana",
-            "family_name": "Kowalska",
-            "date_of_birth": "1990-05-06",
-            "lives_with_child": True,
-            "parental_responsibility": "yes",
-            "first_language": "Polish",
-            "interpreter_needed": True,
-            "knows_of_referral": False,
-        },
-        {
-            "relationship": "person-alleged-to-pose-a-risk",
-            "given_name": "Lee",
-            "family_name": "Roberts",
-            "approximate_age": 34,
-            "lives_with_child": False,
-            "parental_responsibility": "unknown",
-            "address": {"line1": "4 Mill Lane", "town": "Thornaby", "postcode": "TS17 6AB"},
-        },
-    ]
+    document["household"] = household()
     document["submitted_at"] = (NOW - timedelta(minutes=5)).isoformat()
     return document
 

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from domain.validation import Accepted, Rejected, validate_referral
-from factories import DELETE, NOW, encode, referral, with_path
+from factories import DELETE, NOW, encode, household, referral, with_path
 from runtime.partners import load_registry
 from schemas.referral import Referral
 
@@ -236,28 +236,7 @@ def test_every_email_address_the_published_schema_allows_is_accepted(email: str)
 
 # --- the household and family (DOMAIN B "The whole story"): optional, additive to v1 ---------
 
-FAMILY = [
-    {
-        "relationship": "mother",
-        "given_name": "Dana",
-        "family_name": "Smith",
-        "date_of_birth": "1990-05-06",
-        "lives_with_child": True,
-        "parental_responsibility": "yes",
-        "first_language": "Polish",
-        "interpreter_needed": True,
-        "knows_of_referral": False,
-    },
-    {
-        "relationship": "person-alleged-to-pose-a-risk",
-        "given_name": "Lee",
-        "family_name": "Roberts",
-        "approximate_age": 34,
-        "lives_with_child": False,
-        "parental_responsibility": "unknown",
-        "address": {"line1": "4 Mill Lane", "postcode": "TS19 0AB"},
-    },
-]
+FAMILY = household()
 
 
 def test_an_old_v1_referral_without_a_household_is_accepted_and_hashes_as_before() -> None:
@@ -292,7 +271,7 @@ def test_a_household_with_two_people_and_the_childs_school_and_gp_is_kept_whole(
     )
     assert alleged.approximate_age == 34
     assert alleged.address is not None
-    assert alleged.address.postcode == "TS19 0AB"
+    assert alleged.address.postcode == "TS17 6AB"
     assert verdict.referral.child.school_urn == "149001"
 
 
