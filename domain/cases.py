@@ -113,6 +113,15 @@ def line_of(case: Case) -> CaseLine:
     )
 
 
+def waiting_consent_refused(case: Case) -> bool:
+    """Whether the family refused consent on a contact waiting for a person's decision.
+
+    Early help is voluntary: early help then needs a recorded reason (DOMAIN B "Who decides").
+    """
+    waiting = set(case.proposal.contact_ids) if case.proposal is not None else set()
+    return any(c.consent is ConsentStatus.REFUSED for c in case.contacts if c.contact_id in waiting)
+
+
 def said_of(case: Case) -> list[Said]:
     """What each contact waiting for a person's decision said (the start of each account)."""
     waiting = set(case.proposal.contact_ids) if case.proposal is not None else set()

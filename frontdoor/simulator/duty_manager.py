@@ -18,11 +18,11 @@ import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
+from domain.cases import waiting_consent_refused
 from runtime.kafka.clients import make_producer
 from runtime.kafka.settings import KafkaSettings
 from runtime.records_db.database import make_engine
 from runtime.records_db.reading import RecordsReader
-from schemas.codes import ConsentStatus
 from schemas.status import Outcome
 from schemas.triage import ActionKind, Case, Level, ManagerAction, Proposal
 
@@ -63,12 +63,7 @@ def decide(case: Case, proposal: Proposal, at: datetime) -> ManagerAction:
     draw = int(hashlib.sha256(key.encode()).hexdigest()[:8], 16)
     change = proposal.level < Level.ACUTE and draw % CHANGE_ONE_IN == 0
     level, outcome, reason = CHANGES[proposal.outcome] if change else (None, None, "")
-    refused = any(
-        c.consent is ConsentStatus.REFUSED
-        for c in case.contacts
-        if c.contact_id in proposal.contact_ids
-    )
-    if refused and (outcome or proposal.outcome) is Outcome.EARLY_HELP:
+    if (outcome or proposal.outcome) is Outcome.EARLY_HELP and waiting_consent_refused(case):
         reason = reason or CONSENT_REFUSED
     return ManagerAction(
         action_id=uuid.uuid5(ACTION_IDS, key).hex,

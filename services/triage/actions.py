@@ -8,9 +8,8 @@ be applied is recorded as refused, with the reason: nothing a manager does is lo
 
 from __future__ import annotations
 
-from domain.cases import is_live, needs_reason
+from domain.cases import is_live, needs_reason, waiting_consent_refused
 from domain.policy import Policy
-from schemas.codes import ConsentStatus
 from schemas.status import Outcome, Status
 from schemas.triage import (
     MAX_CHECKS_PER_CASE,
@@ -128,12 +127,11 @@ def _check_screening(action: ManagerAction, case: Case, policy: Policy) -> None:
     if _changes(action, proposal) and not action.reason.strip():
         raise ActionRefusedError("say why you change the policy's proposal")
     outcome = _screened_outcome(action, proposal, policy)
-    refused = any(
-        c.consent is ConsentStatus.REFUSED
-        for c in case.contacts
-        if c.contact_id in proposal.contact_ids
-    )
-    if outcome is Outcome.EARLY_HELP and refused and not action.reason.strip():
+    if (
+        outcome is Outcome.EARLY_HELP
+        and waiting_consent_refused(case)
+        and not action.reason.strip()
+    ):
         raise ActionRefusedError(
             "early help is voluntary and the family refused consent: say why early help is "
             "still offered, or give information and advice instead"

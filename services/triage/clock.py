@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from schemas.status import Status
-from schemas.triage import CaseState, Decision, DecisionKind
+from schemas.triage import Case, CaseState, Decision, DecisionKind, Proposal
 from services.triage import checks
 from services.triage.core import Effects, EngineCore, _id
 
@@ -13,6 +13,31 @@ from services.triage.core import Effects, EngineCore, _id
 # triaged after (a backlog), so retiring never gets ahead of the decisions that ignore it.
 RETIRE_MARGIN = timedelta(days=7)
 RETIRE_BATCH = 2000  # cases retired per tick at most, so each transaction stays small
+
+
+def _flagged(
+    case: Case,
+    kind: DecisionKind,
+    due: object,
+    now: datetime,
+    reason: str,
+    *,
+    proposal: Proposal | None = None,
+) -> Decision:
+    """The clock's record that what was due at ``due`` is overdue (one id per due time)."""
+    return Decision(
+        decision_id=_id("d", case.case_id, kind.value, due),
+        case_id=case.case_id,
+        local_authority=case.local_authority,
+        kind=kind,
+        decided_by="clock",
+        decided_at=now,
+        to_level=case.level,
+        to_outcome=case.outcome,
+        rules=list(proposal.rules if proposal is not None else case.rules),
+        proposal=proposal,
+        reason=reason,
+    )
 
 
 class EngineClock(EngineCore):
@@ -42,20 +67,13 @@ class EngineClock(EngineCore):
                 self.partition_of(case_id),
             )
             fx.decisions.append(
-                Decision(
-                    decision_id=_id("d", case.case_id, "overdue", case.decision_due.isoformat()),
-                    case_id=case.case_id,
-                    local_authority=case.local_authority,
-                    kind=DecisionKind.OVERDUE,
-                    decided_by="clock",
-                    decided_at=now,
-                    to_level=case.level,
-                    to_outcome=case.outcome,
-                    rules=list(case.rules),
-                    reason=(
-                        f"decision was due at {case.decision_due.isoformat()}; "
-                        "none made and not allocated"
-                    ),
+                _flagged(
+                    case,
+                    DecisionKind.OVERDUE,
+                    case.decision_due.isoformat(),  # the id it has always had
+                    now,
+                    f"decision was due at {case.decision_due.isoformat()}; "
+                    "none made and not allocated",
                 )
             )
             fx.statuses += [
@@ -90,21 +108,14 @@ class EngineClock(EngineCore):
                 self.partition_of(case_id),
             )
             fx.decisions.append(
-                Decision(
-                    decision_id=_id("d", case.case_id, "screening-overdue", proposal.due),
-                    case_id=case.case_id,
-                    local_authority=case.local_authority,
-                    kind=DecisionKind.SCREENING_OVERDUE,
-                    decided_by="clock",
-                    decided_at=now,
-                    to_level=case.level,
-                    to_outcome=case.outcome,
-                    rules=list(proposal.rules),
+                _flagged(
+                    case,
+                    DecisionKind.SCREENING_OVERDUE,
+                    proposal.due,
+                    now,
+                    f"screening was due at {proposal.due.isoformat()}; nobody has decided "
+                    "the policy's proposal",
                     proposal=proposal,
-                    reason=(
-                        f"screening was due at {proposal.due.isoformat()}; nobody has decided "
-                        "the policy's proposal"
-                    ),
                 )
             )
         return fx
